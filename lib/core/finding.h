@@ -1,0 +1,57 @@
+#pragma once
+// What an analysis reports: one resource acquisition and how it leaks (or is handled).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leakfix {
+
+enum class Kind {
+  NeverClosed,      // no path releases it
+  LeakyPath,        // some normal path reaches the end of its scope unreleased
+  ExceptionUnsafe,  // released on every normal path, not if something raises in between
+  ManualSafe,       // released by hand on every path; convert for consistency
+  Escapes,          // ownership leaves the function
+  ParseError,       // the front end could not parse this region; nothing in it is analysed
+};
+
+enum class Severity { Info, Warning, Error };
+
+inline constexpr Kind kAllKinds[] = {Kind::NeverClosed, Kind::LeakyPath, Kind::ExceptionUnsafe,
+                                     Kind::ManualSafe, Kind::Escapes, Kind::ParseError};
+
+std::string_view to_string(Kind kind);
+std::optional<Kind> parse_kind(std::string_view text);
+std::string_view to_string(Severity severity);
+std::optional<Severity> parse_severity(std::string_view text);
+Severity severity_of(Kind kind);
+// Remediation phase of DESIGN.md: 1 urgent, 2 exception paths, 3 consistency, 0 manual review.
+int phase_of(Kind kind);
+
+struct Span {
+  int line = 0, column = 0, end_line = 0, end_column = 0;  // 1-based
+};
+
+struct Finding {
+  std::string rule;
+  Kind kind = Kind::NeverClosed;
+  std::string file;
+  Span span;                 // the acquiring call
+  std::string function;      // dotted name inside the file, "<module>" at module level
+  std::string variable;      // the name holding the handle; empty for a temporary
+  std::string message;       // why it leaks, naming the path
+  std::optional<Span> exit;  // where it leaks (the return, raise, ...), for the code frame
+  std::string exit_label;    // short label for that place
+  std::optional<std::string> route;
+  std::optional<std::string> exposure;
+  bool fixable = false;
+  std::optional<std::string> reason;  // why it is not fixable
+
+  Severity severity() const { return severity_of(kind); }
+};
+
+// Sorts by file, line, column, rule, kind: the order every reporter uses, whatever --jobs is.
+void sort_findings(std::vector<Finding>& findings);
+
+}  // namespace leakfix

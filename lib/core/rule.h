@@ -1,0 +1,40 @@
+#pragma once
+// A rule: what acquires a resource, what releases it, and the managed form to rewrite to.
+// Rules are data (rules/*.yaml); the engine never names a particular acquirer.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace leakfix {
+
+// How a call is named in a rule:
+//   "get_db_connection"   the bare name, called directly or imported under another name
+//   "*.getconn"           a method or module attribute of that name on any receiver
+//   "sqlite3.connect"     a dotted path, also through `import sqlite3 as s` / `from sqlite3 import connect`
+struct Acquirer {
+  std::string pattern;
+  std::optional<bool> with_closes;  // does `with handle:` close it? unset: the rule's default
+  std::string context_manager;      // the rule's managed form for this acquirer, e.g. "connection_ctx"
+  std::string discovered_from;      // set for wrappers found in the scanned code: the call they wrap
+};
+
+struct ReleaseFunction {
+  std::string pattern;  // same syntax as Acquirer::pattern
+  int argument = 0;     // 0-based position of the handle among the call's arguments
+};
+
+struct Rule {
+  std::string id;
+  std::string language = "python";
+  std::string resource = "resource";  // the noun used in messages: "connection", "file"
+  std::string description;
+  std::string file;                   // where it was loaded from
+  bool with_closes = false;           // default for acquirers that do not say
+  std::vector<Acquirer> acquirers;
+  std::vector<std::string> release_methods;         // handle.close()
+  std::vector<ReleaseFunction> release_functions;   // pool.putconn(handle)
+
+  bool acquirer_with_closes(const Acquirer& a) const { return a.with_closes.value_or(with_closes); }
+};
+
+}  // namespace leakfix

@@ -1,0 +1,48 @@
+#pragma once
+// The bytes of one input file and what the reporters and rewriters need to know about them.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace leakfix {
+
+struct Position {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based, in bytes
+};
+
+class SourceFile {
+ public:
+  SourceFile(std::string path, std::string bytes);
+
+  // Reads a file. Fails (with a message naming the file) when it cannot be read, looks binary,
+  // or is not valid UTF-8.
+  static Result<SourceFile> read(const std::string& path, const std::string& display_path);
+
+  const std::string& path() const { return path_; }
+  const std::string& bytes() const { return bytes_; }
+  // The text after a UTF-8 byte-order mark, if any; offsets into the tree are relative to it.
+  std::string_view text() const { return std::string_view(bytes_).substr(bom_size_); }
+  std::size_t bom_size() const { return bom_size_; }
+  bool crlf() const { return crlf_; }
+
+  Position position(std::uint32_t text_offset) const;
+  int line_count() const { return static_cast<int>(line_starts_.size()); }
+  // The text of a 1-based line, without its line ending.
+  std::string_view line(int number) const;
+
+ private:
+  std::string path_;
+  std::string bytes_;
+  std::size_t bom_size_ = 0;
+  bool crlf_ = false;
+  std::vector<std::uint32_t> line_starts_;
+};
+
+// True when the bytes are valid UTF-8; `bad_offset` receives the first bad byte otherwise.
+bool valid_utf8(std::string_view bytes, std::size_t* bad_offset = nullptr);
+
+}  // namespace leakfix

@@ -1,0 +1,185 @@
+#include "core/walk.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <system_error>
+
+#include "core/glob.h"
+
+namespace fs = std::filesystem;
+
+namespace leakfix {
+namespace {
+
+// The patterns of one .gitignore file, matched against paths relative to its folder.
+struct IgnoreFile {
+  struct Pattern {
+    std::string glob;
+    bool negate = false;
+    bool dir_only = false;
+  };
+  fs::path base;
+  std::vector<Pattern> patterns;
+
+  static IgnoreFile load(const fs::path& dir) {
+    IgnoreFile f{dir, {}};
+    std::ifstream in(dir / ".gitignore");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      Pattern p;
+      if (line[0] == '!') { p.negate = true; line.erase(0, 1); }
+      if (!line.empty() && line.back() == '/') { p.dir_only = true; line.pop_back(); }
+      if (line.empty()) continue;
+      const bool anchored = line.find('/') != std::string::npos;
+      if (line[0] == '/') line.erase(0, 1);
+      p.glob = anchored ? line : "**/" + line;
+      f.patterns.push_back(std::move(p));
+    }
+    return f;
+  }
+
+  // -1: not mentioned, 0: re-included, 1: ignored
+  int verdict(const fs::path& path, bool is_dir) const {
+    const auto rel = path.lexically_relative(base).generic_string();
+    if (rel.empty() || rel.starts_with("..")) return -1;
+    int result = -1;
+    for (const auto& p : patterns) {
+      if (p.dir_only && !is_dir) continue;
+      if (glob_match(p.glob, rel)) result = p.negate ? 0 : 1;
+    }
+    return result;
+  }
+};
+
+bool ignored_by(const std::vector<IgnoreFile>& stack, const fs::path& path, bool is_dir) {
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+    const int v = it->verdict(path, is_dir);
+    if (v >= 0) return v == 1;
+  }
+  return false;
+}
+
+bool skipped_dir_name(const std::string& name) {
+  static const std::set<std::string> names = {"venv", ".venv", "node_modules", "__pycache__", "site-packages-cache"};
+  return (name.size() > 1 && name[0] == '.') || names.contains(name);
+}
+
+class Walker {
+ public:
+  Walker(const WalkOptions& options, WalkResult& out) : options_(options), out_(out) {}
+
+  void root(const std::string& arg) {
+    std::error_code ec;
+    const fs::path p(arg);
+    const auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      out_.errors.push_back(Error{arg, 0, "no such file or directory"});
+      return;
+    }
+    if (!fs::is_directory(st)) {
+      add(p, display_of(arg, {}));
+      return;
+    }
+    std::vector<IgnoreFile> stack;
+    if (options_.respect_gitignore) stack = ancestor_ignores(fs::absolute(p, ec));
+    walk_dir(arg, p, fs::path(), stack);
+  }
+
+ private:
+  static std::string display_of(const std::string& arg, const fs::path& rel) {
+    if (rel.empty()) return arg;
+    return (fs::path(arg) / rel).lexically_normal().generic_string();
+  }
+
+  // .gitignore files from the enclosing repository's root down to (excluding) dir itself.
+  std::vector<IgnoreFile> ancestor_ignores(const fs::path& dir) {
+    std::vector<fs::path> chain;
+    std::error_code ec;
+    for (fs::path d = dir.parent_path(); !d.empty(); d = d.parent_path()) {
+      chain.push_back(d);
+      if (fs::exists(d / ".git", ec) || d == d.root_path()) break;
+    }
+    if (chain.empty() || !fs::exists(chain.back() / ".git", ec)) return {};
+    std::vector<IgnoreFile> stack;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (fs::exists(*it / ".gitignore", ec)) stack.push_back(IgnoreFile::load(*it));
+    }
+    // Paths are compared relative to each .gitignore's folder, so they must be absolute too.
+    absolute_ = true;
+    return stack;
+  }
+
+  bool excluded(const fs::path& rel) const {
+    const auto r = rel.generic_string();
+    const auto name = rel.filename().string();
+    for (const auto& g : options_.excludes) {
+      if (glob_match(g, r) || glob_match(g, name) || glob_match(g + "/**", r)) return true;
+    }
+    return false;
+  }
+
+  void walk_dir(const std::string& arg, const fs::path& dir, const fs::path& rel, std::vector<IgnoreFile>& stack) {
+    std::error_code ec;
+    const fs::path abs_dir = absolute_ ? fs::absolute(dir, ec) : dir;
+    const bool has_ignore = options_.respect_gitignore && fs::exists(dir / ".gitignore", ec);
+    if (has_ignore) stack.push_back(IgnoreFile::load(abs_dir));
+    std::vector<fs::directory_entry> entries;
+    fs::directory_iterator it(dir, ec), end;
+    if (ec) {
+      out_.errors.push_back(Error{display_of(arg, rel), 0, fmt::format("cannot read directory: {}", ec.message())});
+    }
+    for (; !ec && it != end; it.increment(ec)) entries.push_back(*it);
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+    for (const auto& e : entries) {
+      const auto name = e.path().filename().string();
+      const auto child_rel = rel / name;
+      std::error_code sec;
+      const bool is_dir = e.is_directory(sec);
+      if (excluded(child_rel)) continue;
+      const fs::path match_path = absolute_ ? abs_dir / name : e.path();
+      if (options_.respect_gitignore && ignored_by(stack, match_path, is_dir)) continue;
+      if (is_dir) {
+        if (skipped_dir_name(name) || e.is_symlink(sec)) continue;
+        walk_dir(arg, e.path(), child_rel, stack);
+      } else if (e.is_regular_file(sec) || e.is_symlink(sec)) {
+        const auto ext = e.path().extension().string();
+        if (std::find(options_.extensions.begin(), options_.extensions.end(), ext) != options_.extensions.end()) {
+          add(e.path(), display_of(arg, child_rel));
+        }
+      }
+    }
+    if (has_ignore) stack.pop_back();
+  }
+
+  void add(const fs::path& p, std::string display) {
+    std::error_code ec;
+    auto key = fs::weakly_canonical(p, ec).string();
+    if (ec) key = p.string();
+    if (!seen_.insert(key).second) return;
+    out_.files.push_back(InputFile{p.string(), std::move(display)});
+  }
+
+  const WalkOptions& options_;
+  WalkResult& out_;
+  std::set<std::string> seen_;
+  bool absolute_ = false;
+};
+
+}  // namespace
+
+WalkResult collect_files(const std::vector<std::string>& paths, const WalkOptions& options) {
+  WalkResult out;
+  Walker walker(options, out);
+  for (const auto& p : paths) walker.root(p);
+  return out;
+}
+
+}  // namespace leakfix

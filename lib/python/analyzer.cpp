@@ -1,0 +1,609 @@
+#include "python/analyzer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <unordered_map>
+
+#include "core/embedded.h"
+#include "python/callee.h"
+#include "python/cfg.h"
+#include "python/flow.h"
+#include "python/verdict.h"
+
+namespace leakfix::python {
+
+Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
+  Knowledge k;
+  k.rules = std::move(rules);
+  for (const auto& r : k.rules) {
+    if (r.language != "python") continue;
+    for (const auto& m : r.release_methods) {
+      if (std::find(k.release_methods.begin(), k.release_methods.end(), m) == k.release_methods.end()) k.release_methods.push_back(m);
+    }
+    for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument});
+  }
+  return k;
+}
+
+std::vector<std::string> Knowledge::trigger_names() const {
+  std::vector<std::string> names;
+  for (const auto& r : rules) {
+    if (r.language != "python") continue;
+    for (const auto& a : r.acquirers) {
+      const auto dot = a.pattern.rfind('.');
+      names.push_back(dot == std::string::npos ? a.pattern : a.pattern.substr(dot + 1));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+namespace {
+
+const TSQuery* calls_query() {
+  static const TSQuery* query = [] {
+    const auto& q = python_queries().front().text;
+    uint32_t offset = 0;
+    TSQueryError err = TSQueryErrorNone;
+    TSQuery* compiled = ts_query_new(tree_sitter_python(), q.data(), static_cast<uint32_t>(q.size()), &offset, &err);
+    if (!compiled) throw std::logic_error(fmt::format("calls.scm does not compile at offset {}", offset));
+    return compiled;
+  }();
+  return query;
+}
+
+std::vector<TSNode> query_calls(TSNode root) {
+  std::vector<TSNode> calls;
+  std::unique_ptr<TSQueryCursor, void (*)(TSQueryCursor*)> cursor(ts_query_cursor_new(), ts_query_cursor_delete);
+  ts_query_cursor_exec(cursor.get(), calls_query(), root);
+  TSQueryMatch m;
+  while (ts_query_cursor_next_match(cursor.get(), &m)) {
+    for (uint16_t i = 0; i < m.capture_count; ++i) {
+      if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
+    }
+  }
+  return calls;
+}
+
+TSNode enclosing_scope(TSNode n) {
+  for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (is_scope(p)) return p;
+  }
+  return n;
+}
+
+bool inside_error(TSNode n) {
+  for (TSNode p = n; !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (is(p, "ERROR") || ts_node_is_missing(p)) return true;
+  }
+  return false;
+}
+
+std::string function_name(const ParsedFile& file, TSNode scope) {
+  std::vector<std::string> parts;
+  for (TSNode p = scope; !ts_node_is_null(p); p = ts_node_parent(p)) {
+    if (is(p, "function_definition") || is(p, "class_definition")) parts.emplace_back(file.text(field(p, "name")));
+    else if (is(p, "lambda")) parts.emplace_back("<lambda>");
+  }
+  if (parts.empty()) return "<module>";
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += (out.empty() ? "" : ".") + *it;
+  return out;
+}
+
+// Where an acquisition's result goes.
+enum class Use {
+  Bound,           // held in a local name: follow it through the CFG
+  Managed,         // a with statement or ExitStack that closes it
+  ClosedAtOnce,    // get().close()
+  Returned,
+  Yielded,
+  Stored,          // on an attribute
+  StoredOnG,       // on flask.g
+  Container,
+  Global,
+  Temporary,       // used and dropped in one expression
+  InLambda,
+  InComprehension,
+};
+
+struct UseInfo {
+  Use use = Use::Temporary;
+  std::string detail;
+};
+
+bool declared_global(const ParsedFile& file, TSNode scope, std::string_view name) {
+  if (!is(scope, "function_definition")) return false;
+  bool found = false;
+  preorder(field(scope, "body"), [&](TSNode n) {
+    if (found) return false;
+    if (is(n, "global_statement") || is(n, "nonlocal_statement")) {
+      for (auto c : code_children(n)) {
+        if (file.text(c) == name) found = true;
+      }
+      return false;
+    }
+    return !(is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda"));
+  });
+  return found;
+}
+
+UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& k, const Acquisition& a, TSNode scope,
+               bool in_context_manager) {
+  const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);
+  for (TSNode p = ts_node_parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = ts_node_parent(p)) {
+    if (is_comprehension(p)) return {Use::InComprehension, {}};
+    if (is(p, "block")) break;
+  }
+  if (is(scope, "lambda")) return {Use::InLambda, {}};
+  TSNode node = a.call;
+  bool closing_wrapped = false;
+  bool contained = false;  // inside a tuple, list or constructor call
+  TSNode parent = ts_node_parent(node);
+  for (;; parent = ts_node_parent(node)) {
+    const auto t = type(parent);
+    if (t == "parenthesized_expression" || t == "await") {
+      node = parent;
+      continue;
+    }
+    if (t == "conditional_expression" && !same(code_children(parent).size() > 1 ? code_children(parent)[1] : parent, node)) {
+      node = parent;
+      continue;
+    }
+    if (t == "argument_list") {
+      const TSNode call = ts_node_parent(parent);
+      const auto callee = callee_of(file, imports, call);
+      if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) {
+        closing_wrapped = true;
+        node = call;
+        continue;
+      }
+      if (callee.last() == "enter_context") {
+        return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
+      }
+      const auto last = callee.last();
+      if (!last.empty() && last[0] >= 'A' && last[0] <= 'Z') {
+        contained = true;
+        node = call;
+        continue;
+      }
+      break;
+    }
+    if (t == "expression_list" || t == "tuple" || t == "list" || t == "pair" || t == "dictionary" || t == "set" ||
+        t == "keyword_argument") {
+      contained = true;
+      node = parent;
+      continue;
+    }
+    break;
+  }
+  const auto t = type(parent);
+  if (t == "attribute" && same(field(parent, "object"), node)) {
+    const TSNode call = ts_node_parent(parent);
+    if (is(call, "call") && same(field(call, "function"), parent)) {
+      const auto method = file.text(field(parent, "attribute"));
+      const auto& rm = a.rule->release_methods;
+      if (std::find(rm.begin(), rm.end(), method) != rm.end()) return {Use::ClosedAtOnce, {}};
+    }
+    return {Use::Temporary, {}};
+  }
+  if (t == "with_item" || t == "as_pattern") {
+    if (closing_wrapped || with_closes) return {Use::Managed, {}};
+    if (t == "as_pattern" && !contained) return {Use::Bound, {}};
+    return {Use::Temporary, {}};
+  }
+  if (t == "return_statement") return {Use::Returned, {}};
+  if (t == "yield") return in_context_manager ? UseInfo{Use::Temporary, {}} : UseInfo{Use::Yielded, {}};
+  if (t == "named_expression") return {Use::Bound, {}};
+  if (t == "assignment" && same(field(parent, "right"), node)) {
+    const TSNode left = field(parent, "left");
+    const auto lt = type(left);
+    if (lt == "attribute") {
+      const auto object = file.text(field(left, "object"));
+      return {object == "g" || object == "flask.g" ? Use::StoredOnG : Use::Stored, std::string(file.text(left))};
+    }
+    if (lt == "subscript") return {Use::Container, std::string(file.text(left))};
+    if (lt == "identifier" && declared_global(file, scope, file.text(left))) return {Use::Global, std::string(file.text(left))};
+    if (contained && lt == "identifier") return {Use::Temporary, {}};
+    return {Use::Bound, {}};
+  }
+  (void)k;
+  return {Use::Temporary, {}};
+}
+
+// Lines of the statement holding `n` that a suppression comment may sit on: the statement
+// itself (up to its body for compound statements) and a comment-only line just above.
+bool suppressed(const ParsedFile& file, TSNode n, const std::string& rule, Kind kind) {
+  TSNode stmt = n;
+  for (TSNode p = n; !ts_node_is_null(p); p = ts_node_parent(p)) {
+    const auto t = type(p);
+    if (t.ends_with("_statement") || t == "decorated_definition" || t.ends_with("_definition")) {
+      stmt = p;
+      break;
+    }
+  }
+  int first = file.line(stmt);
+  int last = file.end_line(stmt);
+  const TSNode body = field(stmt, "body");
+  if (!ts_node_is_null(body)) last = std::max(first, file.line(body) - 1);
+  const TSNode consequence = field(stmt, "consequence");
+  if (!ts_node_is_null(consequence)) last = std::max(first, file.line(consequence) - 1);
+  static const std::regex marker(R"(#\s*leakfix:\s*ignore(?:\[([^\]]*)\])?)");
+  auto check = [&](std::string_view line) {
+    std::cmatch m;
+    if (!std::regex_search(line.begin(), line.end(), m, marker)) return false;
+    if (!m[1].matched) return true;
+    std::string list = m[1].str();
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+      auto comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      auto item = list.substr(pos, comma - pos);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (item == rule || item == to_string(kind)) return true;
+      pos = comma + 1;
+    }
+    return false;
+  };
+  for (int l = first; l <= last; ++l) {
+    if (check(file.source().line(l))) return true;
+  }
+  const auto above = file.source().line(first - 1);
+  const auto trimmed = above.substr(std::min(above.size(), above.find_first_not_of(" \t")));
+  return trimmed.starts_with("#") && check(trimmed);
+}
+
+class FileAnalyzer {
+ public:
+  FileAnalyzer(const ParsedFile& file, const Knowledge& k) : file_(file), k_(k), imports_(Imports::of(file)) {}
+
+  FileResult run() {
+    collect();
+    for (std::size_t i = 0; i < acquisitions_.size(); ++i) analyze(static_cast<int>(i));
+    discover_releases();
+    parse_errors();
+    return std::move(out_);
+  }
+
+ private:
+  struct ScopeData {
+    Cfg cfg;
+    ScopeFacts facts;
+    bool too_deep = false;
+  };
+
+  // A factory that caches on g is called, not owned: but only names can be such factories,
+  // never a driver's module path (sqlite3.connect).
+  bool request_scoped(const Callee& c, const Acquirer& a) const {
+    const bool by_name = a.pattern.starts_with("*.") || a.pattern.find('.') == std::string::npos;
+    return by_name && k_.request_scoped.contains(std::string(c.last()));
+  }
+
+  void collect() {
+    for (TSNode call : query_calls(file_.root())) {
+      const auto callee = callee_of(file_, imports_, call);
+      const auto last = callee.last();
+      if (last == "teardown_appcontext" || last == "teardown_request") {
+        for (auto a : code_children(field(call, "arguments"))) {
+          if (is(a, "identifier")) teardown_names_.emplace_back(file_.text(a));
+        }
+      }
+      bool found = false;
+      for (const auto& r : k_.rules) {
+        if (r.language != "python" || found) continue;
+        for (const auto& a : r.acquirers) {
+          if (!matches(a.pattern, callee)) continue;
+          if (request_scoped(callee, a)) break;
+          acquisitions_.push_back(Acquisition{call, &r, &a, std::string(file_.text(field(call, "function")))});
+          found = true;
+          break;
+        }
+      }
+    }
+    // Teardown handlers that close something make what is cached on g request-scoped.
+    preorder(file_.root(), [&](TSNode n) {
+      if (is(n, "decorated_definition")) {
+        bool teardown = false;
+        for (auto d : code_children(n)) {
+          if (is(d, "decorator")) {
+            const auto text = file_.text(d);
+            if (text.find("teardown_appcontext") != std::string_view::npos || text.find("teardown_request") != std::string_view::npos) teardown = true;
+          }
+        }
+        if (teardown && closes_something(field(n, "definition"))) out_.teardown_closes = true;
+      }
+      if (is(n, "function_definition")) {
+        const auto name = file_.text(field(n, "name"));
+        if (std::find(teardown_names_.begin(), teardown_names_.end(), name) != teardown_names_.end() && closes_something(n)) {
+          out_.teardown_closes = true;
+        }
+      }
+      return true;
+    });
+  }
+
+  bool closes_something(TSNode def) const {
+    bool found = false;
+    preorder(def, [&](TSNode n) {
+      if (found) return false;
+      if (is(n, "call")) {
+        const auto callee = callee_of(file_, imports_, n);
+        const auto last = callee.last();
+        if (!callee.bare && std::find(k_.release_methods.begin(), k_.release_methods.end(), last) != k_.release_methods.end()) found = true;
+        for (const auto& r : k_.release_functions) {
+          if (matches(r.pattern, callee)) found = true;
+        }
+      }
+      return true;
+    });
+    return found;
+  }
+
+  ScopeData* scope_data(TSNode scope) {
+    auto& slot = scopes_[node_id(scope)];
+    if (!slot) {
+      slot = std::make_unique<ScopeData>();
+      try {
+        slot->cfg = build_cfg(file_, scope);
+        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_};
+        slot->facts = extract_events(ctx, slot->cfg);
+      } catch (const CfgTooDeep&) {
+        slot->too_deep = true;
+      }
+    }
+    return slot.get();
+  }
+
+  // CFG nodes standing for the statement (or condition) that holds `n`.
+  const std::vector<int>* nodes_holding(const Cfg& cfg, TSNode n) const {
+    for (TSNode p = n; !ts_node_is_null(p) && !same(p, cfg.scope); p = ts_node_parent(p)) {
+      const auto& nodes = cfg.nodes_of(p);
+      if (!nodes.empty()) return &nodes;
+    }
+    return nullptr;
+  }
+
+  bool context_manager_scope(TSNode scope) const {
+    if (!is(scope, "function_definition")) return false;
+    const TSNode parent = ts_node_parent(scope);
+    if (!is(parent, "decorated_definition")) return false;
+    for (auto d : code_children(parent)) {
+      if (is(d, "decorator") && file_.text(d).find("contextmanager") != std::string_view::npos) return true;
+    }
+    return false;
+  }
+
+  bool is_rule_acquirer_name(const Rule& r, std::string_view name) const {
+    for (const auto& a : r.acquirers) {
+      if (!a.discovered_from.empty()) continue;
+      const auto dot = a.pattern.rfind('.');
+      if ((dot == std::string::npos ? std::string_view(a.pattern) : std::string_view(a.pattern).substr(dot + 1)) == name) return true;
+    }
+    return false;
+  }
+
+  void analyze(int index) {
+    const Acquisition& a = acquisitions_[static_cast<std::size_t>(index)];
+    if (inside_error(a.call)) return;
+    const TSNode scope = enclosing_scope(a.call);
+    const std::string fn = function_name(file_, scope);
+    const bool cm = context_manager_scope(scope);
+    const UseInfo use = use_of(file_, imports_, k_, a, scope, cm);
+    const std::string what = fmt::format("{} from {}()", a.rule->resource, a.callee_text);
+    const std::string def_name = is(scope, "function_definition") ? std::string(file_.text(field(scope, "name"))) : "";
+
+    Finding f;
+    f.rule = a.rule->id;
+    f.file = file_.source().path();
+    const auto sp = ts_node_start_point(a.call), ep = ts_node_end_point(a.call);
+    f.span = Span{static_cast<int>(sp.row) + 1, static_cast<int>(sp.column) + 1, static_cast<int>(ep.row) + 1,
+                  static_cast<int>(ep.column) + 1};
+    f.function = fn;
+    f.reason = "automatic rewriting is not available in this version";
+
+    auto escape = [&](std::string message, int line) {
+      f.kind = Kind::Escapes;
+      f.message = what + " escapes: " + std::move(message);
+      f.reason = "ownership leaves the function; review by hand";
+      set_exit(f, line, "ownership leaves here");
+    };
+    switch (use.use) {
+      case Use::Managed:
+      case Use::ClosedAtOnce:
+        return;
+      case Use::Returned:
+        discover_acquirer(scope, a);
+        if (!def_name.empty() && is_rule_acquirer_name(*a.rule, def_name)) return;
+        escape(fmt::format("it is returned at line {}; the function is treated as an acquirer", f.span.line), f.span.line);
+        break;
+      case Use::Yielded:
+        escape(fmt::format("it is yielded at line {}", f.span.line), f.span.line);
+        break;
+      case Use::Stored:
+        escape(fmt::format("it is stored on `{}`", use.detail), f.span.line);
+        break;
+      case Use::StoredOnG:
+        if (!def_name.empty()) out_.request_scoped.push_back(def_name);
+        if (k_.teardown_closes) return;
+        escape(fmt::format("it is stored on `{}`, but no teardown_appcontext/teardown_request handler closes it", use.detail), f.span.line);
+        break;
+      case Use::Container:
+        escape(fmt::format("it is stored in `{}`", use.detail), f.span.line);
+        break;
+      case Use::Global:
+        escape(fmt::format("it is stored in the global `{}`", use.detail), f.span.line);
+        break;
+      case Use::Temporary:
+        f.kind = Kind::NeverClosed;
+        f.message = what + " is never closed: it is not bound to a name, so nothing can close it";
+        break;
+      case Use::InLambda:
+        f.kind = Kind::NeverClosed;
+        f.message = what + " is never closed: it is opened inside a lambda, once per call";
+        f.reason = "inside a lambda";
+        break;
+      case Use::InComprehension:
+        f.kind = Kind::NeverClosed;
+        f.message = what + " is never closed: the comprehension opens one per item";
+        break;
+      case Use::Bound:
+        if (!follow_bound(index, scope, what, cm, def_name, f)) return;
+        break;
+    }
+    if (suppressed(file_, a.call, f.rule, f.kind)) return;
+    out_.findings.push_back(std::move(f));
+  }
+
+  void set_exit(Finding& f, int line, std::string label) const {
+    if (line <= 0) return;
+    const auto text = file_.source().line(line);
+    const auto start = text.find_first_not_of(" \t");
+    if (start == std::string_view::npos) return;
+    f.exit = Span{line, static_cast<int>(start) + 1, line, static_cast<int>(text.size()) + 1};
+    f.exit_label = std::move(label);
+  }
+
+  bool follow_bound(int index, TSNode scope, const std::string& what, bool cm, const std::string& def_name, Finding& f) {
+    const Acquisition& a = acquisitions_[static_cast<std::size_t>(index)];
+    if (ts_node_has_error(scope) && !is(scope, "module")) return false;
+    ScopeData* data = scope_data(scope);
+    if (data->too_deep) {
+      f.kind = Kind::ParseError;
+      f.message = fmt::format("{} not analysed: the statements around it nest too deeply", what);
+      return true;
+    }
+    const auto* nodes = nodes_holding(data->cfg, a.call);
+    if (!nodes) return false;
+    Outcome merged;
+    FlowStart start;
+    start.acquisition = index;
+    start.with_closes = a.rule->acquirer_with_closes(*a.acquirer);
+    start.scope_end_line = file_.end_line(scope);
+    for (int node : *nodes) {
+      start.node = node;
+      Outcome o = follow(data->cfg, data->facts, start);
+      if (o.untracked || o.truncated) return false;
+      merged.released_manual |= o.released_manual;
+      merged.released_managed |= o.released_managed;
+      merged.normal.insert(merged.normal.end(), o.normal.begin(), o.normal.end());
+      merged.exceptional.insert(merged.exceptional.end(), o.exceptional.begin(), o.exceptional.end());
+      merged.escapes.insert(merged.escapes.end(), o.escapes.begin(), o.escapes.end());
+    }
+    const auto verdict = decide(merged, VerdictContext{what, cm});
+    if (!verdict) return false;
+    if (verdict->returned) {
+      discover_acquirer(scope, a);
+      if (!def_name.empty() && is_rule_acquirer_name(*a.rule, def_name)) return false;
+    }
+    if (verdict->stored_on_g) {
+      if (!def_name.empty()) out_.request_scoped.push_back(def_name);
+      if (k_.teardown_closes) return false;
+    }
+    f.kind = verdict->kind;
+    f.message = verdict->message;
+    if (const auto& names = data->facts.names; true) {
+      for (const auto& e : data->facts.events[static_cast<std::size_t>(nodes->front())]) {
+        if (e.kind == EventKind::Acquire && e.acquisition == index && e.name >= 0) f.variable = names[static_cast<std::size_t>(e.name)];
+      }
+    }
+    if (f.kind == Kind::Escapes) f.reason = "ownership leaves the function; review by hand";
+    set_exit(f, verdict->exit_line, verdict->exit_label);
+    return true;
+  }
+
+  void discover_acquirer(TSNode scope, const Acquisition& a) {
+    if (!is(scope, "function_definition")) return;
+    const auto name = std::string(file_.text(field(scope, "name")));
+    if (name.starts_with("__")) return;
+    out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, a.rule->acquirer_with_closes(*a.acquirer),
+                                                a.acquirer->context_manager});
+  }
+
+  // A function that releases one of its parameters on every normal path is a release function.
+  void discover_releases() {
+    preorder(file_.root(), [&](TSNode n) {
+      if (!is(n, "function_definition")) return true;
+      if (!closes_something(n) || ts_node_has_error(n)) return true;
+      const auto name = std::string(file_.text(field(n, "name")));
+      std::vector<std::string> params;
+      for (auto p : code_children(field(n, "parameters"))) {
+        if (is(p, "identifier")) params.emplace_back(file_.text(p));
+        else if (is(p, "typed_parameter") || is(p, "default_parameter") || is(p, "typed_default_parameter")) {
+          TSNode id = is(p, "typed_parameter") ? ts_node_named_child(p, 0) : field(p, "name");
+          params.emplace_back(file_.text(id));
+        } else {
+          params.emplace_back("");
+        }
+      }
+      const bool method = is(ts_node_parent(ts_node_parent(n)), "class_definition") ||
+                          (is(ts_node_parent(n), "decorated_definition") && is(ts_node_parent(ts_node_parent(ts_node_parent(n))), "class_definition"));
+      ScopeData* data = scope_data(n);
+      if (data->too_deep) return true;
+      for (std::size_t i = method ? 1 : 0; i < params.size(); ++i) {
+        const int id = data->facts.find(params[i]);
+        if (id < 0) continue;
+        FlowStart start;
+        start.node = data->cfg.entry;
+        start.name = id;
+        start.scope_end_line = file_.end_line(n);
+        const Outcome o = follow(data->cfg, data->facts, start);
+        if (!o.truncated && o.normal.empty() && o.escapes.empty() && (o.released_manual || o.released_managed)) {
+          out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0))});
+          out_.releases.push_back(ReleaseSpec{"*." + name, static_cast<int>(i - (method ? 1 : 0))});
+        }
+      }
+      return true;
+    });
+  }
+
+  void parse_errors() {
+    if (!ts_node_has_error(file_.root())) return;
+    int reported = 0;
+    preorder(file_.root(), [&](TSNode n) {
+      if (reported >= 5) return false;
+      if (!ts_node_has_error(n)) return false;
+      if (is(n, "ERROR") || ts_node_is_missing(n)) {
+        Finding f;
+        f.rule = "syntax";
+        f.kind = Kind::ParseError;
+        f.file = file_.source().path();
+        const auto sp = ts_node_start_point(n), ep = ts_node_end_point(n);
+        f.span = Span{static_cast<int>(sp.row) + 1, static_cast<int>(sp.column) + 1, static_cast<int>(ep.row) + 1,
+                      static_cast<int>(ep.column) + 1};
+        TSNode scope = enclosing_scope(n);
+        f.function = function_name(file_, scope);
+        f.message = ts_node_is_missing(n)
+                        ? fmt::format("syntax error: missing `{}`; this function is not analysed", type(n))
+                        : fmt::format("syntax error: lines {}-{} do not parse; the code there is not analysed",
+                                      f.span.line, f.span.end_line);
+        f.reason = "the code does not parse";
+        out_.findings.push_back(std::move(f));
+        ++reported;
+        return false;
+      }
+      return true;
+    });
+  }
+
+  const ParsedFile& file_;
+  const Knowledge& k_;
+  Imports imports_;
+  std::vector<Acquisition> acquisitions_;
+  std::vector<std::string> teardown_names_;
+  std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;
+  FileResult out_;
+};
+
+}  // namespace
+
+FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
+  return FileAnalyzer(file, knowledge).run();
+}
+
+}  // namespace leakfix::python

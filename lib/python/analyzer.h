@@ -1,0 +1,47 @@
+#pragma once
+// The analysis of one Python file: a pure function of its parse and what is known project-wide.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+#include "core/rule.h"
+#include "python/events.h"
+#include "python/tree.h"
+
+namespace leakfix::python {
+
+// What the rules say plus what wrapper discovery found in the scanned files.
+struct Knowledge {
+  std::vector<Rule> rules;                      // discovered wrappers are appended to their rule's acquirers
+  std::vector<std::string> release_methods;     // union over the rules
+  std::vector<ReleaseSpec> release_functions;   // the rules' and discovered ones
+  std::set<std::string> request_scoped;         // factories that cache on flask.g: not acquirers
+  bool teardown_closes = false;                 // a teardown handler closes what is cached on g
+
+  static Knowledge from_rules(std::vector<Rule> rules);
+  // Every name whose presence makes a file worth parsing.
+  std::vector<std::string> trigger_names() const;
+};
+
+struct DiscoveredAcquirer {
+  std::string function;  // bare name of the wrapper
+  std::string rule;
+  std::string wraps;     // the acquirer it returns the result of
+  bool with_closes = false;
+  std::string context_manager;
+  auto operator<=>(const DiscoveredAcquirer&) const = default;
+};
+
+struct FileResult {
+  std::vector<Finding> findings;
+  std::vector<DiscoveredAcquirer> acquirers;
+  std::vector<ReleaseSpec> releases;
+  std::vector<std::string> request_scoped;
+  bool teardown_closes = false;
+};
+
+FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge);
+
+}  // namespace leakfix::python

@@ -1,0 +1,87 @@
+#include "python/callee.h"
+
+namespace leakfix::python {
+
+Imports Imports::of(const ParsedFile& file) {
+  Imports imports;
+  preorder(file.root(), [&](TSNode n) {
+    const auto t = type(n);
+    if (t == "import_statement") {
+      for (auto c : named_children(n)) {
+        if (is(c, "aliased_import")) {
+          imports.alias_[std::string(file.text(field(c, "alias")))] = std::string(file.text(field(c, "name")));
+        } else if (is(c, "dotted_name")) {
+          const auto full = std::string(file.text(c));
+          const auto first = full.substr(0, full.find('.'));
+          imports.alias_[first] = first;
+        }
+      }
+      return false;
+    }
+    if (t == "import_from_statement") {
+      const TSNode module = field(n, "module_name");
+      const auto from = std::string(file.text(module));
+      for (auto c : named_children(n)) {
+        if (same(c, module)) continue;
+        if (is(c, "aliased_import")) {
+          imports.alias_[std::string(file.text(field(c, "alias")))] = from + "." + std::string(file.text(field(c, "name")));
+        } else if (is(c, "dotted_name")) {
+          const auto name = std::string(file.text(c));
+          imports.alias_[name] = from + "." + name;
+        }
+      }
+      return false;
+    }
+    // Imports sit in statements, never inside expressions.
+    return t == "module" || t == "block" || t.ends_with("_statement") || t.ends_with("_definition") ||
+           t == "decorated_definition" || t.ends_with("_clause");
+  });
+  return imports;
+}
+
+std::string Imports::resolve(std::string_view first) const {
+  auto it = alias_.find(first);
+  return it == alias_.end() ? std::string(first) : it->second;
+}
+
+Callee name_of(const ParsedFile& file, const Imports& imports, TSNode fn) {
+  Callee c;
+  if (is(fn, "identifier")) {
+    c.bare = true;
+    c.path = imports.resolve(file.text(fn));
+    return c;
+  }
+  // Walk an attribute chain a.b.c down to its base.
+  std::string suffix;
+  TSNode cur = fn;
+  while (is(cur, "attribute")) {
+    suffix = "." + std::string(file.text(field(cur, "attribute"))) + suffix;
+    cur = field(cur, "object");
+  }
+  if (is(cur, "identifier")) {
+    c.path = imports.resolve(file.text(cur)) + suffix;
+  } else {
+    c.path = "?" + suffix;
+  }
+  return c;
+}
+
+Callee callee_of(const ParsedFile& file, const Imports& imports, TSNode call) {
+  return name_of(file, imports, field(call, "function"));
+}
+
+bool matches(std::string_view pattern, const Callee& callee) {
+  if (callee.path.empty()) return false;
+  if (pattern.starts_with("*.")) {
+    const auto name = pattern.substr(2);
+    const auto& p = callee.path;
+    return !callee.bare && p.size() > name.size() && p.ends_with(name) && p[p.size() - name.size() - 1] == '.';
+  }
+  if (pattern.find('.') == std::string_view::npos) {
+    // A bare name matches a plain call of it, also when it was imported (under any alias).
+    return callee.bare && callee.last() == pattern;
+  }
+  return callee.path == pattern;
+}
+
+}  // namespace leakfix::python

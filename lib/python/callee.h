@@ -1,0 +1,38 @@
+#pragma once
+// Names of called functions, resolved through the file's imports, and matching them against
+// the call patterns of rules ("name", "*.method", "module.func").
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "python/tree.h"
+
+namespace leakfix::python {
+
+struct Callee {
+  std::string path;   // dotted, resolved through imports; "?" stands for a receiver that is not a name
+  bool bare = false;  // the call was written as a plain name: f(...)
+  std::string_view last() const {
+    const auto dot = path.rfind('.');
+    return dot == std::string::npos ? std::string_view(path) : std::string_view(path).substr(dot + 1);
+  }
+};
+
+// What each name imported in a file stands for: `import sqlite3 as s` gives s -> sqlite3,
+// `from db import get as g` gives g -> db.get.
+class Imports {
+ public:
+  static Imports of(const ParsedFile& file);
+  std::string resolve(std::string_view first_segment) const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> alias_;
+};
+
+Callee callee_of(const ParsedFile& file, const Imports& imports, TSNode call);
+// The same for an expression that names a function without calling it (`conn.close`).
+Callee name_of(const ParsedFile& file, const Imports& imports, TSNode expr);
+
+bool matches(std::string_view pattern, const Callee& callee);
+
+}  // namespace leakfix::python

@@ -1,0 +1,571 @@
+#include "python/events.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+namespace leakfix::python {
+
+int ScopeFacts::intern(std::string_view name) {
+  if (auto it = index.find(name); it != index.end()) return it->second;
+  if (static_cast<int>(names.size()) >= kMaxNames) return -1;
+  names.emplace_back(name);
+  const int id = static_cast<int>(names.size()) - 1;
+  index.emplace(std::string(name), id);
+  return id;
+}
+
+int ScopeFacts::find(std::string_view name) const {
+  auto it = index.find(name);
+  return it == index.end() ? -1 : it->second;
+}
+
+namespace {
+
+bool capitalised(std::string_view callee_last) { return !callee_last.empty() && callee_last[0] >= 'A' && callee_last[0] <= 'Z'; }
+
+bool is_closing(const Callee& c) {
+  return c.path == "contextlib.closing" || (c.bare && c.last() == "closing");
+}
+
+std::vector<TSNode> call_args(TSNode call) {
+  std::vector<TSNode> out;
+  const TSNode args = field(call, "arguments");
+  if (ts_node_is_null(args)) return out;
+  for (auto a : code_children(args)) out.push_back(a);
+  return out;
+}
+
+TSNode positional(TSNode call, int index) {
+  int i = 0;
+  for (auto a : call_args(call)) {
+    if (is(a, "keyword_argument") || is(a, "dictionary_splat")) continue;
+    if (i++ == index) return a;
+  }
+  return TSNode{};
+}
+
+const std::set<std::string_view>& thread_calls() {
+  static const std::set<std::string_view> s = {"Thread", "Process", "Timer", "submit", "run_in_executor",
+                                               "apply_async", "start_new_thread", "map_async", "start_soon"};
+  return s;
+}
+
+const std::set<std::string_view>& container_calls() {
+  static const std::set<std::string_view> s = {"append", "appendleft", "add", "extend", "insert", "put",
+                                               "put_nowait", "setdefault"};
+  return s;
+}
+
+class Extractor {
+ public:
+  Extractor(const EventContext& ctx, const Cfg& cfg, ScopeFacts& facts) : ctx_(ctx), cfg_(cfg), f_(facts) {
+    for (std::size_t i = 0; i < ctx.acquisitions.size(); ++i) acq_index_[node_id(ctx.acquisitions[i].call)] = static_cast<int>(i);
+  }
+
+  void run() {
+    prepass();
+    f_.events.resize(cfg_.nodes.size());
+    for (std::size_t i = 0; i < cfg_.nodes.size(); ++i) {
+      out_ = &f_.events[i];
+      const auto& n = cfg_.nodes[i];
+      switch (n.kind) {
+        case CfgKind::Stmt: statement(n.ts); break;
+        case CfgKind::Cond:
+          expr(n.ts);
+          guard(static_cast<int>(i), n.ts);
+          break;
+        case CfgKind::Return: returned(n.ts); break;
+        case CfgKind::Raise: expr(n.ts); break;
+        case CfgKind::LoopHead:
+          expr(field(n.ts, "right"));
+          bind(field(n.ts, "left"), TSNode{}, n.line);
+          break;
+        case CfgKind::WithEnter: with_enter(n.ts); break;
+        case CfgKind::WithExit: with_exit(n.ts, n.line); break;
+        default: break;
+      }
+    }
+  }
+
+ private:
+  const ParsedFile& file() const { return ctx_.file; }
+  int line(TSNode n) const { return file().line(n); }
+
+  void emit(Event e) {
+    if (e.line == 0) e.line = 0;
+    out_->push_back(std::move(e));
+  }
+
+  int name_of(TSNode ident) { return f_.intern(file().text(ident)); }
+
+  // Names bound in this scope (parameters, assignment and loop targets), globals, nested defs.
+  void prepass() {
+    const TSNode scope = cfg_.scope;
+    const auto st = type(scope);
+    f_.module_like = st == "module" || st == "class_definition";
+    if (st == "function_definition") {
+      TSNode parent = ts_node_parent(scope);
+      if (is(parent, "decorated_definition")) {
+        for (auto d : code_children(parent)) {
+          if (!is(d, "decorator")) continue;
+          const auto text = file().text(d);
+          if (text.find("contextmanager") != std::string_view::npos) f_.context_manager = true;
+        }
+      }
+    }
+    const TSNode body = st == "module" ? scope : field(scope, "body");
+    if (ts_node_is_null(body)) return;
+    // Intern parameters and binding targets first, in source order, so that captured names of
+    // nested functions resolve whatever order the CFG nodes are visited in.
+    if (st == "function_definition") {
+      preorder(field(scope, "parameters"), [&](TSNode n) {
+        if (is(n, "identifier")) f_.intern(file().text(n));
+        return !is(n, "type");
+      });
+    }
+    preorder(body, [&](TSNode n) {
+      const auto t = type(n);
+      TSNode target{};
+      if (t == "assignment" || t == "augmented_assignment" || t == "for_statement" || t == "for_in_clause") target = field(n, "left");
+      else if (t == "named_expression") target = field(n, "name");
+      else if (t == "as_pattern_target") target = n;
+      if (!ts_node_is_null(target)) {
+        preorder(target, [&](TSNode c) {
+          if (is(c, "identifier") && !is(ts_node_parent(c), "attribute") && !is(ts_node_parent(c), "subscript")) f_.intern(file().text(c));
+          return !is(c, "attribute") && !is(c, "subscript");
+        });
+      }
+      return !(t == "function_definition" || t == "class_definition" || t == "lambda");
+    });
+    preorder(body, [&](TSNode n) {
+      const auto t = type(n);
+      if (t == "global_statement" || t == "nonlocal_statement") {
+        for (auto c : code_children(n)) globals_.insert(std::string(file().text(c)));
+        return false;
+      }
+      if (t == "function_definition" || t == "class_definition") {
+        const auto name = file().text(field(n, "name"));
+        if (t == "function_definition") nested_defs_.insert(std::string(name));
+        return false;
+      }
+      return t != "lambda";
+    });
+  }
+
+  // `if conn:`, `if not conn:`, `if conn is None:`, `if conn is not None:`, `if conn != None:`
+  void guard(int node, TSNode cond) {
+    TSNode c = unwrap(cond);
+    if (is(c, "named_expression")) c = field(c, "name");
+    bool truthy = true;
+    if (is(c, "not_operator")) {
+      truthy = false;
+      c = unwrap(field(c, "argument"));
+    }
+    if (is(c, "identifier")) {
+      f_.guards[node] = {name_of(c), truthy};
+      return;
+    }
+    if (!is(c, "comparison_operator")) return;
+    const auto kids = code_children(c);
+    if (kids.size() != 2) return;
+    TSNode a = unwrap(kids[0]), b = unwrap(kids[1]);
+    if (is(a, "none")) std::swap(a, b);
+    if (!is(a, "identifier") || !is(b, "none")) return;
+    const auto text = file().text(c);
+    const bool negated = text.find("is not") != std::string_view::npos || text.find("!=") != std::string_view::npos;
+    const bool equal = negated || text.find(" is ") != std::string_view::npos || text.find("==") != std::string_view::npos;
+    if (!equal) return;
+    f_.guards[node] = {name_of(a), negated == truthy};
+  }
+
+  bool is_nested_def(std::string_view name) const { return nested_defs_.contains(std::string(name)); }
+
+  void statement(TSNode s) {
+    const auto t = type(s);
+    if (t == "expression_statement") {
+      for (auto c : code_children(s)) {
+        if (is(c, "assignment")) assignment(c);
+        else if (is(c, "augmented_assignment")) {
+          expr(field(c, "right"));
+          bind(field(c, "left"), TSNode{}, line(c));
+        } else expr(c);
+      }
+    } else if (t == "delete_statement") {
+      preorder(s, [&](TSNode n) {
+        if (is(n, "identifier")) emit(Event{EventKind::Del, name_of(n), -1, -1, false, false, false, {}, {}, {}, line(n)});
+        return is(n, "delete_statement") || is(n, "expression_list") || is(n, "tuple") || is(n, "parenthesized_expression");
+      });
+    } else if (t == "function_definition" || t == "decorated_definition") {
+      nested_def(s);
+    } else if (t == "class_definition") {
+      bind(field(s, "name"), TSNode{}, line(s));
+    } else if (t == "global_statement" || t == "nonlocal_statement" || t == "import_statement" ||
+               t == "import_from_statement" || t == "pass_statement") {
+      // nothing for handles
+    } else {
+      expr(s);
+    }
+  }
+
+  void assignment(TSNode a) {
+    // a = b = value: every target gets the innermost value.
+    std::vector<TSNode> targets{field(a, "left")};
+    TSNode right = field(a, "right");
+    while (is(right, "assignment")) {
+      targets.push_back(field(right, "left"));
+      right = field(right, "right");
+    }
+    if (ts_node_is_null(right)) return;  // annotation only
+    expr(right);
+    for (auto t : targets) bind(t, right, line(a));
+  }
+
+  // What a value holds, as far as handles go.
+  struct Source {
+    enum { Other, Acquire, Alias } what = Other;
+    int acquisition = -1;
+    int alias = -1;
+  };
+
+  Source source_of(TSNode value) {
+    TSNode v = unwrap(value);
+    if (ts_node_is_null(v)) return {};
+    if (is(v, "identifier")) return {Source::Alias, -1, name_of(v)};
+    if (is(v, "conditional_expression")) {
+      // `conn if ok else None`
+      const auto kids = code_children(v);
+      for (std::size_t i = 0; i < kids.size(); i += 2) {
+        auto s = source_of(kids[i]);
+        if (s.what != Source::Other) return s;
+      }
+      return {};
+    }
+    if (is(v, "call")) {
+      if (auto it = acq_index_.find(node_id(v)); it != acq_index_.end()) return {Source::Acquire, it->second, -1};
+      const auto callee = callee_of(file(), ctx_.imports, v);
+      if (is_closing(callee)) return source_of(positional(v, 0));
+      if (capitalised(callee.last())) {
+        std::vector<TSNode> names;
+        for (auto a : call_args(v)) value_names(file(), is(a, "keyword_argument") ? field(a, "value") : a, names);
+        for (auto n : names) {
+          if (is(n, "identifier")) return {Source::Alias, -1, name_of(n)};
+        }
+      }
+    }
+    return {};
+  }
+
+  void escape_values(TSNode value, EscapeWhy why, std::string detail, int at) {
+    std::vector<TSNode> names;
+    value_names(file(), value, names);
+    for (auto n : names) {
+      if (is(n, "identifier")) emit(Event{EventKind::Escape, name_of(n), -1, -1, false, false, false, why, {}, detail, at});
+    }
+  }
+
+  void bind(TSNode target, TSNode value, int at) {
+    if (ts_node_is_null(target)) return;
+    const auto t = type(target);
+    if (t == "identifier") {
+      const int name = name_of(target);
+      const auto src = ts_node_is_null(value) ? Source{} : source_of(value);
+      if (globals_.contains(std::string(file().text(target))) && src.what == Source::Alias) {
+        emit(Event{EventKind::Escape, src.alias, -1, -1, false, false, false, EscapeWhy::Global, {},
+                   std::string(file().text(target)), at});
+      }
+      if (src.what == Source::Acquire) {
+        emit(Event{EventKind::Acquire, name, -1, src.acquisition, false, false, false, {}, {}, {}, at});
+      } else if (src.what == Source::Alias) {
+        emit(Event{EventKind::BindAlias, name, src.alias, -1, false, false, false, {}, {}, {}, at});
+      } else {
+        emit(Event{EventKind::BindOther, name, -1, -1, false, false, false, {}, {}, {}, at});
+      }
+      return;
+    }
+    if (t == "attribute") {
+      if (ts_node_is_null(value)) return;
+      const auto object = file().text(field(target, "object"));
+      const bool on_g = object == "g" || object == "flask.g";
+      escape_values(value, on_g ? EscapeWhy::StoredOnG : EscapeWhy::Stored, std::string(file().text(target)), at);
+      return;
+    }
+    if (t == "subscript") {
+      if (!ts_node_is_null(value)) escape_values(value, EscapeWhy::Container, std::string(file().text(target)), at);
+      return;
+    }
+    if (t == "pattern_list" || t == "tuple_pattern" || t == "list_pattern" || t == "tuple" || t == "list" ||
+        t == "parenthesized_expression" || t == "expression_list") {
+      const auto targets = code_children(target);
+      const TSNode v = ts_node_is_null(value) ? value : unwrap(value);
+      const bool pairwise = !ts_node_is_null(v) && (is(v, "expression_list") || is(v, "tuple") || is(v, "list")) &&
+                            code_children(v).size() == targets.size();
+      const auto values = pairwise ? code_children(v) : std::vector<TSNode>{};
+      for (std::size_t i = 0; i < targets.size(); ++i) bind(targets[i], pairwise ? values[i] : TSNode{}, at);
+      return;
+    }
+    if (t == "list_splat_pattern" || t == "list_splat") {
+      for (auto c : code_children(target)) bind(c, TSNode{}, at);
+    }
+  }
+
+  void returned(TSNode ret) {
+    const auto kids = code_children(ret);
+    if (kids.empty()) return;
+    expr(kids[0]);
+    escape_values(kids[0], EscapeWhy::Returned, "", line(ret));
+  }
+
+  void with_enter(TSNode w) {
+    for (auto clause : code_children(w)) {
+      if (!is(clause, "with_clause")) continue;
+      for (auto item : code_children(clause)) {
+        TSNode value = field(item, "value");
+        if (is(value, "as_pattern")) {
+          const TSNode inner = ts_node_named_child(value, 0);
+          expr(inner);
+          TSNode alias = field(value, "alias");
+          if (!ts_node_is_null(alias) && ts_node_named_child_count(alias) > 0) alias = ts_node_named_child(alias, 0);
+          bind(alias, inner, line(item));
+        } else {
+          expr(value);
+        }
+      }
+    }
+  }
+
+  void with_exit(TSNode w, int at) {
+    for (auto clause : code_children(w)) {
+      if (!is(clause, "with_clause")) continue;
+      for (auto item : code_children(clause)) {
+        TSNode value = field(item, "value");
+        if (is(value, "as_pattern")) value = ts_node_named_child(value, 0);
+        value = unwrap(value);
+        if (is(value, "identifier")) {
+          emit(Event{EventKind::WithExit, name_of(value), -1, -1, true, false, false, {}, {}, {}, at});
+        } else if (is(value, "call") && is_closing(callee_of(file(), ctx_.imports, value))) {
+          const TSNode arg = unwrap(positional(value, 0));
+          if (is(arg, "identifier")) {
+            emit(Event{EventKind::WithExit, name_of(arg), -1, -1, true, true, false, {}, {}, {}, at});
+          }
+        }
+      }
+    }
+  }
+
+  NameSet free_names(TSNode body) {
+    NameSet s;
+    preorder(body, [&](TSNode n) {
+      if (is(n, "identifier")) {
+        const int id = f_.find(file().text(n));
+        if (id >= 0) s.set(static_cast<std::size_t>(id));
+      }
+      return true;
+    });
+    return s;
+  }
+
+  bool releases_in(TSNode body, NameSet& released) {
+    bool any = false;
+    preorder(body, [&](TSNode n) {
+      if (is(n, "call")) {
+        const TSNode fn = field(n, "function");
+        if (is(fn, "attribute") && is(field(fn, "object"), "identifier")) {
+          const auto method = file().text(field(fn, "attribute"));
+          if (std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), method) != ctx_.release_methods.end()) {
+            const int id = f_.find(file().text(field(fn, "object")));
+            if (id >= 0) { released.set(static_cast<std::size_t>(id)); any = true; }
+          }
+        }
+      }
+      return true;
+    });
+    return any;
+  }
+
+  void nested_def(TSNode s) {
+    TSNode def = is(s, "decorated_definition") ? field(s, "definition") : s;
+    std::vector<std::string> decorators;
+    for (auto c : code_children(s)) {
+      if (is(c, "decorator")) {
+        expr(c);
+        decorators.emplace_back(file().text(c));
+      }
+    }
+    if (!is(def, "function_definition")) {
+      bind(field(def, "name"), TSNode{}, line(s));
+      return;
+    }
+    const TSNode body = field(def, "body");
+    // Captured names must be known to this scope; intern the ones bound before use.
+    const NameSet captured = free_names(body);
+    const int name = name_of(field(def, "name"));
+    if (!decorators.empty() && captured.any()) {
+      Event e{EventKind::CaptureEscape, name, -1, -1, false, false, false, EscapeWhy::Callback, captured,
+              decorators.front(), line(s)};
+      emit(std::move(e));
+    }
+    bool generator = false;
+    preorder(body, [&](TSNode n) {
+      if (is(n, "yield")) generator = true;
+      return !(is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition"));
+    });
+    if (name >= 0) {
+      f_.closure_is_generator[name] = generator;
+      NameSet released;
+      if (releases_in(body, released)) f_.closure_releases[name] = released;
+    }
+    Event e{EventKind::BindClosure, name, -1, -1, false, false, false, {}, captured, {}, line(s)};
+    emit(std::move(e));
+  }
+
+  void call(TSNode c) {
+    const auto callee = callee_of(file(), ctx_.imports, c);
+    const TSNode fn = field(c, "function");
+    const auto last = callee.last();
+    const int at = line(c);
+    // handle.close()
+    if (is(fn, "attribute") && is(field(fn, "object"), "identifier") &&
+        std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), last) != ctx_.release_methods.end()) {
+      emit(Event{EventKind::Release, name_of(field(fn, "object")), -1, -1, false, false, false, {}, {}, {}, at});
+    }
+    // release(handle)
+    for (const auto& r : ctx_.release_functions) {
+      if (!matches(r.pattern, callee)) continue;
+      const TSNode arg = unwrap(positional(c, r.argument));
+      if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
+    }
+    if (last == "enter_context") {
+      const TSNode arg = unwrap(positional(c, 0));
+      if (is(arg, "identifier")) {
+        emit(Event{EventKind::WithExit, name_of(arg), -1, -1, true, false, false, {}, {}, {}, at});
+      } else if (is(arg, "call") && is_closing(callee_of(file(), ctx_.imports, arg))) {
+        const TSNode inner = unwrap(positional(arg, 0));
+        if (is(inner, "identifier")) emit(Event{EventKind::Release, name_of(inner), -1, -1, true, false, false, {}, {}, {}, at});
+      }
+    }
+    // Bound close methods handed to someone else: ExitStack.callback/push close it for us,
+    // anything else (call_on_close, atexit.register, weakref.finalize) defers the close.
+    for (auto a : call_args(c)) {
+      const TSNode v = unwrap(is(a, "keyword_argument") ? field(a, "value") : a);
+      if (!is(v, "attribute") || !is(field(v, "object"), "identifier")) continue;
+      const auto method = file().text(field(v, "attribute"));
+      if (std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), method) == ctx_.release_methods.end()) continue;
+      const int handle = name_of(field(v, "object"));
+      if (last == "callback" || last == "push") {
+        emit(Event{EventKind::Release, handle, -1, -1, true, false, false, {}, {}, {}, at});
+      } else {
+        emit(Event{EventKind::Escape, handle, -1, -1, false, false, false, EscapeWhy::Callback, {},
+                   std::string(file().text(fn)), at});
+      }
+    }
+    const bool thread = thread_calls().contains(last);
+    const bool container = !callee.bare && container_calls().contains(last);
+    const bool set_attr = callee.bare && last == "setattr";
+    if (thread || container || set_attr) {
+      const auto why = thread ? EscapeWhy::Thread : set_attr ? EscapeWhy::Stored : EscapeWhy::Container;
+      for (auto a : call_args(c)) {
+        const TSNode v = is(a, "keyword_argument") ? field(a, "value") : a;
+        escape_values(v, why, std::string(file().text(fn)), at);
+      }
+    }
+    if (is(fn, "identifier") && is_nested_def(file().text(fn))) {
+      emit(Event{EventKind::ClosureUse, name_of(fn), -1, -1, false, false, true, {}, {}, {}, at});
+    }
+  }
+
+  void expr(TSNode e) {
+    if (ts_node_is_null(e)) return;
+    preorder(e, [&](TSNode n) {
+      const auto t = type(n);
+      if (t == "call") {
+        call(n);
+        return true;
+      }
+      if (t == "named_expression") {
+        expr(field(n, "value"));
+        bind(field(n, "name"), field(n, "value"), line(n));
+        return false;
+      }
+      if (t == "assignment") {
+        assignment(n);
+        return false;
+      }
+      if (t == "lambda") {
+        const TSNode parent = ts_node_parent(n);
+        const bool key = is(parent, "keyword_argument") && file().text(field(parent, "name")) == "key";
+        const NameSet captured = free_names(field(n, "body"));
+        if (!key && captured.any()) {
+          emit(Event{EventKind::CaptureEscape, -1, -1, -1, false, false, false, EscapeWhy::Callback, captured, "a lambda",
+                     line(n)});
+        }
+        return false;
+      }
+      if (t == "yield") {
+        if (!f_.context_manager) {
+          for (auto c : code_children(n)) escape_values(c, EscapeWhy::Yielded, "", line(n));
+        }
+        return true;
+      }
+      if (t == "identifier" && is_nested_def(file().text(n))) {
+        const TSNode parent = ts_node_parent(n);
+        const bool callee = is(parent, "call") && same(field(parent, "function"), n);
+        const bool attr_name = is(parent, "attribute") && same(field(parent, "attribute"), n);
+        if (!callee && !attr_name) emit(Event{EventKind::ClosureUse, name_of(n), -1, -1, false, false, false, {}, {}, {}, line(n)});
+        return false;
+      }
+      return !(t == "function_definition" || t == "class_definition");
+    });
+  }
+
+  const EventContext& ctx_;
+  const Cfg& cfg_;
+  ScopeFacts& f_;
+  std::vector<Event>* out_ = nullptr;
+  std::unordered_map<const void*, int> acq_index_;
+  std::set<std::string> globals_;
+  std::set<std::string> nested_defs_;
+};
+
+}  // namespace
+
+void value_names(const ParsedFile& file, TSNode expr, std::vector<TSNode>& out) {
+  std::vector<TSNode> stack{expr};
+  while (!stack.empty()) {
+    TSNode n = unwrap(stack.back());
+    stack.pop_back();
+    if (ts_node_is_null(n)) continue;
+    const auto t = type(n);
+    if (t == "identifier") {
+      out.push_back(n);
+    } else if (t == "tuple" || t == "list" || t == "set" || t == "expression_list" || t == "list_splat" ||
+               t == "dictionary_splat" || t == "pair") {
+      for (auto c : code_children(n)) stack.push_back(c);
+    } else if (t == "dictionary") {
+      for (auto c : code_children(n)) stack.push_back(is(c, "pair") ? field(c, "value") : c);
+    } else if (t == "conditional_expression") {
+      const auto kids = code_children(n);
+      for (std::size_t i = 0; i < kids.size(); i += 2) stack.push_back(kids[i]);
+    } else if (t == "keyword_argument") {
+      stack.push_back(field(n, "value"));
+    } else if (t == "call") {
+      const TSNode fn = field(n, "function");
+      std::string_view last = file.text(fn);
+      if (const auto dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
+      if (capitalised(last) || last == "closing") {
+        const TSNode args = field(n, "arguments");
+        if (!ts_node_is_null(args)) {
+          for (auto c : code_children(args)) stack.push_back(c);
+        }
+      }
+    }
+  }
+}
+
+ScopeFacts extract_events(const EventContext& ctx, const Cfg& cfg) {
+  ScopeFacts facts;
+  Extractor(ctx, cfg, facts).run();
+  return facts;
+}
+
+}  // namespace leakfix::python

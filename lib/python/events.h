@@ -1,0 +1,92 @@
+#pragma once
+// What each CFG node does to resource handles, independent of which acquisition is followed:
+// the flow analysis replays these events along paths with the set of names that hold the handle.
+#include <bitset>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/rule.h"
+#include "python/callee.h"
+#include "python/cfg.h"
+
+namespace leakfix::python {
+
+inline constexpr int kMaxNames = 256;
+using NameSet = std::bitset<kMaxNames>;
+
+enum class EventKind {
+  Acquire,         // name = the acquisition `acquisition` (bound to `name`, or -1)
+  BindAlias,       // name = other (an alias, or an object that owns it: Repo(conn))
+  BindOther,       // name is rebound to something unrelated
+  BindClosure,     // name is a nested function capturing `captured`
+  Del,             // del name
+  Release,         // name.close(), release(name), closing/ExitStack registration
+  WithExit,        // a with statement over name (or closing(name)) exits here
+  Escape,          // name leaves the scope (returned, stored, handed off)
+  CaptureEscape,   // a lambda or decorated def capturing `captured` is handed somewhere
+  ClosureUse,      // a nested function `name` is used as a value (or called, see `called`)
+};
+
+enum class EscapeWhy { Returned, Yielded, Stored, StoredOnG, Container, Thread, Callback, Captured, Global };
+
+struct Event {
+  EventKind kind;
+  int name = -1;
+  int other = -1;
+  int acquisition = -1;
+  bool managed = false;      // Release/WithExit by a context manager rather than by hand
+  bool closing = false;      // WithExit: the item is closing(name)
+  bool called = false;       // ClosureUse: the closure is called here
+  EscapeWhy why = EscapeWhy::Returned;
+  NameSet captured;          // BindClosure / CaptureEscape
+  std::string detail;        // for messages: "g.db", "after_this_request"
+  int line = 0;
+};
+
+// A call the file's rules treat as an acquisition.
+struct Acquisition {
+  TSNode call{};
+  const Rule* rule = nullptr;
+  const Acquirer* acquirer = nullptr;
+  std::string callee_text;  // as written: "get_db_connection", "sqlite3.connect"
+};
+
+// Project-wide facts the per-scope extraction needs.
+struct ReleaseSpec {
+  std::string pattern;
+  int argument = 0;
+  bool operator<(const ReleaseSpec& o) const { return std::tie(pattern, argument) < std::tie(o.pattern, o.argument); }
+};
+
+struct ScopeFacts {
+  std::vector<std::string> names;                       // index -> name
+  std::map<std::string, int, std::less<>> index;        // name -> index
+  std::vector<std::vector<Event>> events;               // per CFG node
+  std::map<int, bool> closure_is_generator;             // closure name -> generator?
+  std::map<int, NameSet> closure_releases;              // closure name -> captured names it closes
+  bool context_manager = false;                         // @contextmanager: `yield handle` lends it
+  bool module_like = false;                             // module or class body
+  // Cond nodes that test a name for None/truthiness: node -> (name, branch taken while it holds a handle)
+  std::map<int, std::pair<int, bool>> guards;
+
+  int intern(std::string_view name);
+  int find(std::string_view name) const;
+};
+
+struct EventContext {
+  const ParsedFile& file;
+  const Imports& imports;
+  const std::vector<std::string>& release_methods;      // union over the rules
+  const std::vector<ReleaseSpec>& release_functions;    // rules' and discovered
+  const std::vector<Acquisition>& acquisitions;         // of this file, by call node
+};
+
+ScopeFacts extract_events(const EventContext& ctx, const Cfg& cfg);
+
+// The names an expression hands over as a value: itself, tuple/list/dict elements, the branches
+// of a conditional, the arguments of a constructor call (capitalised callee) or of closing().
+void value_names(const ParsedFile& file, TSNode expr, std::vector<TSNode>& out);
+
+}  // namespace leakfix::python

@@ -1,0 +1,183 @@
+#include "python/project.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "python/analyzer.h"
+#include "python/tree.h"
+
+namespace leakfix::python {
+namespace {
+
+constexpr std::size_t kMaxFileBytes = 32u << 20;
+constexpr int kMaxRounds = 8;
+
+struct Slot {
+  InputFile input;
+  std::optional<SourceFile> source;      // read once
+  std::unique_ptr<ParsedFile> parsed;    // parsed once, when first needed
+  std::optional<FileResult> result;
+  bool candidate = false;
+  std::optional<Error> error;
+};
+
+bool mentions_any(std::string_view text, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (text.find(n) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Runs `work(i)` for every index in `items` on `jobs` threads.
+template <typename F>
+void parallel_for(const std::vector<std::size_t>& items, int jobs, F&& work) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < items.size();) work(items[i]);
+  };
+  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(items.size())));
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,
+                              const ProjectOptions& options) {
+  ProjectResult out;
+  out.files = files.size();
+  const int jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  Knowledge k = Knowledge::from_rules(rules);
+
+  std::vector<Slot> slots(files.size());
+  std::vector<std::size_t> all(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    slots[i].input = files[i];
+    all[i] = i;
+  }
+  // Read every file once; the prefilter needs the bytes anyway.
+  parallel_for(all, jobs, [&](std::size_t i) {
+    auto& s = slots[i];
+    auto read = SourceFile::read(s.input.path, s.input.display);
+    if (!read) {
+      s.error = read.error();
+      return;
+    }
+    if (read->bytes().size() > kMaxFileBytes) {
+      s.error = Error{s.input.display, 0, fmt::format("skipped: larger than {} MB", kMaxFileBytes >> 20)};
+      return;
+    }
+    s.source = std::move(*read);
+  });
+
+  std::mutex progress_lock;
+  std::atomic<std::size_t> done{0}, found{0};
+  std::vector<std::string> names = k.trigger_names();
+  std::vector<std::string> new_names = names;
+  for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      auto& s = slots[i];
+      if (!s.source && !s.parsed) continue;
+      const auto text = s.parsed ? s.parsed->source().text() : s.source->text();
+      if (!mentions_any(text, new_names)) continue;
+      s.candidate = true;
+      todo.push_back(i);
+    }
+    parallel_for(todo, jobs, [&](std::size_t i) {
+      auto& s = slots[i];
+      if (!s.parsed) {
+        try {
+          s.parsed = std::make_unique<ParsedFile>(std::move(*s.source));
+          s.source.reset();
+        } catch (const std::exception& e) {
+          s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
+          s.candidate = false;
+          return;
+        }
+      }
+      s.result = analyze_file(*s.parsed, k);
+      if (round == 0) {
+        const auto d = ++done;
+        found += s.result->findings.size();
+        if (options.progress) {
+          std::lock_guard lock(progress_lock);
+          options.progress(d, files.size(), found);
+        }
+      }
+    });
+    // Merge what this round discovered; files mentioning a new name are analysed again.
+    new_names.clear();
+    std::set<std::string> known_acq;
+    for (const auto& r : k.rules) {
+      for (const auto& a : r.acquirers) known_acq.insert(a.pattern);
+    }
+    bool teardown = k.teardown_closes;
+    for (auto& s : slots) {
+      if (!s.result) continue;
+      teardown = teardown || s.result->teardown_closes;
+      for (const auto& d : s.result->acquirers) {
+        if (known_acq.contains(d.function) || k.request_scoped.contains(d.function)) continue;
+        auto rule = std::find_if(k.rules.begin(), k.rules.end(), [&](const Rule& r) { return r.id == d.rule; });
+        if (rule == k.rules.end()) continue;
+        for (const auto& pattern : {d.function, "*." + d.function}) {
+          Acquirer a;
+          a.pattern = pattern;
+          a.with_closes = d.with_closes;
+          a.context_manager = d.context_manager;
+          a.discovered_from = d.wraps;
+          rule->acquirers.push_back(a);
+          known_acq.insert(pattern);
+        }
+        new_names.push_back(d.function);
+        out.discovered_acquirers.push_back(fmt::format("{} (returns {}())", d.function, d.wraps));
+      }
+      for (const auto& r : s.result->releases) {
+        if (std::find_if(k.release_functions.begin(), k.release_functions.end(), [&](const ReleaseSpec& x) {
+              return x.pattern == r.pattern;
+            }) != k.release_functions.end()) {
+          continue;
+        }
+        k.release_functions.push_back(r);
+        if (!r.pattern.starts_with("*.")) {
+          new_names.push_back(r.pattern);
+          out.discovered_releases.push_back(fmt::format("{} (closes argument {})", r.pattern, r.argument + 1));
+        }
+      }
+      for (const auto& name : s.result->request_scoped) {
+        if (k.request_scoped.insert(name).second) new_names.push_back(name);
+      }
+    }
+    if (teardown != k.teardown_closes) {
+      k.teardown_closes = true;
+      new_names.push_back("g.");
+    }
+    // Release names matter only in files already parsed; acquirer names may bring in new files.
+    std::sort(new_names.begin(), new_names.end());
+    new_names.erase(std::unique(new_names.begin(), new_names.end()), new_names.end());
+  }
+
+  for (auto& s : slots) {
+    if (s.error) out.errors.push_back(*s.error);
+    if (!s.result) continue;
+    ++out.parsed;
+    if (!s.result->findings.empty() && s.parsed) out.sources.emplace(s.input.display, s.parsed->source());
+    for (auto& f : s.result->findings) out.findings.push_back(std::move(f));
+  }
+  sort_findings(out.findings);
+  std::sort(out.discovered_acquirers.begin(), out.discovered_acquirers.end());
+  std::sort(out.discovered_releases.begin(), out.discovered_releases.end());
+  return out;
+}
+
+}  // namespace leakfix::python

@@ -1,0 +1,36 @@
+#pragma once
+// Runs the Python analysis over a set of files: prefilter, parallel parse and analysis, and
+// wrapper discovery across files to a fixpoint.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+#include "core/source_file.h"
+#include "core/rule.h"
+#include "core/walk.h"
+
+namespace leakfix::python {
+
+struct ProjectOptions {
+  int jobs = 0;  // 0: one per core
+  // Called after each file is analysed (from worker threads, serialised by the caller's lock).
+  std::function<void(std::size_t done, std::size_t total, std::size_t findings)> progress;
+};
+
+struct ProjectResult {
+  std::vector<Finding> findings;  // sorted
+  std::vector<Error> errors;      // files that could not be read or parsed
+  std::size_t files = 0;          // files considered
+  std::size_t parsed = 0;         // files that passed the prefilter and were parsed
+  std::vector<std::string> discovered_acquirers;  // "name (wraps x)" for --verbose output
+  std::vector<std::string> discovered_releases;
+  std::map<std::string, SourceFile> sources;  // files with findings, for code frames
+};
+
+ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,
+                              const ProjectOptions& options);
+
+}  // namespace leakfix::python

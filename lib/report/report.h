@@ -1,0 +1,36 @@
+#pragma once
+// Renders findings for people (text with code frames) and machines (JSON, SARIF 2.1.0).
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+#include "core/source_file.h"
+
+namespace leakfix {
+
+struct Report {
+  std::vector<Finding> findings;
+  std::vector<Error> errors;
+  std::size_t files = 0;
+  std::map<std::string, SourceFile> sources;  // by display path, for code frames
+};
+
+struct TextOptions {
+  bool color = false;
+  bool frames = true;  // code frames under each finding (off: one line per finding)
+};
+
+void render_text(std::ostream& out, const Report& report, const TextOptions& options);
+// The closing line: "Found 3 findings (2 leaky-path, 1 never-closed) in 12 files." or "No findings in 12 files."
+std::string summary_line(const Report& report);
+void render_json(std::ostream& out, const Report& report);
+void render_sarif(std::ostream& out, const Report& report, const std::string& tool_version);
+
+// The documentation page of a finding kind (docs/rules/<kind>.md), or nullopt.
+std::optional<std::string> kind_doc(Kind kind);
+
+}  // namespace leakfix

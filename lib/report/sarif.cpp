@@ -1,0 +1,94 @@
+#include <nlohmann/json.hpp>
+
+#include "report/report.h"
+
+namespace leakfix {
+
+namespace {
+
+std::string level_of(Severity s) {
+  switch (s) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Info: return "note";
+  }
+  return "none";
+}
+
+nlohmann::json region(const Span& s) {
+  return {{"startLine", s.line}, {"startColumn", s.column}, {"endLine", s.end_line}, {"endColumn", s.end_column}};
+}
+
+std::string first_paragraph(const std::string& md) {
+  // The line after the title is the one-sentence summary.
+  std::size_t pos = md.find('\n');
+  while (pos != std::string::npos && pos + 1 < md.size()) {
+    const auto next = md.find('\n', pos + 1);
+    auto line = md.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    if (!line.empty() && line[0] != '#') return line;
+    pos = next;
+  }
+  return "";
+}
+
+}  // namespace
+
+void render_sarif(std::ostream& out, const Report& r, const std::string& tool_version) {
+  using nlohmann::json;
+  json rules = json::array();
+  std::map<Kind, int> rule_index;
+  for (auto k : kAllKinds) {
+    const auto doc = kind_doc(k).value_or("");
+    rule_index[k] = static_cast<int>(rules.size());
+    rules.push_back({{"id", std::string(to_string(k))},
+                     {"name", std::string(to_string(k))},
+                     {"shortDescription", {{"text", first_paragraph(doc)}}},
+                     {"help", {{"text", doc}, {"markdown", doc}}},
+                     {"defaultConfiguration", {{"level", level_of(severity_of(k))}}}});
+  }
+  json results = json::array();
+  for (const auto& f : r.findings) {
+    json loc{{"physicalLocation", {{"artifactLocation", {{"uri", f.file}}}, {"region", region(f.span)}}},
+             {"logicalLocations", json::array({{{"fullyQualifiedName", f.function}, {"kind", "function"}}})}};
+    json res{{"ruleId", std::string(to_string(f.kind))},
+             {"ruleIndex", rule_index[f.kind]},
+             {"level", level_of(f.severity())},
+             {"message", {{"text", f.message}}},
+             {"locations", json::array({loc})},
+             {"properties",
+              {{"rule", f.rule}, {"function", f.function}, {"phase", phase_of(f.kind)}, {"fixable", f.fixable}}}};
+    if (!f.variable.empty()) res["properties"]["variable"] = f.variable;
+    if (f.exit) {
+      res["relatedLocations"] = json::array(
+          {{{"id", 1},
+            {"message", {{"text", f.exit_label}}},
+            {"physicalLocation", {{"artifactLocation", {{"uri", f.file}}}, {"region", region(*f.exit)}}}}});
+    }
+    results.push_back(res);
+  }
+  json notes = json::array();
+  for (const auto& e : r.errors) {
+    json n{{"level", "error"}, {"message", {{"text", e.message}}}};
+    if (!e.file.empty()) {
+      json pl{{"artifactLocation", {{"uri", e.file}}}};
+      if (e.line > 0) pl["region"] = {{"startLine", e.line}};
+      n["locations"] = json::array({{{"physicalLocation", pl}}});
+    }
+    notes.push_back(n);
+  }
+  json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+           {"version", "2.1.0"},
+           {"runs",
+            json::array({{{"tool",
+                           {{"driver",
+                             {{"name", "leakfix"},
+                              {"version", tool_version},
+                              
+                              {"rules", rules}}}}},
+                          {"invocations",
+                           json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notes}}})},
+                          {"results", results}}})}};
+  out << doc.dump(2) << '\n';
+}
+
+}  // namespace leakfix

@@ -1,0 +1,41 @@
+// leakfix: finds resources that are not released on every path, and says which path leaks.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace leakfix::cli;
+  CLI::App app{"leakfix: find database connections and other resources that leak, and say which path leaks"};
+  app.set_version_flag("--version", LEAKFIX_VERSION);
+  app.require_subcommand(1);
+
+  ScanOptions scan;
+  auto* s = app.add_subcommand("scan", "Report acquisitions that are not released on every path");
+  s->add_option("paths", scan.paths, "Files or folders to scan")->required();
+  s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
+  s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif"}));
+  s->add_option("--fail-on", scan.fail_on, "Exit 1 when a finding is at least this severe")
+      ->check(CLI::IsMember({"error", "warning", "info"}));
+  s->add_option("--exclude", scan.excludes, "Skip paths matching this glob (repeatable)");
+  s->add_option("-j,--jobs", scan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
+  s->add_flag("-q,--quiet", scan.quiet, "Print findings only: no progress, no summary");
+  s->add_flag("--no-color", scan.no_color, "Never colour the output (also: NO_COLOR)");
+  s->add_flag("--concise", scan.concise, "One line per finding, no code frames");
+  s->add_flag("-v,--verbose", scan.verbose, "Also list the wrappers and release functions discovered");
+
+  std::string kind;
+  auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
+  e->add_option("kind", kind, "never-closed, leaky-path, exception-unsafe, manual-safe, escapes or parse-error");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    const int code = app.exit(err);
+    return code == 0 ? 0 : 2;
+  }
+  if (s->parsed()) return run_scan(scan);
+  if (e->parsed()) return run_explain(kind);
+  return 2;
+}

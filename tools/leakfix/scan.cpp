@@ -1,0 +1,117 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "core/walk.h"
+#include "python/project.h"
+#include "report/report.h"
+#include "rules/loader.h"
+
+namespace leakfix::cli {
+namespace {
+
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v;
+}
+
+bool use_color(bool no_color) {
+  if (no_color || env_set("NO_COLOR")) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::string_view(term) == "dumb") return false;
+  return isatty(STDOUT_FILENO) == 1;
+}
+
+bool show_progress(bool quiet) {
+  return !quiet && !env_set("CI") && !env_set("PRE_COMMIT") && isatty(STDERR_FILENO) == 1;
+}
+
+Result<std::vector<Rule>> rules_for(const std::string& option) {
+  if (!option.empty()) return load_rules(option);
+  auto rules = builtin_rules();
+  const auto config = find_project_config(std::filesystem::current_path().string());
+  if (!config.empty()) {
+    auto extra = load_rules(config);
+    if (!extra) return extra.error();
+    merge_rules(rules, std::move(*extra));
+  }
+  return rules;
+}
+
+}  // namespace
+
+int run_scan(const ScanOptions& o) {
+  auto rules = rules_for(o.rules);
+  if (!rules) {
+    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
+    return 2;
+  }
+  WalkOptions walk;
+  walk.excludes = o.excludes;
+  auto walked = collect_files(o.paths, walk);
+  for (const auto& e : walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
+  if (walked.files.empty() && !walked.errors.empty()) return 2;
+
+  python::ProjectOptions popts;
+  popts.jobs = o.jobs;
+  const bool progress = show_progress(o.quiet) && walked.files.size() > 1;
+  if (progress) {
+    popts.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
+      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
+                               findings == 1 ? "" : "s")
+                << std::flush;
+    };
+  }
+  auto result = python::analyze_project(walked.files, *rules, popts);
+  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+
+  Report report;
+  report.findings = std::move(result.findings);
+  report.errors = walked.errors;
+  report.errors.insert(report.errors.end(), result.errors.begin(), result.errors.end());
+  report.files = walked.files.size();
+  report.sources = std::move(result.sources);
+  for (const auto& e : result.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+
+  if (o.format == "json") {
+    render_json(std::cout, report);
+  } else if (o.format == "sarif") {
+    render_sarif(std::cout, report, LEAKFIX_VERSION);
+  } else {
+    render_text(std::cout, report, TextOptions{use_color(o.no_color), !o.concise});
+    if (o.verbose) {
+      for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
+      for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
+    }
+    if (!o.quiet) std::cout << summary_line(report) << '\n';
+  }
+  if (walked.files.size() == result.errors.size() && !walked.files.empty()) return 2;
+  const auto threshold = parse_severity(o.fail_on).value_or(Severity::Warning);
+  for (const auto& f : report.findings) {
+    if (f.severity() >= threshold) return 1;
+  }
+  return 0;
+}
+
+int run_explain(const std::string& kind) {
+  if (kind.empty()) {
+    for (auto k : kAllKinds) std::cout << to_string(k) << '\n';
+    return 0;
+  }
+  const auto k = parse_kind(kind);
+  const auto doc = k ? kind_doc(*k) : std::nullopt;
+  if (!doc) {
+    std::string list;
+    for (auto each : kAllKinds) list += fmt::format("{}{}", list.empty() ? "" : ", ", to_string(each));
+    std::cerr << fmt::format("leakfix: error: unknown finding kind `{}` (one of: {})\n", kind, list);
+    return 2;
+  }
+  std::cout << *doc;
+  return 0;
+}
+
+}  // namespace leakfix::cli
