@@ -304,9 +304,21 @@ class Builder {
     for (auto c : code_children(s)) {
       if (is(c, "with_clause")) clause = c;
     }
-    raising(enter, clause, t);
-    if (!g_.nodes[static_cast<std::size_t>(enter)].may_raise) {
-      // Entering a context manager runs its __enter__.
+    // Evaluating the items may raise; `with conn:` and `with closing(conn):` are taken not to.
+    bool raises = false;
+    for (auto item : code_children(clause)) {
+      TSNode value = field(item, "value");
+      if (is(value, "as_pattern")) value = ts_node_named_child(value, 0);
+      value = unwrap(value);
+      if (is(value, "identifier")) continue;
+      if (is(value, "call") && code_children(field(value, "arguments")).size() == 1 &&
+          is(unwrap(code_children(field(value, "arguments"))[0]), "identifier")) {
+        const auto fn = file_.text(field(value, "function"));
+        if (fn == "closing" || fn == "contextlib.closing") continue;
+      }
+      if (may_raise(value)) raises = true;
+    }
+    if (raises) {
       g_.nodes[static_cast<std::size_t>(enter)].may_raise = true;
       edge(enter, t.raise->get(), EdgeKind::Exception);
     }

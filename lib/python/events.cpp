@@ -66,11 +66,19 @@ class Extractor {
   void run() {
     prepass();
     f_.events.resize(cfg_.nodes.size());
+    f_.release_only.assign(cfg_.nodes.size(), false);
     for (std::size_t i = 0; i < cfg_.nodes.size(); ++i) {
       out_ = &f_.events[i];
       const auto& n = cfg_.nodes[i];
       switch (n.kind) {
-        case CfgKind::Stmt: statement(n.ts); break;
+        case CfgKind::Stmt:
+          statement(n.ts);
+          f_.release_only[i] = is(n.ts, "expression_statement") && code_children(n.ts).size() == 1 &&
+                               is(code_children(n.ts)[0], "call") && !out_->empty() &&
+                               std::all_of(out_->begin(), out_->end(), [](const Event& e) {
+                                 return e.kind == EventKind::Release || e.kind == EventKind::WithExit;
+                               });
+          break;
         case CfgKind::Cond:
           expr(n.ts);
           guard(static_cast<int>(i), n.ts);

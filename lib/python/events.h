@@ -68,6 +68,9 @@ struct ScopeFacts {
   std::map<int, NameSet> closure_releases;              // closure name -> captured names it closes
   bool context_manager = false;                         // @contextmanager: `yield handle` lends it
   bool module_like = false;                             // module or class body
+  // Statements that only release something (`a.close()`): taken not to raise, so that closing one
+  // handle does not make the next release on the same path look skippable.
+  std::vector<bool> release_only;
   // Cond nodes that test a name for None/truthiness: node -> (name, branch taken while it holds a handle)
   std::map<int, std::pair<int, bool>> guards;
 

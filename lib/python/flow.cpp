@@ -182,6 +182,9 @@ class Follower {
         case EdgeKind::Explicit: {
           if (skip_exceptions && e.kind == EdgeKind::Exception) continue;
           next = pre ? *pre : post;
+          // One exception at a time: code that runs while handling one (handlers, finally copies)
+          // is not taken to raise a second, and statements that only release do not raise.
+          if (e.kind == EdgeKind::Exception && (next.exc == Exc::Implicit || f_.release_only[static_cast<std::size_t>(post.node)])) continue;
           if (next.exc == Exc::None) {
             next.exc = e.kind == EdgeKind::Explicit ? Exc::Explicit : Exc::Implicit;
             next.raise_line = n.line;
