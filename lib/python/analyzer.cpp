@@ -565,9 +565,12 @@ class FileAnalyzer {
   void parse_errors() {
     if (!ts_node_has_error(file_.root())) return;
     int reported = 0;
-    preorder(file_.root(), [&](TSNode n) {
-      if (reported >= 5) return false;
-      if (!ts_node_has_error(n)) return false;
+    // MISSING nodes are anonymous tokens, so walk every child, not only the named ones.
+    std::vector<TSNode> stack{file_.root()};
+    while (!stack.empty() && reported < 5) {
+      TSNode n = stack.back();
+      stack.pop_back();
+      if (!ts_node_has_error(n)) continue;
       if (is(n, "ERROR") || ts_node_is_missing(n)) {
         Finding f;
         f.rule = "syntax";
@@ -585,10 +588,10 @@ class FileAnalyzer {
         f.reason = "the code does not parse";
         out_.findings.push_back(std::move(f));
         ++reported;
-        return false;
+        continue;
       }
-      return true;
-    });
+      for (uint32_t i = ts_node_child_count(n); i-- > 0;) stack.push_back(ts_node_child(n, i));
+    }
   }
 
   const ParsedFile& file_;

@@ -188,7 +188,9 @@ class Follower {
           if (next.exc == Exc::None) {
             next.exc = e.kind == EdgeKind::Explicit ? Exc::Explicit : Exc::Implicit;
             next.raise_line = n.line;
-            if (e.kind == EdgeKind::Explicit) next.cause = {ExitWhy::Raise, n.line};
+            if (e.kind == EdgeKind::Explicit) {
+              next.cause = {is(n.ts, "expression_statement") ? ExitWhy::NoReturn : ExitWhy::Raise, n.line};
+            }
           }
           break;
         }
@@ -206,7 +208,7 @@ class Follower {
             if (n.kind == CfgKind::Return) next.cause = {ExitWhy::Return, n.line};
             if (n.kind == CfgKind::Break) next.cause = {ExitWhy::Break, n.line};
             if (n.kind == CfgKind::Continue) next.cause = {ExitWhy::Continue, n.line};
-            if (n.kind == CfgKind::LoopBack) next.cause = {ExitWhy::LoopBack, n.line};
+            if (n.kind == CfgKind::LoopBack && next.cause.why != ExitWhy::Continue) next.cause = {ExitWhy::LoopBack, n.line};
             if (n.kind == CfgKind::Return && next.exc == Exc::Explicit) next.exc = Exc::None;
           }
           break;

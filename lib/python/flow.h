@@ -8,7 +8,7 @@
 
 namespace leakfix::python {
 
-enum class ExitWhy { FallOff, Return, Break, Continue, LoopBack, Rebind, Reacquire, Del, Raise, Branch };
+enum class ExitWhy { FallOff, Return, Break, Continue, LoopBack, Rebind, Reacquire, Del, Raise, NoReturn, Branch };
 
 struct ExitCause {
   ExitWhy why = ExitWhy::FallOff;

@@ -16,6 +16,7 @@ std::string describe(const ExitCause& c) {
     case ExitWhy::Reacquire: return fmt::format("before it is acquired again at line {}", c.line);
     case ExitWhy::Del: return fmt::format("when it is deleted at line {} (del does not close it)", c.line);
     case ExitWhy::Raise: return fmt::format("on the raise at line {}", c.line);
+    case ExitWhy::NoReturn: return fmt::format("when the call at line {} ends the request (it raises)", c.line);
     case ExitWhy::Branch:
       return fmt::format("when the condition at line {} is {}", c.line, c.branch ? "true" : "false");
     case ExitWhy::FallOff: return fmt::format("when the function ends at line {}", c.line);

@@ -1,1 +1,56 @@
+#include "core/source_file.h"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace leakfix;
+
+TEST(SourceFile, PositionsAreOneBasedAndSkipTheByteOrderMark) {
+  SourceFile f("a.py", "\xEF\xBB\xBFx = 1\r\ny = 2\r\n");
+  EXPECT_EQ(f.bom_size(), 3u);
+  EXPECT_TRUE(f.crlf());
+  EXPECT_EQ(f.line(1), "x = 1");
+  EXPECT_EQ(f.line(2), "y = 2");
+  const auto p = f.position(7);
+  EXPECT_EQ(p.line, 2);
+  EXPECT_EQ(p.column, 1);
+}
+
+TEST(SourceFile, LineOutOfRangeIsEmpty) {
+  SourceFile f("a.py", "x\n");
+  EXPECT_EQ(f.line(0), "");
+  EXPECT_EQ(f.line(5), "");
+}
+
+TEST(Utf8, AcceptsValidAndRejectsOverlongSurrogatesAndTruncated) {
+  EXPECT_TRUE(valid_utf8("plain ascii"));
+  EXPECT_TRUE(valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  std::size_t bad = 0;
+  EXPECT_FALSE(valid_utf8("ab\xC0\xAF", &bad));
+  EXPECT_EQ(bad, 2u);
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));
+  EXPECT_FALSE(valid_utf8("\xE2\x82"));
+  EXPECT_FALSE(valid_utf8("\xFF"));
+}
+
+TEST(SourceFile, ReadingBinaryOrInvalidFilesGivesAMessageNamingTheFile) {
+  const auto dir = std::filesystem::temp_directory_path() / "leakfix_sf_test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "bin.py", std::ios::binary) << std::string("ab\0cd", 5);
+    std::ofstream(dir / "latin1.py", std::ios::binary) << "x = '\xE9'\n";
+  }
+  auto bin = SourceFile::read((dir / "bin.py").string(), "bin.py");
+  ASSERT_FALSE(bin.ok());
+  EXPECT_EQ(bin.error().file, "bin.py");
+  EXPECT_NE(bin.error().message.find("binary"), std::string::npos);
+  auto latin = SourceFile::read((dir / "latin1.py").string(), "latin1.py");
+  ASSERT_FALSE(latin.ok());
+  EXPECT_EQ(latin.error().line, 1);
+  EXPECT_NE(latin.error().message.find("UTF-8"), std::string::npos);
+  auto missing = SourceFile::read((dir / "nope.py").string(), "nope.py");
+  ASSERT_FALSE(missing.ok());
+  std::filesystem::remove_all(dir);
+}
