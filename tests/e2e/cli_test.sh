@@ -1,2 +1,167 @@
 #!/usr/bin/env bash
-exit 0
+# End-to-end tests of the leakfix command line: exit codes, output formats and bad input.
+# Usage: cli_test.sh LEAKFIX_BINARY SOURCE_DIR
+set -uo pipefail
+LEAKFIX=$(realpath "$1")
+SRC=$(realpath "$2")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export NO_COLOR=1
+unset CI PRE_COMMIT
+passed=0
+failed=0
+
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name" >&2
+    [[ -f $WORK/out ]] && sed 's/^/  out: /' "$WORK/out" | head -20 >&2
+    [[ -f $WORK/err ]] && sed 's/^/  err: /' "$WORK/err" | head -20 >&2
+  fi
+}
+
+run() {  # run ARGS...: stdout in $WORK/out, stderr in $WORK/err, exit code in $code
+  (cd "$WORK" && timeout 60 "$LEAKFIX" "$@" >"$WORK/out" 2>"$WORK/err")
+  code=$?
+}
+
+json() {  # json PYTHON_EXPRESSION over `d`, the parsed stdout
+  python3 -c "import json,sys; d=json.load(open('$WORK/out')); sys.exit(0 if ($1) else 1)"
+}
+
+mkdir -p "$WORK/clean" "$WORK/leaky" "$WORK/bad"
+cat >"$WORK/clean/ok.py" <<'PY'
+from db_compat import connection_ctx
+
+def f():
+    with connection_ctx() as conn:
+        return conn.execute("q").fetchall()
+PY
+cat >"$WORK/leaky/routes.py" <<'PY'
+from db_compat import get_db_connection
+
+def get_logo(tenant):
+    conn = get_db_connection()
+    row = conn.execute("q", (tenant,)).fetchone()
+    if row is None:
+        return "", 404
+    conn.close()
+    return row
+
+def info():
+    conn = get_db_connection()
+    try:
+        return conn.execute("q").fetchall()
+    finally:
+        conn.close()
+PY
+
+# Exit codes
+run scan clean
+check "clean tree exits 0" test "$code" = 0
+check "clean tree says so" grep -q "No findings in 1 file." "$WORK/out"
+run scan leaky
+check "findings exit 1" test "$code" = 1
+check "compiler-style location" grep -q "^leaky/routes.py:4:12: leaky-path: connection from get_db_connection() is not closed on the return at line 7" "$WORK/out"
+check "code frame marks the acquisition" grep -q "\^\^\^ acquired here" "$WORK/out"
+check "code frame marks the leaking exit" grep -q -- "--- leaks here" "$WORK/out"
+check "summary line" grep -q "^Found 2 findings (1 leaky-path, 1 manual-safe) in 1 file.$" "$WORK/out"
+check "no colour when piped" bash -c "! grep -q $'\x1b' '$WORK/out'"
+run scan leaky --fail-on error --concise
+check "--fail-on error still fails on leaky-path" test "$code" = 1
+check "--concise is one line per finding" test "$(grep -c '^leaky' "$WORK/out")" = 2
+run scan leaky --rules "$SRC/rules/open-file.yaml"
+check "--rules replaces the shipped rules" test "$code" = 0
+run scan does-not-exist
+check "missing path exits 2" test "$code" = 2
+check "missing path is named" grep -q "does-not-exist: no such file or directory" "$WORK/err"
+run scan
+check "no path is a usage error" test "$code" = 2
+run scan leaky --format yaml
+check "bad option value is a usage error" test "$code" = 2
+
+# JSON contract
+run scan leaky --format json
+check "json exit 1" test "$code" = 1
+check "json shape" json "d['version'] == 1 and d['summary'] == {'files': 1, 'findings': 2, 'by_kind': {'leaky-path': 1, 'manual-safe': 1}}"
+check "json finding fields" json "d['findings'][0] == {'rule': 'db-connection', 'kind': 'leaky-path', 'severity': 'error', 'file': 'leaky/routes.py', 'line': 4, 'column': 12, 'end_line': 4, 'end_column': 31, 'function': 'get_logo', 'variable': 'conn', 'route': None, 'exposure': None, 'phase': 1, 'fixable': False, 'reason': d['findings'][0]['reason'], 'message': 'connection from get_db_connection() is not closed on the return at line 7'}"
+check "json manual-safe is phase 3 info" json "d['findings'][1]['kind'] == 'manual-safe' and d['findings'][1]['phase'] == 3 and d['findings'][1]['severity'] == 'info'"
+
+# SARIF
+run scan leaky --format sarif
+check "sarif exit 1" test "$code" = 1
+check "sarif shape" json "d['version'] == '2.1.0' and d['runs'][0]['tool']['driver']['name'] == 'leakfix' and len(d['runs'][0]['results']) == 2 and d['runs'][0]['results'][0]['locations'][0]['physicalLocation']['artifactLocation']['uri'] == 'leaky/routes.py'"
+
+# Deterministic order whatever --jobs is
+cp -r "$SRC/examples/sportsbook" "$WORK/app"
+run scan app --format json -j 1
+cp "$WORK/out" "$WORK/j1"
+run scan app --format json -j 2
+check "same output with -j1 and -j2" cmp -s "$WORK/j1" "$WORK/out"
+run scan app --format json -j 8
+check "same output with -j8" cmp -s "$WORK/j1" "$WORK/out"
+
+# Bad input: each is named, reported, skipped; never a crash
+printf 'conn = get_db_connection()\n\0\0\0binary' >"$WORK/bad/binary.py"
+printf 'conn = get_db_connection()  # caf\xe9\n' >"$WORK/bad/latin1.py"
+printf 'def f(:\n    conn = get_db_connection()\n' >"$WORK/bad/syntax.py"
+printf 'def f():\n    conn = get_db_connection()\n    return 1\n' >"$WORK/bad/unreadable.py"
+chmod 000 "$WORK/bad/unreadable.py"
+python3 -c "print('x = (' * 3000 + '1' + ')' * 3000)" >"$WORK/bad/deep.py"
+python3 - "$WORK/bad/huge.py" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(20000):
+        f.write(f"def f{i}():\n    conn = get_db_connection()\n    conn.close()\n")
+PY
+run scan bad --format json
+check "bad input: run completes with findings" test "$code" = 1
+check "binary file named" grep -q "bad/binary.py: skipped: binary file" "$WORK/err"
+check "invalid UTF-8 named with line" grep -q "bad/latin1.py:1: skipped: not valid UTF-8" "$WORK/err"
+if [[ $(id -u) != 0 ]]; then
+  check "unreadable file named" grep -q "bad/unreadable.py: cannot read file" "$WORK/err"
+fi
+check "syntax error reported as parse-error" json "any(f['kind'] == 'parse-error' and f['file'] == 'bad/syntax.py' for f in d['findings'])"
+check "errors array names the files" json "sorted(e['file'] for e in d['errors'])[:2] == ['bad/binary.py', 'bad/latin1.py']"
+check "huge file analysed" json "sum(1 for f in d['findings'] if f['file'] == 'bad/huge.py') == 20000"
+chmod 644 "$WORK/bad/unreadable.py"
+run scan bad/binary.py
+check "only unreadable input exits 2" test "$code" = 2
+
+# Broken rule files
+mkdir -p "$WORK/rules" "$WORK/proj/sub"
+printf 'id: sock\nacquirers: [make_socket\nreleases: {methods: [close]}\n' >"$WORK/rules/broken.yaml"
+run scan leaky --rules rules/broken.yaml
+check "broken rule exits 2" test "$code" = 2
+check "broken rule names file and line" grep -Eq "rules/broken.yaml:[0-9]+: invalid YAML" "$WORK/err"
+printf 'id: sock\nacquirers: [make_socket]\nrelease: {methods: [close]}\n' >"$WORK/rules/broken.yaml"
+run scan leaky --rules rules/broken.yaml
+check "unknown key names its line" grep -q "rules/broken.yaml:3: unknown key \`release\`" "$WORK/err"
+
+# Project rules found upward: .leakfix.yaml adds a pair without recompiling
+printf 'id: socket\nresource: socket\nacquirers: [make_socket]\nreleases:\n  methods: [close]\n' >"$WORK/proj/.leakfix.yaml"
+printf 'def ping():\n    s = make_socket()\n    s.send(b"x")\n' >"$WORK/proj/sub/client.py"
+(cd "$WORK/proj/sub" && "$LEAKFIX" scan client.py --concise >"$WORK/out" 2>"$WORK/err")
+check "project rule applies" grep -q "client.py:2:9: never-closed: socket from make_socket() is never closed" "$WORK/out"
+
+# Suppression comments
+printf 'def f():\n    conn = get_db_connection()  # leakfix: ignore[db-connection]\n    return 1\n' >"$WORK/clean/suppressed.py"
+run scan clean
+check "suppressed finding is not reported" test "$code" = 0
+
+# explain
+run explain leaky-path
+check "explain prints the kind's page" grep -q "## Why it leaks" "$WORK/out"
+run explain nonsense
+check "explain of an unknown kind exits 2" test "$code" = 2
+
+# Progress is never printed when stderr is not a terminal
+run scan app
+check "no progress line when piped" bash -c "! grep -q 'files analysed' '$WORK/err'"
+
+echo "$passed passed, $failed failed"
+test "$failed" = 0
