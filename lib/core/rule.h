@@ -16,6 +16,12 @@ struct Acquirer {
   std::optional<bool> with_closes;  // does `with handle:` close it? unset: the rule's default
   std::string context_manager;      // the rule's managed form for this acquirer, e.g. "connection_ctx"
   std::string discovered_from;      // set for wrappers found in the scanned code: the call they wrap
+  // Where a discovered wrapper is defined. A function matches calls that resolve to its module
+  // (or plain calls in its own file); a method matches only self.name()/cls.name() in its class.
+  // Matching discovered names by name alone would let `def get(self): return open(p)` turn
+  // every `.get()` of a code base into an acquisition.
+  std::string module;
+  std::string owner_class;
 };
 
 struct ReleaseFunction {

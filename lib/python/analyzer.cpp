@@ -24,7 +24,7 @@ Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
     for (const auto& m : r.release_methods) {
       if (std::find(k.release_methods.begin(), k.release_methods.end(), m) == k.release_methods.end()) k.release_methods.push_back(m);
     }
-    for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument});
+    for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument, {}, {}});
   }
   return k;
 }
@@ -70,15 +70,15 @@ std::vector<TSNode> query_calls(TSNode root) {
   return calls;
 }
 
-TSNode enclosing_scope(TSNode n) {
-  for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+TSNode enclosing_scope(const ParsedFile& file, TSNode n) {
+  for (TSNode p = file.parent(n); !ts_node_is_null(p); p = file.parent(p)) {
     if (is_scope(p)) return p;
   }
   return n;
 }
 
-bool inside_error(TSNode n) {
-  for (TSNode p = n; !ts_node_is_null(p); p = ts_node_parent(p)) {
+bool inside_error(const ParsedFile& file, TSNode n) {
+  for (TSNode p = n; !ts_node_is_null(p); p = file.parent(p)) {
     if (is(p, "ERROR") || ts_node_is_missing(p)) return true;
   }
   return false;
@@ -86,7 +86,7 @@ bool inside_error(TSNode n) {
 
 std::string function_name(const ParsedFile& file, TSNode scope) {
   std::vector<std::string> parts;
-  for (TSNode p = scope; !ts_node_is_null(p); p = ts_node_parent(p)) {
+  for (TSNode p = scope; !ts_node_is_null(p); p = file.parent(p)) {
     if (is(p, "function_definition") || is(p, "class_definition")) parts.emplace_back(file.text(field(p, "name")));
     else if (is(p, "lambda")) parts.emplace_back("<lambda>");
   }
@@ -136,7 +136,7 @@ bool declared_global(const ParsedFile& file, TSNode scope, std::string_view name
 UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& k, const Acquisition& a, TSNode scope,
                bool in_context_manager) {
   const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);
-  for (TSNode p = ts_node_parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = ts_node_parent(p)) {
+  for (TSNode p = file.parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = file.parent(p)) {
     if (is_comprehension(p)) return {Use::InComprehension, {}};
     if (is(p, "block")) break;
   }
@@ -144,8 +144,8 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
   TSNode node = a.call;
   bool closing_wrapped = false;
   bool contained = false;  // inside a tuple, list or constructor call
-  TSNode parent = ts_node_parent(node);
-  for (;; parent = ts_node_parent(node)) {
+  TSNode parent = file.parent(node);
+  for (;; parent = file.parent(node)) {
     const auto t = type(parent);
     if (t == "parenthesized_expression" || t == "await") {
       node = parent;
@@ -156,7 +156,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
       continue;
     }
     if (t == "argument_list") {
-      const TSNode call = ts_node_parent(parent);
+      const TSNode call = file.parent(parent);
       const auto callee = callee_of(file, imports, call);
       if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) {
         closing_wrapped = true;
@@ -184,7 +184,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
   }
   const auto t = type(parent);
   if (t == "attribute" && same(field(parent, "object"), node)) {
-    const TSNode call = ts_node_parent(parent);
+    const TSNode call = file.parent(parent);
     if (is(call, "call") && same(field(call, "function"), parent)) {
       const auto method = file.text(field(parent, "attribute"));
       const auto& rm = a.rule->release_methods;
@@ -220,7 +220,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
 // itself (up to its body for compound statements) and a comment-only line just above.
 bool suppressed(const ParsedFile& file, TSNode n, const std::string& rule, Kind kind) {
   TSNode stmt = n;
-  for (TSNode p = n; !ts_node_is_null(p); p = ts_node_parent(p)) {
+  for (TSNode p = n; !ts_node_is_null(p); p = file.parent(p)) {
     const auto t = type(p);
     if (t.ends_with("_statement") || t == "decorated_definition" || t.ends_with("_definition")) {
       stmt = p;
@@ -261,7 +261,8 @@ bool suppressed(const ParsedFile& file, TSNode n, const std::string& rule, Kind 
 
 class FileAnalyzer {
  public:
-  FileAnalyzer(const ParsedFile& file, const Knowledge& k) : file_(file), k_(k), imports_(Imports::of(file)) {}
+  FileAnalyzer(const ParsedFile& file, const Knowledge& k)
+      : file_(file), k_(k), imports_(Imports::of(file)), module_(module_name(file.source().path())) {}
 
   FileResult run() {
     collect();
@@ -295,10 +296,12 @@ class FileAnalyzer {
         }
       }
       bool found = false;
+      std::optional<std::string_view> cls;  // computed only for discovered methods
       for (const auto& r : k_.rules) {
         if (r.language != "python" || found) continue;
         for (const auto& a : r.acquirers) {
-          if (!matches(a.pattern, callee)) continue;
+          if (!a.owner_class.empty() && !cls) cls = enclosing_class(file_, call);
+          if (!matches(a.pattern, a.module, a.owner_class, callee, CallSite{module_, cls.value_or("")})) continue;
           if (request_scoped(callee, a)) break;
           acquisitions_.push_back(Acquisition{call, &r, &a, std::string(file_.text(field(call, "function")))});
           found = true;
@@ -337,7 +340,7 @@ class FileAnalyzer {
         const auto last = callee.last();
         if (!callee.bare && std::find(k_.release_methods.begin(), k_.release_methods.end(), last) != k_.release_methods.end()) found = true;
         for (const auto& r : k_.release_functions) {
-          if (matches(r.pattern, callee)) found = true;
+          if (matches(r.pattern, r.module, r.owner_class, callee, CallSite{module_, enclosing_class(file_, n)})) found = true;
         }
       }
       return true;
@@ -351,7 +354,7 @@ class FileAnalyzer {
       slot = std::make_unique<ScopeData>();
       try {
         slot->cfg = build_cfg(file_, scope);
-        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_};
+        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, module_};
         slot->facts = extract_events(ctx, slot->cfg);
       } catch (const CfgTooDeep&) {
         slot->too_deep = true;
@@ -362,7 +365,7 @@ class FileAnalyzer {
 
   // CFG nodes standing for the statement (or condition) that holds `n`.
   const std::vector<int>* nodes_holding(const Cfg& cfg, TSNode n) const {
-    for (TSNode p = n; !ts_node_is_null(p) && !same(p, cfg.scope); p = ts_node_parent(p)) {
+    for (TSNode p = n; !ts_node_is_null(p) && !same(p, cfg.scope); p = file_.parent(p)) {
       const auto& nodes = cfg.nodes_of(p);
       if (!nodes.empty()) return &nodes;
     }
@@ -371,7 +374,7 @@ class FileAnalyzer {
 
   bool context_manager_scope(TSNode scope) const {
     if (!is(scope, "function_definition")) return false;
-    const TSNode parent = ts_node_parent(scope);
+    const TSNode parent = file_.parent(scope);
     if (!is(parent, "decorated_definition")) return false;
     for (auto d : code_children(parent)) {
       if (is(d, "decorator") && file_.text(d).find("contextmanager") != std::string_view::npos) return true;
@@ -390,8 +393,8 @@ class FileAnalyzer {
 
   void analyze(int index) {
     const Acquisition& a = acquisitions_[static_cast<std::size_t>(index)];
-    if (inside_error(a.call)) return;
-    const TSNode scope = enclosing_scope(a.call);
+    if (inside_error(file_, a.call)) return;
+    const TSNode scope = enclosing_scope(file_, a.call);
     const std::string fn = function_name(file_, scope);
     const bool cm = context_manager_scope(scope);
     const UseInfo use = use_of(file_, imports_, k_, a, scope, cm);
@@ -522,7 +525,7 @@ class FileAnalyzer {
     const auto name = std::string(file_.text(field(scope, "name")));
     if (name.starts_with("__")) return;
     out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, a.rule->acquirer_with_closes(*a.acquirer),
-                                                a.acquirer->context_manager});
+                                                a.acquirer->context_manager, module_, std::string(method_class(scope))});
   }
 
   // A function that releases one of its parameters on every normal path is a release function.
@@ -541,8 +544,8 @@ class FileAnalyzer {
           params.emplace_back("");
         }
       }
-      const bool method = is(ts_node_parent(ts_node_parent(n)), "class_definition") ||
-                          (is(ts_node_parent(n), "decorated_definition") && is(ts_node_parent(ts_node_parent(ts_node_parent(n))), "class_definition"));
+      const std::string owner(method_class(n));
+      const bool method = !owner.empty();
       ScopeData* data = scope_data(n);
       if (data->too_deep) return true;
       for (std::size_t i = method ? 1 : 0; i < params.size(); ++i) {
@@ -554,12 +557,20 @@ class FileAnalyzer {
         start.scope_end_line = file_.end_line(n);
         const Outcome o = follow(data->cfg, data->facts, start);
         if (!o.truncated && o.normal.empty() && o.escapes.empty() && (o.released_manual || o.released_managed)) {
-          out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0))});
-          out_.releases.push_back(ReleaseSpec{"*." + name, static_cast<int>(i - (method ? 1 : 0))});
+          out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0)), module_, owner});
         }
       }
       return true;
     });
+  }
+
+  // The class a function is a method of (its def sits directly in the class body), or empty.
+  std::string_view method_class(TSNode def) const {
+    TSNode p = file_.parent(def);
+    if (is(p, "decorated_definition")) p = file_.parent(p);
+    if (!is(p, "block")) return {};
+    p = file_.parent(p);
+    return is(p, "class_definition") ? file_.text(field(p, "name")) : std::string_view();
   }
 
   void parse_errors() {
@@ -579,7 +590,7 @@ class FileAnalyzer {
         const auto sp = ts_node_start_point(n), ep = ts_node_end_point(n);
         f.span = Span{static_cast<int>(sp.row) + 1, static_cast<int>(sp.column) + 1, static_cast<int>(ep.row) + 1,
                       static_cast<int>(ep.column) + 1};
-        TSNode scope = enclosing_scope(n);
+        TSNode scope = enclosing_scope(file_, n);
         f.function = function_name(file_, scope);
         f.message = ts_node_is_missing(n)
                         ? fmt::format("syntax error: missing `{}`; this function is not analysed", type(n))
@@ -597,6 +608,7 @@ class FileAnalyzer {
   const ParsedFile& file_;
   const Knowledge& k_;
   Imports imports_;
+  std::string module_;
   std::vector<Acquisition> acquisitions_;
   std::vector<std::string> teardown_names_;
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;

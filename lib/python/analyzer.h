@@ -31,7 +31,8 @@ struct DiscoveredAcquirer {
   std::string wraps;     // the acquirer it returns the result of
   bool with_closes = false;
   std::string context_manager;
-  auto operator<=>(const DiscoveredAcquirer&) const = default;
+  std::string module;       // where it is defined (see Acquirer::module)
+  std::string owner_class;  // for methods
 };
 
 struct FileResult {

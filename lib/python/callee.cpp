@@ -84,4 +84,33 @@ bool matches(std::string_view pattern, const Callee& callee) {
   return callee.path == pattern;
 }
 
+bool matches(std::string_view pattern, std::string_view module, std::string_view owner_class, const Callee& callee,
+             const CallSite& site) {
+  if (module.empty()) return matches(pattern, callee);
+  if (callee.last() != pattern) return false;
+  const auto& p = callee.path;
+  if (!owner_class.empty()) {
+    return site.enclosing_class == owner_class && site.module == module &&
+           (p == "self." + std::string(pattern) || p == "cls." + std::string(pattern));
+  }
+  if (p == pattern) return site.module == module;  // a plain call of a name not imported: defined here
+  const std::string suffix = std::string(module) + "." + std::string(pattern);
+  return p.ends_with(suffix) && (p.size() == suffix.size() || p[p.size() - suffix.size() - 1] == '.');
+}
+
+std::string module_name(std::string_view path) {
+  auto slash = path.find_last_of("/\\");
+  auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name.ends_with(".py")) name.remove_suffix(3);
+  if (name == "__init__" && slash != std::string_view::npos) return module_name(path.substr(0, slash));
+  return std::string(name);
+}
+
+std::string_view enclosing_class(const ParsedFile& file, TSNode n) {
+  for (TSNode p = file.parent(n); !ts_node_is_null(p); p = file.parent(p)) {
+    if (is(p, "class_definition")) return file.text(field(p, "name"));
+  }
+  return {};
+}
+
 }  // namespace leakfix::python

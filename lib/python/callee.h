@@ -35,4 +35,18 @@ Callee name_of(const ParsedFile& file, const Imports& imports, TSNode expr);
 
 bool matches(std::string_view pattern, const Callee& callee);
 
+// Where a call is made, for matching discovered wrappers (see Acquirer::module).
+struct CallSite {
+  std::string_view module;           // the file's module name
+  std::string_view enclosing_class;  // innermost class around the call, or empty
+};
+
+bool matches(std::string_view pattern, std::string_view module, std::string_view owner_class, const Callee& callee,
+             const CallSite& site);
+
+// The module name of a file: its stem, or its folder's name for __init__.py.
+std::string module_name(std::string_view path);
+// The name of the innermost class around a node, or empty.
+std::string_view enclosing_class(const ParsedFile& file, TSNode n);
+
 }  // namespace leakfix::python

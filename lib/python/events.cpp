@@ -64,6 +64,9 @@ class Extractor {
   }
 
   void run() {
+    class_name_ = std::string(is(cfg_.scope, "class_definition") ? file().text(field(cfg_.scope, "name"))
+                                                                   : enclosing_class(file(), cfg_.scope));
+    site_ = CallSite{ctx_.module, class_name_};
     prepass();
     f_.events.resize(cfg_.nodes.size());
     f_.release_only.assign(cfg_.nodes.size(), false);
@@ -113,7 +116,7 @@ class Extractor {
     const auto st = type(scope);
     f_.module_like = st == "module" || st == "class_definition";
     if (st == "function_definition") {
-      TSNode parent = ts_node_parent(scope);
+      TSNode parent = file().parent(scope);
       if (is(parent, "decorated_definition")) {
         for (auto d : code_children(parent)) {
           if (!is(d, "decorator")) continue;
@@ -140,7 +143,7 @@ class Extractor {
       else if (t == "as_pattern_target") target = n;
       if (!ts_node_is_null(target)) {
         preorder(target, [&](TSNode c) {
-          if (is(c, "identifier") && !is(ts_node_parent(c), "attribute") && !is(ts_node_parent(c), "subscript")) f_.intern(file().text(c));
+          if (is(c, "identifier") && !is(file().parent(c), "attribute") && !is(file().parent(c), "subscript")) f_.intern(file().text(c));
           return !is(c, "attribute") && !is(c, "subscript");
         });
       }
@@ -439,7 +442,7 @@ class Extractor {
     }
     // release(handle)
     for (const auto& r : ctx_.release_functions) {
-      if (!matches(r.pattern, callee)) continue;
+      if (!matches(r.pattern, r.module, r.owner_class, callee, site_)) continue;
       const TSNode arg = unwrap(positional(c, r.argument));
       if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
     }
@@ -500,7 +503,7 @@ class Extractor {
         return false;
       }
       if (t == "lambda") {
-        const TSNode parent = ts_node_parent(n);
+        const TSNode parent = file().parent(n);
         const bool key = is(parent, "keyword_argument") && file().text(field(parent, "name")) == "key";
         const NameSet captured = free_names(field(n, "body"));
         if (!key && captured.any()) {
@@ -516,7 +519,7 @@ class Extractor {
         return true;
       }
       if (t == "identifier" && is_nested_def(file().text(n))) {
-        const TSNode parent = ts_node_parent(n);
+        const TSNode parent = file().parent(n);
         const bool callee = is(parent, "call") && same(field(parent, "function"), n);
         const bool attr_name = is(parent, "attribute") && same(field(parent, "attribute"), n);
         if (!callee && !attr_name) emit(Event{EventKind::ClosureUse, name_of(n), -1, -1, false, false, false, {}, {}, {}, line(n)});
@@ -533,6 +536,8 @@ class Extractor {
   std::unordered_map<const void*, int> acq_index_;
   std::set<std::string> globals_;
   std::set<std::string> nested_defs_;
+  std::string class_name_;
+  CallSite site_;
 };
 
 }  // namespace

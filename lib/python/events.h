@@ -57,7 +57,9 @@ struct Acquisition {
 struct ReleaseSpec {
   std::string pattern;
   int argument = 0;
-  bool operator<(const ReleaseSpec& o) const { return std::tie(pattern, argument) < std::tie(o.pattern, o.argument); }
+  std::string module;       // for discovered release functions, as in Acquirer
+  std::string owner_class;
+  bool operator==(const ReleaseSpec&) const = default;
 };
 
 struct ScopeFacts {
@@ -84,6 +86,7 @@ struct EventContext {
   const std::vector<std::string>& release_methods;      // union over the rules
   const std::vector<ReleaseSpec>& release_functions;    // rules' and discovered
   const std::vector<Acquisition>& acquisitions;         // of this file, by call node
+  std::string_view module;                              // this file's module name
 };
 
 ScopeFacts extract_events(const EventContext& ctx, const Cfg& cfg);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "python/analyzer.h"
+#include "python/callee.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -29,11 +30,18 @@ struct Slot {
   std::optional<Error> error;
 };
 
-bool mentions_any(std::string_view text, const std::vector<std::string>& names) {
-  for (const auto& n : names) {
-    if (text.find(n) != std::string_view::npos) return true;
-  }
-  return false;
+// A name whose discovery may change the analysis of the files that can call it.
+struct Trigger {
+  std::string name;
+  std::string module;  // set for discovered wrappers: only files that can reach the module
+  bool method = false; // discovered methods are called only inside their own class's file
+};
+
+bool affected(std::string_view text, const std::string& file_module, const Trigger& t) {
+  if (text.find(t.name) == std::string_view::npos) return false;
+  if (t.module.empty()) return true;
+  if (t.method) return file_module == t.module;
+  return file_module == t.module || text.find(t.module) != std::string_view::npos;
 }
 
 // Runs `work(i)` for every index in `items` on `jobs` threads.
@@ -82,15 +90,16 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
 
   std::mutex progress_lock;
   std::atomic<std::size_t> done{0}, found{0};
-  std::vector<std::string> names = k.trigger_names();
-  std::vector<std::string> new_names = names;
+  std::vector<Trigger> new_names;
+  for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
       auto& s = slots[i];
       if (!s.source && !s.parsed) continue;
       const auto text = s.parsed ? s.parsed->source().text() : s.source->text();
-      if (!mentions_any(text, new_names)) continue;
+      const auto module = module_name(s.input.display);
+      if (!std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); })) continue;
       s.candidate = true;
       todo.push_back(i);
     }
@@ -118,53 +127,49 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     });
     // Merge what this round discovered; files mentioning a new name are analysed again.
     new_names.clear();
+    auto key = [](const std::string& module, const std::string& cls, const std::string& name) {
+      return module + ":" + cls + ":" + name;
+    };
     std::set<std::string> known_acq;
     for (const auto& r : k.rules) {
-      for (const auto& a : r.acquirers) known_acq.insert(a.pattern);
+      for (const auto& a : r.acquirers) known_acq.insert(key(a.module, a.owner_class, a.pattern));
     }
     bool teardown = k.teardown_closes;
     for (auto& s : slots) {
       if (!s.result) continue;
       teardown = teardown || s.result->teardown_closes;
       for (const auto& d : s.result->acquirers) {
-        if (known_acq.contains(d.function) || k.request_scoped.contains(d.function)) continue;
+        if (known_acq.contains(key(d.module, d.owner_class, d.function)) || k.request_scoped.contains(d.function)) continue;
         auto rule = std::find_if(k.rules.begin(), k.rules.end(), [&](const Rule& r) { return r.id == d.rule; });
         if (rule == k.rules.end()) continue;
-        for (const auto& pattern : {d.function, "*." + d.function}) {
-          Acquirer a;
-          a.pattern = pattern;
-          a.with_closes = d.with_closes;
-          a.context_manager = d.context_manager;
-          a.discovered_from = d.wraps;
-          rule->acquirers.push_back(a);
-          known_acq.insert(pattern);
-        }
-        new_names.push_back(d.function);
-        out.discovered_acquirers.push_back(fmt::format("{} (returns {}())", d.function, d.wraps));
+        Acquirer a;
+        a.pattern = d.function;
+        a.with_closes = d.with_closes;
+        a.context_manager = d.context_manager;
+        a.discovered_from = d.wraps;
+        a.module = d.module;
+        a.owner_class = d.owner_class;
+        rule->acquirers.push_back(a);
+        known_acq.insert(key(d.module, d.owner_class, d.function));
+        new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
+        const auto where = d.owner_class.empty() ? d.module : d.module + "." + d.owner_class;
+        out.discovered_acquirers.push_back(fmt::format("{}.{} (returns {}())", where, d.function, d.wraps));
       }
       for (const auto& r : s.result->releases) {
-        if (std::find_if(k.release_functions.begin(), k.release_functions.end(), [&](const ReleaseSpec& x) {
-              return x.pattern == r.pattern;
-            }) != k.release_functions.end()) {
-          continue;
-        }
+        if (std::find(k.release_functions.begin(), k.release_functions.end(), r) != k.release_functions.end()) continue;
         k.release_functions.push_back(r);
-        if (!r.pattern.starts_with("*.")) {
-          new_names.push_back(r.pattern);
-          out.discovered_releases.push_back(fmt::format("{} (closes argument {})", r.pattern, r.argument + 1));
-        }
+        new_names.push_back(Trigger{r.pattern, r.module, !r.owner_class.empty()});
+        const auto where = r.owner_class.empty() ? r.module : r.module + "." + r.owner_class;
+        out.discovered_releases.push_back(fmt::format("{}.{} (closes argument {})", where, r.pattern, r.argument + 1));
       }
       for (const auto& name : s.result->request_scoped) {
-        if (k.request_scoped.insert(name).second) new_names.push_back(name);
+        if (k.request_scoped.insert(name).second) new_names.push_back(Trigger{name, "", false});
       }
     }
     if (teardown != k.teardown_closes) {
       k.teardown_closes = true;
-      new_names.push_back("g.");
+      new_names.push_back(Trigger{"g.", "", false});
     }
-    // Release names matter only in files already parsed; acquirer names may bring in new files.
-    std::sort(new_names.begin(), new_names.end());
-    new_names.erase(std::unique(new_names.begin(), new_names.end()), new_names.end());
   }
 
   for (auto& s : slots) {

@@ -15,8 +15,44 @@ ParsedFile::ParsedFile(SourceFile source) : source_(std::move(source)) {
   if (!tree_) throw std::runtime_error("tree-sitter could not parse the file");
 }
 
+TSNode ParsedFile::parent(TSNode n) const {
+  if (parents_.empty()) {
+    // One walk over every node, named or not, with a cursor.
+    TSTreeCursor cursor = ts_tree_cursor_new(root());
+    std::vector<TSNode> path{root()};
+    bool done = false;
+    while (!done) {
+      if (ts_tree_cursor_goto_first_child(&cursor)) {
+        TSNode child = ts_tree_cursor_current_node(&cursor);
+        parents_.emplace(child.id, path.back());
+        path.push_back(child);
+        continue;
+      }
+      while (true) {
+        if (ts_tree_cursor_goto_next_sibling(&cursor)) {
+          path.pop_back();
+          TSNode sibling = ts_tree_cursor_current_node(&cursor);
+          parents_.emplace(sibling.id, path.back());
+          path.push_back(sibling);
+          break;
+        }
+        if (!ts_tree_cursor_goto_parent(&cursor)) {
+          done = true;
+          break;
+        }
+        path.pop_back();
+      }
+    }
+    ts_tree_cursor_delete(&cursor);
+    parents_.emplace(nullptr, TSNode{});
+  }
+  auto it = parents_.find(n.id);
+  return it == parents_.end() ? TSNode{} : it->second;
+}
+
 std::vector<TSNode> named_children(TSNode n) {
   std::vector<TSNode> out;
+  if (ts_node_is_null(n)) return out;
   const uint32_t count = ts_node_named_child_count(n);
   out.reserve(count);
   for (uint32_t i = 0; i < count; ++i) out.push_back(ts_node_named_child(n, i));
@@ -25,6 +61,7 @@ std::vector<TSNode> named_children(TSNode n) {
 
 std::vector<TSNode> code_children(TSNode n) {
   std::vector<TSNode> out;
+  if (ts_node_is_null(n)) return out;
   const uint32_t count = ts_node_named_child_count(n);
   for (uint32_t i = 0; i < count; ++i) {
     TSNode c = ts_node_named_child(n, i);

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,9 @@ class ParsedFile {
     return source_.text().substr(ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
   }
   int line(TSNode n) const { return static_cast<int>(ts_node_start_point(n).row) + 1; }
+  // The parent of a node. ts_node_parent walks down from the root on every call, which is
+  // quadratic on long files; this indexes the tree once, on first use.
+  TSNode parent(TSNode n) const;
   int end_line(TSNode n) const { return static_cast<int>(ts_node_end_point(n).row) + 1; }
 
  private:
@@ -33,6 +37,7 @@ class ParsedFile {
   };
   SourceFile source_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
+  mutable std::unordered_map<const void*, TSNode> parents_;
 };
 
 inline std::string_view type(TSNode n) { return ts_node_is_null(n) ? std::string_view() : ts_node_type(n); }
@@ -58,7 +63,7 @@ void preorder(TSNode n, F&& visit) {
   while (!stack.empty()) {
     TSNode cur = stack.back();
     stack.pop_back();
-    if (!visit(cur)) continue;
+    if (ts_node_is_null(cur) || !visit(cur)) continue;
     const uint32_t count = ts_node_named_child_count(cur);
     for (uint32_t i = count; i-- > 0;) stack.push_back(ts_node_named_child(cur, i));
   }

@@ -96,8 +96,10 @@ TEST(Verdict, ReleaseDiscoveryFindsFunctionsThatCloseTheirArgument) {
       "class P:\n"
       "    def give(self, c):\n"
       "        c.close()\n");
-  ASSERT_EQ(r.releases.size(), 4u);
+  ASSERT_EQ(r.releases.size(), 2u);
   EXPECT_EQ(r.releases[0].pattern, "done");
-  EXPECT_EQ(r.releases[2].pattern, "give");
-  EXPECT_EQ(r.releases[2].argument, 0);
+  EXPECT_EQ(r.releases[0].module, "snippet");
+  EXPECT_EQ(r.releases[1].pattern, "give");
+  EXPECT_EQ(r.releases[1].owner_class, "P");
+  EXPECT_EQ(r.releases[1].argument, 0);
 }
