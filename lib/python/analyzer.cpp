@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -163,7 +164,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
         node = call;
         continue;
       }
-      if (callee.last() == "enter_context") {
+      if (callee.last() == "enter_context" || callee.last() == "enterContext") {
         return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
       }
       const auto last = callee.last();
@@ -308,44 +309,73 @@ class FileAnalyzer {
           break;
         }
       }
+      if (const TSNode name = released_name(call, callee); !ts_node_is_null(name)) note_release(call, name);
     }
     // Teardown handlers that close something make what is cached on g request-scoped.
-    preorder(file_.root(), [&](TSNode n) {
-      if (is(n, "decorated_definition")) {
-        bool teardown = false;
-        for (auto d : code_children(n)) {
-          if (is(d, "decorator")) {
-            const auto text = file_.text(d);
-            if (text.find("teardown_appcontext") != std::string_view::npos || text.find("teardown_request") != std::string_view::npos) teardown = true;
-          }
-        }
-        if (teardown && closes_something(field(n, "definition"))) out_.teardown_closes = true;
+    for (const auto& [id, def] : closing_functions_) {
+      (void)id;
+      if (std::find(teardown_names_.begin(), teardown_names_.end(), file_.text(field(def, "name"))) != teardown_names_.end()) {
+        out_.teardown_closes = true;
       }
-      if (is(n, "function_definition")) {
-        const auto name = file_.text(field(n, "name"));
-        if (std::find(teardown_names_.begin(), teardown_names_.end(), name) != teardown_names_.end() && closes_something(n)) {
+      const TSNode parent = file_.parent(def);
+      if (!is(parent, "decorated_definition")) continue;
+      for_each_named_child(parent, [&](TSNode d) {
+        const auto text = is(d, "decorator") ? file_.text(d) : std::string_view();
+        if (text.find("teardown_appcontext") != std::string_view::npos || text.find("teardown_request") != std::string_view::npos) {
           out_.teardown_closes = true;
         }
-      }
-      return true;
-    });
+      });
+    }
   }
 
-  bool closes_something(TSNode def) const {
-    bool found = false;
-    preorder(def, [&](TSNode n) {
-      if (found) return false;
-      if (is(n, "call")) {
-        const auto callee = callee_of(file_, imports_, n);
-        const auto last = callee.last();
-        if (!callee.bare && std::find(k_.release_methods.begin(), k_.release_methods.end(), last) != k_.release_methods.end()) found = true;
-        for (const auto& r : k_.release_functions) {
-          if (matches(r.pattern, r.module, r.owner_class, callee, CallSite{module_, enclosing_class(file_, n)})) found = true;
-        }
+  // For a call that releases a handle held in a plain name (`h.close()`, `pool.putconn(h)`),
+  // that name; null otherwise.
+  TSNode released_name(TSNode call, const Callee& callee) const {
+    const TSNode fn = field(call, "function");
+    if (is(fn, "attribute") && is(field(fn, "object"), "identifier")) {
+      const auto method = file_.text(field(fn, "attribute"));
+      if (std::find(k_.release_methods.begin(), k_.release_methods.end(), method) != k_.release_methods.end()) {
+        return field(fn, "object");
       }
-      return true;
+    }
+    for (const auto& r : k_.release_functions) {
+      const CallSite site{module_, r.owner_class.empty() ? std::string_view() : enclosing_class(file_, call)};
+      if (!matches(r.pattern, r.module, r.owner_class, callee, site)) continue;
+      int i = 0;
+      TSNode found{};
+      for_each_named_child(field(call, "arguments"), [&](TSNode a) {
+        if (is(a, "comment") || is(a, "keyword_argument")) return;
+        if (i++ == r.argument && is(unwrap(a), "identifier")) found = unwrap(a);
+      });
+      if (!ts_node_is_null(found)) return found;
+    }
+    return TSNode{};
+  }
+
+  // Remembers the function around a release: it may be a teardown, or release its parameter.
+  void note_release(TSNode call, TSNode name) {
+    TSNode def = file_.parent(call);
+    while (!ts_node_is_null(def) && !is(def, "function_definition")) {
+      if (is(def, "lambda") || is(def, "class_definition")) return;
+      def = file_.parent(def);
+    }
+    if (ts_node_is_null(def)) return;
+    closing_functions_.emplace(node_id(def), def);
+    const auto params = parameters(def);
+    if (std::find(params.begin(), params.end(), file_.text(name)) != params.end()) {
+      releasing_param_functions_.emplace(node_id(def), def);
+    }
+  }
+
+  std::vector<std::string_view> parameters(TSNode def) const {
+    std::vector<std::string_view> params;
+    for_each_named_child(field(def, "parameters"), [&](TSNode p) {
+      if (is(p, "identifier")) params.push_back(file_.text(p));
+      else if (is(p, "typed_parameter")) params.push_back(file_.text(ts_node_named_child(p, 0)));
+      else if (is(p, "default_parameter") || is(p, "typed_default_parameter")) params.push_back(file_.text(field(p, "name")));
+      else if (!is(p, "comment")) params.emplace_back();
     });
-    return found;
+    return params;
   }
 
   ScopeData* scope_data(TSNode scope) {
@@ -524,30 +554,39 @@ class FileAnalyzer {
     if (!is(scope, "function_definition")) return;
     const auto name = std::string(file_.text(field(scope, "name")));
     if (name.starts_with("__")) return;
-    out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, a.rule->acquirer_with_closes(*a.acquirer),
+    // A wrapper that returns closing(handle) hands out something that `with` closes.
+    bool returns_closing = false;
+    preorder(field(scope, "body"), [&](TSNode n) {
+      if (is(n, "return_statement")) {
+        const auto kids = code_children(n);
+        if (!kids.empty() && is(unwrap(kids[0]), "call")) {
+          const auto callee = callee_of(file_, imports_, unwrap(kids[0]));
+          if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) returns_closing = true;
+        }
+        return false;
+      }
+      return !(is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition"));
+    });
+    const bool with_closes = returns_closing || a.rule->acquirer_with_closes(*a.acquirer);
+    out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, with_closes,
                                                 a.acquirer->context_manager, module_, std::string(method_class(scope))});
   }
 
   // A function that releases one of its parameters on every normal path is a release function.
+  // A function that releases one of its parameters on every normal path is a release function.
   void discover_releases() {
-    preorder(file_.root(), [&](TSNode n) {
-      if (!is(n, "function_definition")) return true;
-      if (!closes_something(n) || ts_node_has_error(n)) return true;
+    // In source order, so that results do not depend on addresses.
+    std::vector<TSNode> defs;
+    for (const auto& [id, def] : releasing_param_functions_) defs.push_back(def);
+    std::sort(defs.begin(), defs.end(), [](TSNode a, TSNode b) { return ts_node_start_byte(a) < ts_node_start_byte(b); });
+    for (TSNode n : defs) {
+      if (ts_node_has_error(n)) continue;
       const auto name = std::string(file_.text(field(n, "name")));
-      std::vector<std::string> params;
-      for (auto p : code_children(field(n, "parameters"))) {
-        if (is(p, "identifier")) params.emplace_back(file_.text(p));
-        else if (is(p, "typed_parameter") || is(p, "default_parameter") || is(p, "typed_default_parameter")) {
-          TSNode id = is(p, "typed_parameter") ? ts_node_named_child(p, 0) : field(p, "name");
-          params.emplace_back(file_.text(id));
-        } else {
-          params.emplace_back("");
-        }
-      }
+      const auto params = parameters(n);
       const std::string owner(method_class(n));
       const bool method = !owner.empty();
       ScopeData* data = scope_data(n);
-      if (data->too_deep) return true;
+      if (data->too_deep) continue;
       for (std::size_t i = method ? 1 : 0; i < params.size(); ++i) {
         const int id = data->facts.find(params[i]);
         if (id < 0) continue;
@@ -560,8 +599,7 @@ class FileAnalyzer {
           out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0)), module_, owner});
         }
       }
-      return true;
-    });
+    }
   }
 
   // The class a function is a method of (its def sits directly in the class body), or empty.
@@ -611,6 +649,8 @@ class FileAnalyzer {
   std::string module_;
   std::vector<Acquisition> acquisitions_;
   std::vector<std::string> teardown_names_;
+  std::map<const void*, TSNode> closing_functions_;          // functions that release something
+  std::map<const void*, TSNode> releasing_param_functions_;  // ... a parameter, maybe
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;
   FileResult out_;
 };

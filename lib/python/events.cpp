@@ -143,7 +143,7 @@ class Extractor {
       else if (t == "as_pattern_target") target = n;
       if (!ts_node_is_null(target)) {
         preorder(target, [&](TSNode c) {
-          if (is(c, "identifier") && !is(file().parent(c), "attribute") && !is(file().parent(c), "subscript")) f_.intern(file().text(c));
+          if (is(c, "identifier")) f_.intern(file().text(c));
           return !is(c, "attribute") && !is(c, "subscript");
         });
       }
@@ -446,7 +446,7 @@ class Extractor {
       const TSNode arg = unwrap(positional(c, r.argument));
       if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
     }
-    if (last == "enter_context") {
+    if (last == "enter_context" || last == "enterContext" || last == "enterAsyncContext") {
       const TSNode arg = unwrap(positional(c, 0));
       if (is(arg, "identifier")) {
         emit(Event{EventKind::WithExit, name_of(arg), -1, -1, true, false, false, {}, {}, {}, at});
@@ -463,7 +463,8 @@ class Extractor {
       const auto method = file().text(field(v, "attribute"));
       if (std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), method) == ctx_.release_methods.end()) continue;
       const int handle = name_of(field(v, "object"));
-      if (last == "callback" || last == "push") {
+      // ExitStack.callback/push and unittest's addCleanup run it when the block or test ends.
+      if (last == "callback" || last == "push" || last == "addCleanup" || last == "addAsyncCleanup") {
         emit(Event{EventKind::Release, handle, -1, -1, true, false, false, {}, {}, {}, at});
       } else {
         emit(Event{EventKind::Escape, handle, -1, -1, false, false, false, EscapeWhy::Callback, {},

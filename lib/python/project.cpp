@@ -23,8 +23,7 @@ constexpr int kMaxRounds = 8;
 
 struct Slot {
   InputFile input;
-  std::optional<SourceFile> source;      // read once
-  std::unique_ptr<ParsedFile> parsed;    // parsed once, when first needed
+  std::shared_ptr<const SourceFile> source;  // read once
   std::optional<FileResult> result;
   bool candidate = false;
   std::optional<Error> error;
@@ -85,7 +84,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       s.error = Error{s.input.display, 0, fmt::format("skipped: larger than {} MB", kMaxFileBytes >> 20)};
       return;
     }
-    s.source = std::move(*read);
+    s.source = std::make_shared<const SourceFile>(std::move(*read));
   });
 
   std::mutex progress_lock;
@@ -96,8 +95,8 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
       auto& s = slots[i];
-      if (!s.source && !s.parsed) continue;
-      const auto text = s.parsed ? s.parsed->source().text() : s.source->text();
+      if (!s.source) continue;
+      const auto text = s.source->text();
       const auto module = module_name(s.input.display);
       if (!std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); })) continue;
       s.candidate = true;
@@ -105,17 +104,16 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     }
     parallel_for(todo, jobs, [&](std::size_t i) {
       auto& s = slots[i];
-      if (!s.parsed) {
-        try {
-          s.parsed = std::make_unique<ParsedFile>(std::move(*s.source));
-          s.source.reset();
-        } catch (const std::exception& e) {
-          s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
-          s.candidate = false;
-          return;
-        }
+      // Trees are not kept between rounds: a file is parsed again only when a discovery in
+      // another file reaches it, which is rare, and memory stays per file.
+      try {
+        const ParsedFile parsed(s.source);
+        s.result = analyze_file(parsed, k);
+      } catch (const std::exception& e) {
+        s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
+        s.candidate = false;
+        return;
       }
-      s.result = analyze_file(*s.parsed, k);
       if (round == 0) {
         const auto d = ++done;
         found += s.result->findings.size();
@@ -176,7 +174,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     if (s.error) out.errors.push_back(*s.error);
     if (!s.result) continue;
     ++out.parsed;
-    if (!s.result->findings.empty() && s.parsed) out.sources.emplace(s.input.display, s.parsed->source());
+    if (!s.result->findings.empty()) out.sources.emplace(s.input.display, *s.source);
     for (auto& f : s.result->findings) out.findings.push_back(std::move(f));
   }
   sort_findings(out.findings);
