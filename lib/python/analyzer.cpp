@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -28,6 +30,18 @@ Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
     for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument, {}, {}});
   }
   return k;
+}
+
+std::vector<std::string> Knowledge::call_names() const {
+  std::vector<std::string> names = trigger_names();
+  auto last = [](const std::string& p) { return p.substr(p.rfind('.') == std::string::npos ? 0 : p.rfind('.') + 1); };
+  for (const auto& m : release_methods) names.push_back(m);
+  for (const auto& f : release_functions) names.push_back(last(f.pattern));
+  names.push_back("teardown_appcontext");
+  names.push_back("teardown_request");
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 std::vector<std::string> Knowledge::trigger_names() const {
@@ -58,16 +72,35 @@ const TSQuery* calls_query() {
   return query;
 }
 
-std::vector<TSNode> query_calls(TSNode root) {
-  std::vector<TSNode> calls;
-  std::unique_ptr<TSQueryCursor, void (*)(TSQueryCursor*)> cursor(ts_query_cursor_new(), ts_query_cursor_delete);
-  ts_query_cursor_exec(cursor.get(), calls_query(), root);
-  TSQueryMatch m;
-  while (ts_query_cursor_next_match(cursor.get(), &m)) {
-    for (uint16_t i = 0; i < m.capture_count; ++i) {
-      if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
+// The calls in every top-level statement where one of `names` is written, in source order. The
+// query runs only on those statements: a file that mentions an acquirer once is not walked whole,
+// and one that mentions it everywhere is walked once.
+std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::string>& names) {
+  const auto text = file.source().text();
+  std::vector<uint32_t> hits;
+  for (const auto& name : names) {
+    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
+      hits.push_back(static_cast<uint32_t>(pos));
     }
   }
+  std::sort(hits.begin(), hits.end());
+  std::vector<TSNode> calls;
+  if (hits.empty()) return calls;
+  std::unique_ptr<TSQueryCursor, void (*)(TSQueryCursor*)> cursor(ts_query_cursor_new(), ts_query_cursor_delete);
+  std::size_t next = 0;
+  for_each_named_child(file.root(), [&](TSNode stmt) {
+    const auto end = ts_node_end_byte(stmt);
+    while (next < hits.size() && hits[next] < ts_node_start_byte(stmt)) ++next;
+    if (next == hits.size() || hits[next] >= end) return;
+    file.index_parents(stmt);
+    ts_query_cursor_exec(cursor.get(), calls_query(), stmt);
+    TSQueryMatch m;
+    while (ts_query_cursor_next_match(cursor.get(), &m)) {
+      for (uint16_t i = 0; i < m.capture_count; ++i) {
+        if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
+      }
+    }
+  });
   return calls;
 }
 
@@ -118,24 +151,23 @@ struct UseInfo {
   std::string detail;
 };
 
-bool declared_global(const ParsedFile& file, TSNode scope, std::string_view name) {
-  if (!is(scope, "function_definition")) return false;
-  bool found = false;
+// Names a function declares `global` or `nonlocal` (statements only: they cannot sit in expressions).
+std::set<std::string, std::less<>> declared_globals(const ParsedFile& file, TSNode scope) {
+  std::set<std::string, std::less<>> names;
+  if (!is(scope, "function_definition")) return names;
   preorder(field(scope, "body"), [&](TSNode n) {
-    if (found) return false;
-    if (is(n, "global_statement") || is(n, "nonlocal_statement")) {
-      for (auto c : code_children(n)) {
-        if (file.text(c) == name) found = true;
-      }
+    const auto t = type(n);
+    if (t == "global_statement" || t == "nonlocal_statement") {
+      for (auto c : code_children(n)) names.emplace(file.text(c));
       return false;
     }
-    return !(is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda"));
+    return t == "block" || t.ends_with("_statement") || t.ends_with("_clause");
   });
-  return found;
+  return names;
 }
 
-UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& k, const Acquisition& a, TSNode scope,
-               bool in_context_manager) {
+UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition& a, TSNode scope,
+               bool in_context_manager, const std::function<bool(std::string_view)>& is_global) {
   const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);
   for (TSNode p = file.parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = file.parent(p)) {
     if (is_comprehension(p)) return {Use::InComprehension, {}};
@@ -209,11 +241,10 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Knowledge& 
       return {object == "g" || object == "flask.g" ? Use::StoredOnG : Use::Stored, std::string(file.text(left))};
     }
     if (lt == "subscript") return {Use::Container, std::string(file.text(left))};
-    if (lt == "identifier" && declared_global(file, scope, file.text(left))) return {Use::Global, std::string(file.text(left))};
+    if (lt == "identifier" && is_global(file.text(left))) return {Use::Global, std::string(file.text(left))};
     if (contained && lt == "identifier") return {Use::Temporary, {}};
     return {Use::Bound, {}};
   }
-  (void)k;
   return {Use::Temporary, {}};
 }
 
@@ -288,7 +319,9 @@ class FileAnalyzer {
   }
 
   void collect() {
-    for (TSNode call : query_calls(file_.root())) {
+    auto names = k_.call_names();
+    for (auto& alias : imports_.aliases_of(names)) names.push_back(std::move(alias));
+    for (TSNode call : query_calls(file_, names)) {
       const auto callee = callee_of(file_, imports_, call);
       const auto last = callee.last();
       if (last == "teardown_appcontext" || last == "teardown_request") {
@@ -384,7 +417,10 @@ class FileAnalyzer {
       slot = std::make_unique<ScopeData>();
       try {
         slot->cfg = build_cfg(file_, scope);
-        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, module_};
+        if (acquisition_index_.size() != acquisitions_.size()) {
+          for (std::size_t i = 0; i < acquisitions_.size(); ++i) acquisition_index_[node_id(acquisitions_[i].call)] = static_cast<int>(i);
+        }
+        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, acquisition_index_, module_};
         slot->facts = extract_events(ctx, slot->cfg);
       } catch (const CfgTooDeep&) {
         slot->too_deep = true;
@@ -427,7 +463,11 @@ class FileAnalyzer {
     const TSNode scope = enclosing_scope(file_, a.call);
     const std::string fn = function_name(file_, scope);
     const bool cm = context_manager_scope(scope);
-    const UseInfo use = use_of(file_, imports_, k_, a, scope, cm);
+    const UseInfo use = use_of(file_, imports_, a, scope, cm, [&](std::string_view name) {
+      auto [it, inserted] = globals_.try_emplace(node_id(scope));
+      if (inserted) it->second = declared_globals(file_, scope);
+      return it->second.contains(name);
+    });
     const std::string what = fmt::format("{} from {}()", a.rule->resource, a.callee_text);
     const std::string def_name = is(scope, "function_definition") ? std::string(file_.text(field(scope, "name"))) : "";
 
@@ -648,7 +688,9 @@ class FileAnalyzer {
   Imports imports_;
   std::string module_;
   std::vector<Acquisition> acquisitions_;
+  std::unordered_map<const void*, int> acquisition_index_;
   std::vector<std::string> teardown_names_;
+  std::unordered_map<const void*, std::set<std::string, std::less<>>> globals_;  // per scope
   std::map<const void*, TSNode> closing_functions_;          // functions that release something
   std::map<const void*, TSNode> releasing_param_functions_;  // ... a parameter, maybe
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;

@@ -23,6 +23,8 @@ struct Knowledge {
   static Knowledge from_rules(std::vector<Rule> rules);
   // Every name whose presence makes a file worth parsing.
   std::vector<std::string> trigger_names() const;
+  // Names whose calls the analysis looks at: acquirers, releases, teardown registrations.
+  std::vector<std::string> call_names() const;
 };
 
 struct DiscoveredAcquirer {

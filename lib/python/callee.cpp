@@ -1,5 +1,7 @@
 #include "python/callee.h"
 
+#include <algorithm>
+
 namespace leakfix::python {
 
 Imports Imports::of(const ParsedFile& file) {
@@ -42,6 +44,16 @@ Imports Imports::of(const ParsedFile& file) {
 std::string Imports::resolve(std::string_view first) const {
   auto it = alias_.find(first);
   return it == alias_.end() ? std::string(first) : it->second;
+}
+
+std::vector<std::string> Imports::aliases_of(const std::vector<std::string>& names) const {
+  std::vector<std::string> out;
+  for (const auto& [local, full] : alias_) {
+    const auto dot = full.rfind('.');
+    const auto last = dot == std::string::npos ? full : full.substr(dot + 1);
+    if (local != last && std::find(names.begin(), names.end(), last) != names.end()) out.push_back(local);
+  }
+  return out;
 }
 
 Callee name_of(const ParsedFile& file, const Imports& imports, TSNode fn) {

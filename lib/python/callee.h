@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "python/tree.h"
 
@@ -24,6 +25,9 @@ class Imports {
  public:
   static Imports of(const ParsedFile& file);
   std::string resolve(std::string_view first_segment) const;
+  // Local names that stand for something whose last segment is one of `names` (gdc for
+  // `from db import get_db_connection as gdc`).
+  std::vector<std::string> aliases_of(const std::vector<std::string>& names) const;
 
  private:
   std::map<std::string, std::string, std::less<>> alias_;

@@ -59,9 +59,8 @@ const std::set<std::string_view>& container_calls() {
 
 class Extractor {
  public:
-  Extractor(const EventContext& ctx, const Cfg& cfg, ScopeFacts& facts) : ctx_(ctx), cfg_(cfg), f_(facts) {
-    for (std::size_t i = 0; i < ctx.acquisitions.size(); ++i) acq_index_[node_id(ctx.acquisitions[i].call)] = static_cast<int>(i);
-  }
+  Extractor(const EventContext& ctx, const Cfg& cfg, ScopeFacts& facts)
+      : ctx_(ctx), cfg_(cfg), f_(facts), acq_index_(ctx.acquisition_index) {}
 
   void run() {
     class_name_ = std::string(is(cfg_.scope, "class_definition") ? file().text(field(cfg_.scope, "name"))
@@ -135,8 +134,18 @@ class Extractor {
         return !is(n, "type");
       });
     }
+    // One walk: binding targets, global/nonlocal names, nested function names.
     preorder(body, [&](TSNode n) {
       const auto t = type(n);
+      if (t == "global_statement" || t == "nonlocal_statement") {
+        for (auto c : code_children(n)) globals_.insert(std::string(file().text(c)));
+        return false;
+      }
+      if (t == "function_definition" || t == "class_definition") {
+        if (t == "function_definition") nested_defs_.insert(std::string(file().text(field(n, "name"))));
+        return false;
+      }
+      if (t == "lambda" || t == "string" || t == "comment") return false;
       TSNode target{};
       if (t == "assignment" || t == "augmented_assignment" || t == "for_statement" || t == "for_in_clause") target = field(n, "left");
       else if (t == "named_expression") target = field(n, "name");
@@ -147,20 +156,7 @@ class Extractor {
           return !is(c, "attribute") && !is(c, "subscript");
         });
       }
-      return !(t == "function_definition" || t == "class_definition" || t == "lambda");
-    });
-    preorder(body, [&](TSNode n) {
-      const auto t = type(n);
-      if (t == "global_statement" || t == "nonlocal_statement") {
-        for (auto c : code_children(n)) globals_.insert(std::string(file().text(c)));
-        return false;
-      }
-      if (t == "function_definition" || t == "class_definition") {
-        const auto name = file().text(field(n, "name"));
-        if (t == "function_definition") nested_defs_.insert(std::string(name));
-        return false;
-      }
-      return t != "lambda";
+      return true;
     });
   }
 
@@ -534,7 +530,7 @@ class Extractor {
   const Cfg& cfg_;
   ScopeFacts& f_;
   std::vector<Event>* out_ = nullptr;
-  std::unordered_map<const void*, int> acq_index_;
+  const std::unordered_map<const void*, int>& acq_index_;
   std::set<std::string> globals_;
   std::set<std::string> nested_defs_;
   std::string class_name_;

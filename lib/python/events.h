@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "core/rule.h"
@@ -85,7 +86,8 @@ struct EventContext {
   const Imports& imports;
   const std::vector<std::string>& release_methods;      // union over the rules
   const std::vector<ReleaseSpec>& release_functions;    // rules' and discovered
-  const std::vector<Acquisition>& acquisitions;         // of this file, by call node
+  const std::vector<Acquisition>& acquisitions;         // of this file
+  const std::unordered_map<const void*, int>& acquisition_index;  // call node -> index in acquisitions
   std::string_view module;                              // this file's module name
 };
 

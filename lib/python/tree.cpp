@@ -17,6 +17,56 @@ ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::
   if (!tree_) throw std::runtime_error("tree-sitter could not parse the file");
 }
 
+namespace {
+
+struct CursorPool {
+  std::vector<TSTreeCursor> free;
+  ~CursorPool() {
+    for (auto& c : free) ts_tree_cursor_delete(&c);
+  }
+};
+thread_local CursorPool cursor_pool;
+
+}  // namespace
+
+PooledCursor::PooledCursor(TSNode n) {
+  if (cursor_pool.free.empty()) {
+    cursor_ = ts_tree_cursor_new(n);
+  } else {
+    cursor_ = cursor_pool.free.back();
+    cursor_pool.free.pop_back();
+    ts_tree_cursor_reset(&cursor_, n);
+  }
+}
+
+PooledCursor::~PooledCursor() { cursor_pool.free.push_back(cursor_); }
+
+void ParsedFile::index_parents(TSNode top) const {
+  parents_.try_emplace(top.id, root());
+  PooledCursor pc(top);
+  TSTreeCursor* c = pc.get();
+  std::vector<TSNode> path{top};
+  for (;;) {
+    if (ts_tree_cursor_goto_first_child(c)) {
+      const TSNode child = ts_tree_cursor_current_node(c);
+      parents_.try_emplace(child.id, path.back());
+      path.push_back(child);
+      continue;
+    }
+    for (;;) {
+      if (path.size() > 1 && ts_tree_cursor_goto_next_sibling(c)) {
+        path.pop_back();
+        const TSNode sibling = ts_tree_cursor_current_node(c);
+        parents_.try_emplace(sibling.id, path.back());
+        path.push_back(sibling);
+        break;
+      }
+      if (path.size() <= 1 || !ts_tree_cursor_goto_parent(c)) return;
+      path.pop_back();
+    }
+  }
+}
+
 TSNode ParsedFile::parent(TSNode n) const {
   if (ts_node_is_null(n)) return n;
   auto [it, inserted] = parents_.try_emplace(n.id, TSNode{});

@@ -30,6 +30,10 @@ class ParsedFile {
   int end_line(TSNode n) const { return static_cast<int>(ts_node_end_point(n).row) + 1; }
   // The parent of a node, remembered: ts_node_parent walks down from the root on every call.
   TSNode parent(TSNode n) const;
+  // Records the parent of every node under `top` (a child of the root) in one cursor walk, so
+  // that parent() there costs a lookup: ts_node_parent is linear in the number of statements
+  // before the node, hence quadratic over a long module.
+  void index_parents(TSNode top) const;
 
  private:
   struct TreeDeleter {
@@ -49,19 +53,32 @@ inline TSNode field(TSNode n, std::string_view name) {
 inline bool same(TSNode a, TSNode b) { return ts_node_eq(a, b); }
 inline const void* node_id(TSNode n) { return n.id; }
 
+// A tree cursor from a per-thread pool: ts_tree_cursor_new allocates, and traversals nest.
+class PooledCursor {
+ public:
+  explicit PooledCursor(TSNode n);
+  ~PooledCursor();
+  PooledCursor(const PooledCursor&) = delete;
+  PooledCursor& operator=(const PooledCursor&) = delete;
+  TSTreeCursor* get() { return &cursor_; }
+
+ private:
+  TSTreeCursor cursor_;
+};
+
 // Calls f(child) for each named child, in order. Walks with a cursor: indexing children with
 // ts_node_named_child is linear per call, so quadratic over a long module.
 template <typename F>
 void for_each_named_child(TSNode n, F&& f) {
   if (ts_node_is_null(n) || ts_node_child_count(n) == 0) return;
-  TSTreeCursor c = ts_tree_cursor_new(n);
-  if (ts_tree_cursor_goto_first_child(&c)) {
+  PooledCursor pc(n);
+  TSTreeCursor* c = pc.get();
+  if (ts_tree_cursor_goto_first_child(c)) {
     do {
-      TSNode child = ts_tree_cursor_current_node(&c);
+      TSNode child = ts_tree_cursor_current_node(c);
       if (ts_node_is_named(child)) f(child);
-    } while (ts_tree_cursor_goto_next_sibling(&c));
+    } while (ts_tree_cursor_goto_next_sibling(c));
   }
-  ts_tree_cursor_delete(&c);
 }
 
 std::vector<TSNode> named_children(TSNode n);
@@ -76,17 +93,17 @@ TSNode unwrap(TSNode n);
 template <typename F>
 void preorder(TSNode n, F&& visit) {
   if (ts_node_is_null(n)) return;
-  TSTreeCursor c = ts_tree_cursor_new(n);
+  PooledCursor pc(n);
+  TSTreeCursor* c = pc.get();
   for (;;) {
-    TSNode cur = ts_tree_cursor_current_node(&c);
+    TSNode cur = ts_tree_cursor_current_node(c);
     const bool descend = !ts_node_is_named(cur) || visit(cur);
-    if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+    if (descend && ts_tree_cursor_goto_first_child(c)) continue;
     bool moved = false;
     while (!moved) {
-      if (ts_tree_cursor_goto_next_sibling(&c)) {
+      if (ts_tree_cursor_goto_next_sibling(c)) {
         moved = true;
-      } else if (!ts_tree_cursor_goto_parent(&c)) {
-        ts_tree_cursor_delete(&c);
+      } else if (!ts_tree_cursor_goto_parent(c)) {
         return;
       }
     }
