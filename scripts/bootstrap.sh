@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake ninja-build pkg-config nodejs npm git python3
-          libtree-sitter-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev)
+# Tools: taken from PATH when present (Node.js may come from elsewhere than Debian).
 missing=()
-for p in "${packages[@]}"; do
+for tool in cmake:cmake ninja:ninja-build g++:g++ pkg-config:pkg-config git:git python3:python3 npm:npm; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+# Libraries: Debian's -dev packages.
+for p in libtree-sitter-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -92,15 +92,24 @@ std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::s
     const auto end = ts_node_end_byte(stmt);
     while (next < hits.size() && hits[next] < ts_node_start_byte(stmt)) ++next;
     if (next == hits.size() || hits[next] >= end) return;
-    file.index_parents(stmt);
-    ts_query_cursor_exec(cursor.get(), calls_query(), stmt);
-    TSQueryMatch m;
-    while (ts_query_cursor_next_match(cursor.get(), &m)) {
-      for (uint16_t i = 0; i < m.capture_count; ++i) {
-        if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
+    // Within the statement, only around each mention: the query descends to those bytes alone.
+    for (; next < hits.size() && hits[next] < end; ++next) {
+      ts_query_cursor_set_byte_range(cursor.get(), hits[next], hits[next] + 1);
+      ts_query_cursor_exec(cursor.get(), calls_query(), stmt);
+      TSQueryMatch m;
+      while (ts_query_cursor_next_match(cursor.get(), &m)) {
+        for (uint16_t i = 0; i < m.capture_count; ++i) {
+          if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
+        }
       }
     }
   });
+  // A call around several mentions is found once per mention.
+  std::sort(calls.begin(), calls.end(), [](TSNode a, TSNode b) {
+    return ts_node_start_byte(a) != ts_node_start_byte(b) ? ts_node_start_byte(a) < ts_node_start_byte(b)
+                                                          : ts_node_end_byte(a) > ts_node_end_byte(b);
+  });
+  calls.erase(std::unique(calls.begin(), calls.end(), [](TSNode a, TSNode b) { return same(a, b); }), calls.end());
   return calls;
 }
 

@@ -1,5 +1,7 @@
 #include "python/tree.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 namespace leakfix::python {
@@ -41,37 +43,45 @@ PooledCursor::PooledCursor(TSNode n) {
 
 PooledCursor::~PooledCursor() { cursor_pool.free.push_back(cursor_); }
 
-void ParsedFile::index_parents(TSNode top) const {
-  parents_.try_emplace(top.id, root());
-  PooledCursor pc(top);
-  TSTreeCursor* c = pc.get();
-  std::vector<TSNode> path{top};
-  for (;;) {
-    if (ts_tree_cursor_goto_first_child(c)) {
-      const TSNode child = ts_tree_cursor_current_node(c);
-      parents_.try_emplace(child.id, path.back());
-      path.push_back(child);
-      continue;
-    }
-    for (;;) {
-      if (path.size() > 1 && ts_tree_cursor_goto_next_sibling(c)) {
-        path.pop_back();
-        const TSNode sibling = ts_tree_cursor_current_node(c);
-        parents_.try_emplace(sibling.id, path.back());
-        path.push_back(sibling);
-        break;
-      }
-      if (path.size() <= 1 || !ts_tree_cursor_goto_parent(c)) return;
-      path.pop_back();
-    }
-  }
-}
-
 TSNode ParsedFile::parent(TSNode n) const {
   if (ts_node_is_null(n)) return n;
-  auto [it, inserted] = parents_.try_emplace(n.id, TSNode{});
-  if (inserted) it->second = ts_node_parent(n);
-  return it->second;
+  if (auto it = parents_.find(n.id); it != parents_.end()) return it->second;
+  const TSNode r = root();
+  if (same(n, r)) return TSNode{};
+  if (tops_.empty()) {
+    PooledCursor pc(r);
+    if (ts_tree_cursor_goto_first_child(pc.get())) {
+      do tops_.push_back(ts_tree_cursor_current_node(pc.get()));
+      while (ts_tree_cursor_goto_next_sibling(pc.get()));
+    }
+  }
+  const uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+  // The last top-level node starting at or before n holds it, if any does.
+  auto it = std::upper_bound(tops_.begin(), tops_.end(), start,
+                             [](uint32_t b, TSNode t) { return b < ts_node_start_byte(t); });
+  if (it != tops_.begin() && ts_node_end_byte(*std::prev(it)) >= end) {
+    TSNode cur = *std::prev(it);
+    if (same(cur, n)) return parents_[n.id] = r;
+    // Walk down towards n, remembering each link passed.
+    for (;;) {
+      TSNode next{};
+      PooledCursor pc(cur);
+      if (ts_tree_cursor_goto_first_child(pc.get())) {
+        do {
+          const TSNode c = ts_tree_cursor_current_node(pc.get());
+          if (ts_node_start_byte(c) > start) break;
+          if (ts_node_end_byte(c) < end) continue;
+          parents_.try_emplace(c.id, cur);
+          if (same(c, n)) return cur;
+          if (ts_node_is_null(next)) next = c;
+        } while (ts_tree_cursor_goto_next_sibling(pc.get()));
+      }
+      if (ts_node_is_null(next)) break;
+      cur = next;
+    }
+  }
+  // Not on that path (zero-width nodes, or nodes sharing bounds): ask tree-sitter.
+  return parents_[n.id] = ts_node_parent(n);
 }
 
 std::vector<TSNode> named_children(TSNode n) {

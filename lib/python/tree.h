@@ -28,12 +28,10 @@ class ParsedFile {
   }
   int line(TSNode n) const { return static_cast<int>(ts_node_start_point(n).row) + 1; }
   int end_line(TSNode n) const { return static_cast<int>(ts_node_end_point(n).row) + 1; }
-  // The parent of a node, remembered: ts_node_parent walks down from the root on every call.
+  // The parent of a node. ts_node_parent walks down from the root through every statement before
+  // the node, which is quadratic over a long module; this finds the top-level statement by binary
+  // search, walks down from there, and remembers every link it passes.
   TSNode parent(TSNode n) const;
-  // Records the parent of every node under `top` (a child of the root) in one cursor walk, so
-  // that parent() there costs a lookup: ts_node_parent is linear in the number of statements
-  // before the node, hence quadratic over a long module.
-  void index_parents(TSNode top) const;
 
  private:
   struct TreeDeleter {
@@ -42,6 +40,7 @@ class ParsedFile {
   std::shared_ptr<const SourceFile> source_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
   mutable std::unordered_map<const void*, TSNode> parents_;
+  mutable std::vector<TSNode> tops_;  // children of the root, in order
 };
 
 inline std::string_view type(TSNode n) { return ts_node_is_null(n) ? std::string_view() : ts_node_type(n); }
