@@ -69,8 +69,12 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
     v.exit_line = l.cause.line;
     v.exit_label = "leaks here";
     if (!released && o.escapes.empty()) {
+      // No path closes it: name where it is last held, not a branch that "skips" a close.
+      ExitCause where = l.cause;
+      if (where.why == ExitWhy::Branch) where = ExitCause{ExitWhy::FallOff, ctx.scope_end_line};
       v.kind = Kind::NeverClosed;
-      v.message = fmt::format("{} is never closed (it is still open {})", ctx.what, describe(l.cause));
+      v.exit_line = where.line;
+      v.message = fmt::format("{} is never closed (it is still open {})", ctx.what, describe(where));
     } else {
       v.kind = Kind::LeakyPath;
       v.message = fmt::format("{} is not closed {}", ctx.what, describe(l.cause));

@@ -21,6 +21,7 @@ struct Verdict {
 struct VerdictContext {
   std::string what;          // "connection from get_db_connection()"
   bool in_context_manager = false;  // a @contextmanager lending the handle with `yield`
+  int scope_end_line = 0;
 };
 
 // nullopt when the handle is managed on every path (no finding).
