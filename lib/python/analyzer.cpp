@@ -508,6 +508,7 @@ class FileAnalyzer {
         escape(fmt::format("it is yielded at line {}", f.span.line), f.span.line);
         break;
       case Use::Stored:
+        if (owner_closes(scope, use.detail)) return;
         escape(fmt::format("it is stored on `{}`", use.detail), f.span.line);
         break;
       case Use::StoredOnG:
@@ -583,6 +584,7 @@ class FileAnalyzer {
       discover_acquirer(scope, a);
       if (!def_name.empty() && is_rule_acquirer_name(*a.rule, def_name)) return false;
     }
+    if (!verdict->stored_on.empty() && owner_closes(scope, verdict->stored_on)) return false;
     if (verdict->stored_on_g) {
       if (!def_name.empty()) out_.request_scoped.push_back(def_name);
       if (k_.teardown_closes) return false;
@@ -649,6 +651,29 @@ class FileAnalyzer {
         }
       }
     }
+  }
+
+  // Whether a handle stored on `self.attr` by a method is released by a method of the same class
+  // (close(), __exit__, __del__...): the object owns it then, like a context manager.
+  bool owner_closes(TSNode scope, const std::string& target) const {
+    if (!target.starts_with("self.") || !is(scope, "function_definition")) return false;
+    TSNode cls = file_.parent(scope);
+    if (is(cls, "decorated_definition")) cls = file_.parent(cls);
+    cls = file_.parent(cls);
+    if (!is(cls, "class_definition")) return false;
+    const auto body = file_.text(cls);
+    for (const auto& m : k_.release_methods) {
+      if (body.find(target + "." + m + "(") != std::string_view::npos) return true;
+    }
+    for (const auto& r : k_.release_functions) {
+      const auto dot = r.pattern.rfind('.');
+      const auto name = dot == std::string::npos ? r.pattern : r.pattern.substr(dot + 1);
+      for (auto pos = body.find(name + "("); pos != std::string_view::npos; pos = body.find(name + "(", pos + 1)) {
+        const auto close = body.find(')', pos);
+        if (body.substr(pos, close - pos).find(target) != std::string_view::npos) return true;
+      }
+    }
+    return false;
   }
 
   // The class a function is a method of (its def sits directly in the class body), or empty.

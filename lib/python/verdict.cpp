@@ -89,6 +89,7 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
     v.exit_label = "ownership leaves here";
     v.returned = std::any_of(o.escapes.begin(), o.escapes.end(), [](const EscapeAt& x) { return x.why == EscapeWhy::Returned; });
     v.stored_on_g = e.why == EscapeWhy::StoredOnG;
+    if (e.why == EscapeWhy::Stored) v.stored_on = e.detail;
     v.message = fmt::format("{} escapes: {}", ctx.what, escape_text(e));
     if (v.returned) v.message += "; the function is treated as an acquirer";
     return v;

@@ -16,6 +16,7 @@ struct Verdict {
   std::string exit_label;
   bool returned = false;    // escapes by being returned: the function is an acquirer
   bool stored_on_g = false;
+  std::string stored_on;    // escapes by an attribute store: the target, "self.conn"
 };
 
 struct VerdictContext {

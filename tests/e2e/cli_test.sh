@@ -163,5 +163,17 @@ check "explain of an unknown kind exits 2" test "$code" = 2
 run scan app
 check "no progress line when piped" bash -c "! grep -q 'files analysed' '$WORK/err'"
 
+# On a terminal (a pseudo-terminal from script(1)): progress and colour; not under CI or --quiet
+if command -v script >/dev/null 2>&1; then
+  (cd "$WORK" && script -qec "env -u NO_COLOR '$LEAKFIX' scan app --concise" /dev/null >"$WORK/tty" 2>&1)
+  check "progress line on a terminal" grep -q "files analysed" "$WORK/tty"
+  check "colour on a terminal" grep -q $'\x1b\[' "$WORK/tty"
+  (cd "$WORK" && script -qec "env -u NO_COLOR CI=true '$LEAKFIX' scan app --concise" /dev/null >"$WORK/tty" 2>&1)
+  check "no progress under CI" bash -c "! grep -q 'files analysed' '$WORK/tty'"
+  (cd "$WORK" && script -qec "'$LEAKFIX' scan app --concise --quiet" /dev/null >"$WORK/tty" 2>&1)
+  check "no progress with --quiet" bash -c "! grep -q 'files analysed' '$WORK/tty'"
+  check "NO_COLOR turns colour off" bash -c "! grep -q $'\x1b\\[1' '$WORK/tty'"
+fi
+
 echo "$passed passed, $failed failed"
 test "$failed" = 0
