@@ -1,0 +1,104 @@
+#include "python/use.h"
+
+#include <algorithm>
+
+namespace leakfix::python {
+
+// Names a function declares `global` or `nonlocal` (statements only: they cannot sit in expressions).
+std::set<std::string, std::less<>> declared_globals(const ParsedFile& file, TSNode scope) {
+  std::set<std::string, std::less<>> names;
+  if (!is(scope, "function_definition")) return names;
+  preorder(field(scope, "body"), [&](TSNode n) {
+    const auto t = type(n);
+    if (t == "global_statement" || t == "nonlocal_statement") {
+      for (auto c : code_children(n)) names.emplace(file.text(c));
+      return false;
+    }
+    return t == "block" || t.ends_with("_statement") || t.ends_with("_clause");
+  });
+  return names;
+}
+
+UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition& a, TSNode scope,
+               bool in_context_manager, const std::function<bool(std::string_view)>& is_global) {
+  const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);
+  for (TSNode p = file.parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = file.parent(p)) {
+    if (is_comprehension(p)) return {Use::InComprehension, {}};
+    if (is(p, "block")) break;
+  }
+  if (is(scope, "lambda")) return {Use::InLambda, {}};
+  TSNode node = a.call;
+  bool closing_wrapped = false;
+  bool contained = false;  // inside a tuple, list or constructor call
+  TSNode parent = file.parent(node);
+  for (;; parent = file.parent(node)) {
+    const auto t = type(parent);
+    if (t == "parenthesized_expression" || t == "await") {
+      node = parent;
+      continue;
+    }
+    if (t == "conditional_expression" && !same(code_children(parent).size() > 1 ? code_children(parent)[1] : parent, node)) {
+      node = parent;
+      continue;
+    }
+    if (t == "argument_list") {
+      const TSNode call = file.parent(parent);
+      const auto callee = callee_of(file, imports, call);
+      if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) {
+        closing_wrapped = true;
+        node = call;
+        continue;
+      }
+      if (callee.last() == "enter_context" || callee.last() == "enterContext") {
+        return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
+      }
+      const auto last = callee.last();
+      if (!last.empty() && last[0] >= 'A' && last[0] <= 'Z') {
+        contained = true;
+        node = call;
+        continue;
+      }
+      break;
+    }
+    if (t == "expression_list" || t == "tuple" || t == "list" || t == "pair" || t == "dictionary" || t == "set" ||
+        t == "keyword_argument") {
+      contained = true;
+      node = parent;
+      continue;
+    }
+    break;
+  }
+  const auto t = type(parent);
+  if (t == "attribute" && same(field(parent, "object"), node)) {
+    const TSNode call = file.parent(parent);
+    if (is(call, "call") && same(field(call, "function"), parent)) {
+      const auto method = file.text(field(parent, "attribute"));
+      const auto& rm = a.rule->release_methods;
+      if (std::find(rm.begin(), rm.end(), method) != rm.end()) return {Use::ClosedAtOnce, {}};
+    }
+    return {Use::Temporary, {}};
+  }
+  if (t == "with_item" || t == "as_pattern") {
+    if (closing_wrapped || with_closes) return {Use::Managed, {}};
+    if (t == "as_pattern" && !contained) return {Use::Bound, {}};
+    return {Use::Temporary, {}};
+  }
+  if (t == "return_statement") return {Use::Returned, {}};
+  if (t == "yield") return in_context_manager ? UseInfo{Use::Temporary, {}} : UseInfo{Use::Yielded, {}};
+  if (t == "named_expression") return {Use::Bound, {}};
+  if (t == "assignment" && same(field(parent, "right"), node)) {
+    const TSNode left = field(parent, "left");
+    const auto lt = type(left);
+    if (lt == "attribute") {
+      const auto object = file.text(field(left, "object"));
+      return {object == "g" || object == "flask.g" ? Use::StoredOnG : Use::Stored, std::string(file.text(left))};
+    }
+    if (lt == "subscript") return {Use::Container, std::string(file.text(left))};
+    if (lt == "identifier" && is_global(file.text(left))) return {Use::Global, std::string(file.text(left))};
+    if (contained && lt == "identifier") return {Use::Temporary, {}};
+    return {Use::Bound, {}};
+  }
+  return {Use::Temporary, {}};
+}
+
+}  // namespace leakfix::python
