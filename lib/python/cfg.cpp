@@ -199,8 +199,14 @@ class Builder {
     return n;
   }
 
-  int while_stmt(TSNode s, int next, const Targets& t, int depth) {
-    const int head = add(CfgKind::Cond, field(s, "condition"));
+  struct LoopParts {
+    int body;   // entry of the body
+    int after;  // where the loop goes when it ends without break: the else clause, or next
+  };
+
+  // The body and else clause of a loop whose head is `head`: the end of the body and `continue`
+  // go round again (through a LoopBack node), `break` leaves past the else clause.
+  LoopParts loop_parts(TSNode s, int head, int next, const Targets& t, int depth) {
     const int back = add(CfgKind::LoopBack, s);
     edge(back, head, EdgeKind::Normal);
     TSNode else_body{};
@@ -208,27 +214,25 @@ class Builder {
       if (is(c, "else_clause")) else_body = field(c, "body");
     }
     const int after = ts_node_is_null(else_body) ? next : block(else_body, next, t, depth);
-    Targets inner{t.ret, fixed(next), fixed(back), t.raise};
-    const int body = block(field(s, "body"), back, inner, depth);
-    edge(head, body, EdgeKind::True);
-    if (!is_truthy_literal(file_, field(s, "condition"))) edge(head, after, EdgeKind::False);
-    raising(head, field(s, "condition"), t);
+    const Targets inner{t.ret, fixed(next), fixed(back), t.raise};
+    return LoopParts{block(field(s, "body"), back, inner, depth), after};
+  }
+
+  int while_stmt(TSNode s, int next, const Targets& t, int depth) {
+    const TSNode condition = field(s, "condition");
+    const int head = add(CfgKind::Cond, condition);
+    const auto parts = loop_parts(s, head, next, t, depth);
+    edge(head, parts.body, EdgeKind::True);
+    if (!is_truthy_literal(file_, condition)) edge(head, parts.after, EdgeKind::False);
+    raising(head, condition, t);
     return head;
   }
 
   int for_stmt(TSNode s, int next, const Targets& t, int depth) {
     const int head = add(CfgKind::LoopHead, s);
-    const int back = add(CfgKind::LoopBack, s);
-    edge(back, head, EdgeKind::Normal);
-    TSNode else_body{};
-    for (auto c : code_children(s)) {
-      if (is(c, "else_clause")) else_body = field(c, "body");
-    }
-    const int after = ts_node_is_null(else_body) ? next : block(else_body, next, t, depth);
-    Targets inner{t.ret, fixed(next), fixed(back), t.raise};
-    const int body = block(field(s, "body"), back, inner, depth);
-    edge(head, body, EdgeKind::Normal);
-    edge(head, after, EdgeKind::Normal);
+    const auto parts = loop_parts(s, head, next, t, depth);
+    edge(head, parts.body, EdgeKind::Normal);
+    edge(head, parts.after, EdgeKind::Normal);
     // Taking the next item runs the iterator's code.
     g_.nodes[static_cast<std::size_t>(head)].may_raise = true;
     edge(head, t.raise->get(), EdgeKind::Exception);
