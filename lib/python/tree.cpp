@@ -84,6 +84,30 @@ TSNode ParsedFile::parent(TSNode n) const {
   return parents_[n.id] = ts_node_parent(n);
 }
 
+std::string_view type(TSNode n) {
+  static const std::vector<std::string_view> names = [] {
+    const TSLanguage* lang = tree_sitter_python();
+    std::vector<std::string_view> out(ts_language_symbol_count(lang));
+    for (TSSymbol i = 0; i < out.size(); ++i) out[i] = ts_language_symbol_name(lang, i);
+    return out;
+  }();
+  if (ts_node_is_null(n)) return {};
+  const TSSymbol sym = ts_node_symbol(n);
+  return sym < names.size() ? names[sym] : std::string_view(ts_node_type(n));
+}
+
+TSFieldId field_id(std::string_view name) {
+  static const std::vector<std::pair<std::string_view, TSFieldId>> fields = [] {
+    const TSLanguage* lang = tree_sitter_python();
+    std::vector<std::pair<std::string_view, TSFieldId>> out;
+    for (TSFieldId i = 1; i <= ts_language_field_count(lang); ++i) out.emplace_back(ts_language_field_name_for_id(lang, i), i);
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  auto it = std::lower_bound(fields.begin(), fields.end(), name, [](const auto& f, std::string_view n) { return f.first < n; });
+  return it != fields.end() && it->first == name ? it->second : 0;
+}
+
 std::vector<TSNode> named_children(TSNode n) {
   std::vector<TSNode> out;
   for_each_named_child(n, [&](TSNode c) { out.push_back(c); });
