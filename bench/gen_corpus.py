@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Generates a corpus of Flask route files for bench/run.sh.
 
-    gen_corpus.py OUT_DIR --files N --with-acquisitions FRACTION [--seed S]
+    gen_corpus.py OUT_DIR --files N --with-acquisitions FRACTION [--route-share S] [--seed S]
 
 Files "with acquisitions" hold routes in the shapes leakfix reports (early returns, missing
-finally, loops, try/finally, temporaries, connection_ctx); the others are ordinary helper code of
-the same size that never names an acquirer.
+finally, loops, try/finally, connection_ctx); with --route-share below 1 the rest of such a
+file is helper code, as in a real route module. The other files are helper code only, of the
+same size, and never name an acquirer.
 """
 import argparse
 import os
@@ -113,11 +114,11 @@ import math
 '''
 
 
-def write_file(path, index, with_acquisitions, rng):
+def write_file(path, index, with_acquisitions, route_share, rng):
     parts = [(HEADER_ROUTES if with_acquisitions else HEADER_HELPERS).format(index=index)]
-    shapes = ROUTE_SHAPES if with_acquisitions else HELPER_SHAPES
     for k in range(rng.randint(10, 16)):
-        shape = rng.choice(shapes)
+        route = with_acquisitions and (k == 0 or rng.random() < route_share)
+        shape = rng.choice(ROUTE_SHAPES if route else HELPER_SHAPES)
         parts.append(shape.format(name=f"f{index}_{k}", cname=f"C{index}_{k}", table=f"t{k}"))
     with open(path, "w") as f:
         f.write("\n".join(parts))
@@ -128,13 +129,14 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--with-acquisitions", type=float, default=1.0)
+    ap.add_argument("--route-share", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     for i in range(args.files):
         sub = os.path.join(args.out, f"pkg{i // 100}")
         os.makedirs(sub, exist_ok=True)
-        write_file(os.path.join(sub, f"mod{i}.py"), i, rng.random() < args.with_acquisitions, rng)
+        write_file(os.path.join(sub, f"mod{i}.py"), i, rng.random() < args.with_acquisitions, args.route_share, rng)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 
 Run from the repository root after scripts/bootstrap.sh; bench/run.sh does both. Prints the
 median wall time of R runs of each command and the ratios the design sets targets for:
-  * dense corpus (every file acquires):  leakfix / raw parse, same thread count (target <= 1.2)
+  * dense and mixed corpora (every file acquires; in every function, or in about a third):
+    leakfix / raw parse, same thread count (target <= 1.2)
   * sparse corpus (5% of files acquire): ast-grep / leakfix (target: several times)
 and then scans the machine's Python standard library (site-packages included) with each
 shipped rule, reporting time, findings per kind and files skipped.
@@ -38,11 +39,11 @@ def median_time(cmd, runs, ok=(0, 1)):
     return statistics.median(times)
 
 
-def corpus(name, files, fraction):
+def corpus(name, files, fraction, route_share=1.0):
     path = os.path.join(OUT, name)
     if not os.path.isdir(path):
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), path, "--files", str(files),
-                        "--with-acquisitions", str(fraction)], check=True)
+                        "--with-acquisitions", str(fraction), "--route-share", str(route_share)], check=True)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
     return path, size
 
@@ -64,20 +65,23 @@ def main():
     cores = os.cpu_count()
     print(f"leakfix bench: {cores} cores, {version}, median of {args.runs} runs\n")
 
-    dense, dense_size = corpus(f"dense-{args.files}", args.files, 1.0)
-    print(f"Dense corpus: {args.files} route files, {dense_size / 1e6:.1f} MB, every file acquires")
     ratios = {}
-    for jobs in (1, cores):
-        parse = median_time([TS_PARSE, "-j", str(jobs), dense], args.runs)
-        scan = median_time([LEAKFIX, "scan", dense, "-j", str(jobs), "-q", "--format", "json"], args.runs)
-        row(f"tree-sitter parse only, {jobs} thread(s)", parse, f"{dense_size / 1e6 / parse:.1f} MB/s")
-        row(f"leakfix scan --format json, {jobs} thread(s)", scan, f"ratio to parse {scan / parse:.2f}x")
-        ratios[f"dense_j{jobs}"] = scan / parse
-    sg = median_time([AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", dense], args.runs)
-    row("ast-grep run -p 'get_db_connection()'", sg)
+    for name, share, what in (("dense", 1.0, "every function of every file acquires"),
+                              ("mixed", 0.3, "every file acquires, in about a third of its functions")):
+        path, size = corpus(f"{name}-{args.files}", args.files, 1.0, share)
+        print(f"{name.capitalize()} corpus: {args.files} route files, {size / 1e6:.1f} MB, {what}")
+        for jobs in (1, cores):
+            parse = median_time([TS_PARSE, "-j", str(jobs), path], args.runs)
+            scan = median_time([LEAKFIX, "scan", path, "-j", str(jobs), "-q", "--format", "json"], args.runs)
+            row(f"tree-sitter parse only, {jobs} thread(s)", parse, f"{size / 1e6 / parse:.1f} MB/s")
+            row(f"leakfix scan --format json, {jobs} thread(s)", scan, f"ratio to parse {scan / parse:.2f}x")
+            ratios[f"{name}_j{jobs}"] = scan / parse
+        sg = median_time([AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", path], args.runs)
+        row("ast-grep run -p 'get_db_connection()'", sg)
+        print()
 
     sparse, sparse_size = corpus(f"sparse-{args.files}", args.files, 0.05)
-    print(f"\nSparse corpus: {args.files} files, {sparse_size / 1e6:.1f} MB, 5% of files acquire")
+    print(f"Sparse corpus: {args.files} files, {sparse_size / 1e6:.1f} MB, 5% of files acquire")
     scan = median_time([LEAKFIX, "scan", sparse, "-q", "--format", "json"], args.runs)
     parse = median_time([TS_PARSE, "-j", str(cores), sparse], args.runs)
     sg = median_time([AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", sparse], args.runs)
