@@ -6,10 +6,10 @@
 
 namespace leakfix {
 
-nlohmann::json finding_json(const Finding& f);
+nlohmann::ordered_json finding_json(const Finding& f);
 
-nlohmann::json finding_json(const Finding& f) {
-  using nlohmann::json;
+nlohmann::ordered_json finding_json(const Finding& f) {
+  using json = nlohmann::ordered_json;
   auto opt = [](const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); };
   return json{{"rule", f.rule},
               {"kind", std::string(to_string(f.kind))},
@@ -30,7 +30,7 @@ nlohmann::json finding_json(const Finding& f) {
 }
 
 void render_json(std::ostream& out, const Report& r) {
-  using nlohmann::json;
+  using json = nlohmann::ordered_json;
   json findings = json::array();
   for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json errors = json::array();

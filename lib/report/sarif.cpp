@@ -15,7 +15,7 @@ std::string level_of(Severity s) {
   return "none";
 }
 
-nlohmann::json region(const Span& s) {
+nlohmann::ordered_json region(const Span& s) {
   return {{"startLine", s.line}, {"startColumn", s.column}, {"endLine", s.end_line}, {"endColumn", s.end_column}};
 }
 
@@ -34,7 +34,7 @@ std::string first_paragraph(const std::string& md) {
 }  // namespace
 
 void render_sarif(std::ostream& out, const Report& r, const std::string& tool_version) {
-  using nlohmann::json;
+  using json = nlohmann::ordered_json;
   json rules = json::array();
   std::map<Kind, int> rule_index;
   for (auto k : kAllKinds) {
