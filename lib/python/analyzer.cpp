@@ -338,7 +338,7 @@ class FileAnalyzer {
       merged.exceptional.insert(merged.exceptional.end(), o.exceptional.begin(), o.exceptional.end());
       merged.escapes.insert(merged.escapes.end(), o.escapes.begin(), o.escapes.end());
     }
-    const auto verdict = decide(merged, VerdictContext{what, cm, start.scope_end_line});
+    const auto verdict = decide(merged, VerdictContext{what, cm, start.scope_end_line, is(scope, "class_definition")});
     if (!verdict) return false;
     if (verdict->returned) {
       discover_acquirer(scope, a);

@@ -90,7 +90,10 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
     v.returned = std::any_of(o.escapes.begin(), o.escapes.end(), [](const EscapeAt& x) { return x.why == EscapeWhy::Returned; });
     v.stored_on_g = e.why == EscapeWhy::StoredOnG;
     if (e.why == EscapeWhy::Stored) v.stored_on = e.detail;
-    v.message = fmt::format("{} escapes: {}", ctx.what, escape_text(e));
+    v.message = fmt::format("{} escapes: {}", ctx.what,
+                            e.why == EscapeWhy::Global && ctx.class_body
+                                ? std::string("it is kept in a class attribute for the life of the process")
+                                : escape_text(e));
     if (v.returned) v.message += "; the function is treated as an acquirer";
     return v;
   }

@@ -23,6 +23,7 @@ struct VerdictContext {
   std::string what;          // "connection from get_db_connection()"
   bool in_context_manager = false;  // a @contextmanager lending the handle with `yield`
   int scope_end_line = 0;
+  bool class_body = false;         // a handle left in a class body is a class attribute
 };
 
 // nullopt when the handle is managed on every path (no finding).
