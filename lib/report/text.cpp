@@ -49,9 +49,13 @@ void frame(std::ostream& out, const Finding& f, const SourceFile& src, bool colo
   out << gutter("") << '\n';
   int prev = 0;
   for (const auto& m : marks) {
+    // Short gaps are shown whole; longer ones are elided.
     if (prev && m.line > prev + 1) {
-      if (m.line == prev + 2) out << gutter(std::to_string(prev + 1)) << ' ' << src.line(prev + 1) << '\n';
-      else out << styled(color, fmt::fg(fmt::terminal_color::bright_blue), "...") << '\n';
+      if (m.line <= prev + 4) {
+        for (int l = prev + 1; l < m.line; ++l) out << gutter(std::to_string(l)) << ' ' << src.line(l) << '\n';
+      } else {
+        out << styled(color, fmt::fg(fmt::terminal_color::bright_blue), "...") << '\n';
+      }
     }
     const auto text = src.line(m.line);
     out << gutter(std::to_string(m.line)) << ' ' << text << '\n';
