@@ -77,7 +77,7 @@ class FileAnalyzer {
   struct ScopeData {
     Cfg cfg;
     ScopeFacts facts;
-    bool too_deep = false;
+    bool too_complex = false;
   };
 
   // A factory that caches on g is called, not owned: but only names can be such factories,
@@ -191,8 +191,8 @@ class FileAnalyzer {
         }
         const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, acquisition_index_, module_};
         slot->facts = extract_events(ctx, slot->cfg);
-      } catch (const CfgTooDeep&) {
-        slot->too_deep = true;
+      } catch (const CfgTooComplex&) {
+        slot->too_complex = true;
       }
     }
     return slot.get();
@@ -316,9 +316,9 @@ class FileAnalyzer {
     const Acquisition& a = acquisitions_[static_cast<std::size_t>(index)];
     if (ts_node_has_error(scope) && !is(scope, "module")) return false;
     ScopeData* data = scope_data(scope);
-    if (data->too_deep) {
+    if (data->too_complex) {
       f.kind = Kind::ParseError;
-      f.message = fmt::format("{} not analysed: the statements around it nest too deeply", what);
+      f.message = fmt::format("{} not analysed: the function is too large or nests too deeply", what);
       return true;
     }
     const auto* nodes = nodes_holding(data->cfg, a.call);
@@ -397,7 +397,7 @@ class FileAnalyzer {
       const std::string owner(method_class(n));
       const bool method = !owner.empty();
       ScopeData* data = scope_data(n);
-      if (data->too_deep) continue;
+      if (data->too_complex) continue;
       for (std::size_t i = method ? 1 : 0; i < params.size(); ++i) {
         const int id = data->facts.find(params[i]);
         if (id < 0) continue;

@@ -30,6 +30,7 @@ bool may_raise(TSNode n) {
 namespace {
 
 constexpr int kMaxDepth = 150;
+constexpr std::size_t kMaxNodes = 400000;
 
 // A target built on first use: a finally body is only copied for the exits that reach it.
 class Lazy {
@@ -99,6 +100,7 @@ class Builder {
   Builder(const ParsedFile& file, Cfg& g) : file_(file), g_(g) {}
 
   int add(CfgKind kind, TSNode ts) {
+    if (g_.nodes.size() >= kMaxNodes) throw CfgTooComplex{};
     CfgNode n;
     n.kind = kind;
     n.ts = ts;
@@ -120,7 +122,7 @@ class Builder {
   }
 
   int block(TSNode blk, int next, const Targets& t, int depth) {
-    if (depth > kMaxDepth) throw CfgTooDeep{};
+    if (depth > kMaxDepth) throw CfgTooComplex{};
     if (ts_node_is_null(blk)) return next;
     auto stmts = code_children(blk);
     for (auto it = stmts.rbegin(); it != stmts.rend(); ++it) next = stmt(*it, next, t, depth + 1);

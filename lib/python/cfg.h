@@ -62,7 +62,9 @@ struct Cfg {
   const std::vector<int>& nodes_of(TSNode n) const;
 };
 
-struct CfgTooDeep {};  // thrown when statements nest deeper than the builder allows
+// Thrown when statements nest deeper than the builder allows, or the graph would grow past a
+// size no real function reaches (finally bodies are copied per way out).
+struct CfgTooComplex {};
 
 // Builds the CFG of a scope node. `noreturn` decides whether a call never returns normally.
 Cfg build_cfg(const ParsedFile& file, TSNode scope);

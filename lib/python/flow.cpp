@@ -1,5 +1,6 @@
 #include "python/flow.h"
 
+#include <deque>
 #include <functional>
 #include <unordered_set>
 
@@ -61,8 +62,8 @@ class Follower {
         out_.truncated = true;
         break;
       }
-      State cur = std::move(work_.back());
-      work_.pop_back();
+      State cur = std::move(work_.front());
+      work_.pop_front();
       visit(cur);
     }
     return std::move(out_);
@@ -243,7 +244,9 @@ class Follower {
   const ScopeFacts& f_;
   const FlowStart& start_;
   Outcome out_;
-  std::vector<State> work_;
+  // Breadth first: the shortest path to each state is the one kept, so a message names the
+  // nearest leaking exit.
+  std::deque<State> work_;
   std::unordered_set<Key, KeyHash> seen_;
 };
 

@@ -145,5 +145,5 @@ TEST(Cfg, DeepNestingIsRefusedNotACrash) {
   }
   code += indent + "pass\n";
   ParsedFile f(SourceFile("deep.py", code));
-  EXPECT_THROW(build_cfg(f, ts_node_named_child(f.root(), 0)), CfgTooDeep);
+  EXPECT_THROW(build_cfg(f, ts_node_named_child(f.root(), 0)), CfgTooComplex);
 }
