@@ -110,6 +110,13 @@ bool matches(std::string_view pattern, std::string_view module, std::string_view
   return p.ends_with(suffix) && (p.size() == suffix.size() || p[p.size() - suffix.size() - 1] == '.');
 }
 
+bool is_constructor(std::string_view callee) {
+  if (callee == "cls" || callee.ends_with("__class__") || callee == "type(self)") return true;
+  const auto dot = callee.rfind('.');
+  const auto last = dot == std::string_view::npos ? callee : callee.substr(dot + 1);
+  return !last.empty() && last[0] >= 'A' && last[0] <= 'Z';
+}
+
 std::string module_name(std::string_view path) {
   auto slash = path.find_last_of("/\\");
   auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);

@@ -39,6 +39,10 @@ Callee name_of(const ParsedFile& file, const Imports& imports, TSNode expr);
 
 bool matches(std::string_view pattern, const Callee& callee);
 
+// Whether a call written as `callee` builds an object that may keep its arguments: a class
+// (capitalised by convention), `cls(...)` in a classmethod, `self.__class__(...)`, `type(self)(...)`.
+bool is_constructor(std::string_view callee);
+
 // Where a call is made, for matching discovered wrappers (see Acquirer::module).
 struct CallSite {
   std::string_view module;           // the file's module name

@@ -22,7 +22,6 @@ int ScopeFacts::find(std::string_view name) const {
 
 namespace {
 
-bool capitalised(std::string_view callee_last) { return !callee_last.empty() && callee_last[0] >= 'A' && callee_last[0] <= 'Z'; }
 
 bool is_closing(const Callee& c) {
   return c.path == "contextlib.closing" || (c.bare && c.last() == "closing");
@@ -170,7 +169,7 @@ class Extractor {
       c = unwrap(field(c, "argument"));
     }
     if (is(c, "identifier")) {
-      f_.guards[node] = {name_of(c), truthy};
+      f_.guards[node] = ScopeFacts::Guard{name_of(c), truthy, true};
       return;
     }
     if (!is(c, "comparison_operator")) return;
@@ -183,7 +182,7 @@ class Extractor {
     const bool negated = text.find("is not") != std::string_view::npos || text.find("!=") != std::string_view::npos;
     const bool equal = negated || text.find(" is ") != std::string_view::npos || text.find("==") != std::string_view::npos;
     if (!equal) return;
-    f_.guards[node] = {name_of(a), negated == truthy};
+    f_.guards[node] = ScopeFacts::Guard{name_of(a), negated == truthy, false};
   }
 
   bool is_nested_def(std::string_view name) const { return nested_defs_.contains(std::string(name)); }
@@ -252,7 +251,7 @@ class Extractor {
       if (auto it = acq_index_.find(node_id(v)); it != acq_index_.end()) return {Source::Acquire, it->second, -1};
       const auto callee = callee_of(file(), ctx_.imports, v);
       if (is_closing(callee)) return source_of(positional(v, 0));
-      if (capitalised(callee.last())) {
+      if (is_constructor(file().text(field(v, "function")))) {
         std::vector<TSNode> names;
         for (auto a : call_args(v)) value_names(file(), is(a, "keyword_argument") ? field(a, "value") : a, names);
         for (auto n : names) {
@@ -281,7 +280,12 @@ class Extractor {
         emit(Event{EventKind::Escape, src.alias, -1, -1, false, false, false, EscapeWhy::Global, {},
                    std::string(file().text(target)), at});
       }
-      if (src.what == Source::Acquire) {
+      const TSNode literal = ts_node_is_null(value) ? value : unwrap(value);
+      if (is(literal, "true") || is(literal, "false")) {
+        Event e{EventKind::BindFlag, name, -1, -1, false, false, false, {}, {}, {}, at};
+        e.flag = is(literal, "true");
+        emit(std::move(e));
+      } else if (src.what == Source::Acquire) {
         emit(Event{EventKind::Acquire, name, -1, src.acquisition, false, false, false, {}, {}, {}, at});
       } else if (src.what == Source::Alias) {
         emit(Event{EventKind::BindAlias, name, src.alias, -1, false, false, false, {}, {}, {}, at});
@@ -559,10 +563,8 @@ void value_names(const ParsedFile& file, TSNode expr, std::vector<TSNode>& out) 
     } else if (t == "keyword_argument") {
       stack.push_back(field(n, "value"));
     } else if (t == "call") {
-      const TSNode fn = field(n, "function");
-      std::string_view last = file.text(fn);
-      if (const auto dot = last.rfind('.'); dot != std::string_view::npos) last = last.substr(dot + 1);
-      if (capitalised(last) || last == "closing") {
+      const auto fn = file.text(field(n, "function"));
+      if (is_constructor(fn) || fn == "closing" || fn == "contextlib.closing") {
         const TSNode args = field(n, "arguments");
         if (!ts_node_is_null(args)) {
           for (auto c : code_children(args)) stack.push_back(c);

@@ -21,6 +21,7 @@ enum class EventKind {
   Acquire,         // name = the acquisition `acquisition` (bound to `name`, or -1)
   BindAlias,       // name = other (an alias, or an object that owns it: Repo(conn))
   BindOther,       // name is rebound to something unrelated
+  BindFlag,        // name = True / False (`flag` says which): a flag tested later, like `close`
   BindClosure,     // name is a nested function capturing `captured`
   Del,             // del name
   Release,         // name.close(), release(name), closing/ExitStack registration
@@ -44,6 +45,7 @@ struct Event {
   NameSet captured;          // BindClosure / CaptureEscape
   std::string detail;        // for messages: "g.db", "after_this_request"
   int line = 0;
+  bool flag = false;         // BindFlag: the value
 };
 
 // A call the file's rules treat as an acquisition.
@@ -74,8 +76,13 @@ struct ScopeFacts {
   // Statements that only release something (`a.close()`): taken not to raise, so that closing one
   // handle does not make the next release on the same path look skippable.
   std::vector<bool> release_only;
-  // Cond nodes that test a name for None/truthiness: node -> (name, branch taken while it holds a handle)
-  std::map<int, std::pair<int, bool>> guards;
+  // Cond nodes that test a name: `if conn:`, `if not conn:`, `if conn is (not) None:`.
+  struct Guard {
+    int name = -1;
+    bool branch = true;  // the branch taken while the name holds a handle (a truthy, non-None value)
+    bool plain = false;  // a truth test (`if x:` / `if not x:`), which a True/False flag also decides
+  };
+  std::map<int, Guard> guards;
 
   int intern(std::string_view name);
   int find(std::string_view name) const;

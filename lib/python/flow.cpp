@@ -15,6 +15,7 @@ struct State {
   int node;
   NameSet aliases;   // names holding the handle
   NameSet closures;  // nested functions that captured it
+  NameSet truthy, falsy;  // names set to True / False since the acquisition (`close = True`)
   Exc exc = Exc::None;
   ExitCause cause;
   int raise_line = 0;
@@ -22,7 +23,7 @@ struct State {
 
 struct Key {
   int node;
-  NameSet aliases, closures;
+  NameSet aliases, closures, truthy, falsy;
   Exc exc;
   bool operator==(const Key&) const = default;
 };
@@ -30,7 +31,8 @@ struct Key {
 struct KeyHash {
   std::size_t operator()(const Key& k) const {
     const std::hash<NameSet> h;
-    return h(k.aliases) * 31u ^ h(k.closures) * 17u ^ static_cast<std::size_t>(k.node) * 7u ^ static_cast<std::size_t>(k.exc);
+    return h(k.aliases) * 31u ^ h(k.closures) * 17u ^ h(k.truthy) * 13u ^ h(k.falsy) * 11u ^
+           static_cast<std::size_t>(k.node) * 7u ^ static_cast<std::size_t>(k.exc);
   }
 };
 
@@ -101,7 +103,17 @@ class Follower {
   bool apply(State& s, const std::vector<Event>& events, std::size_t from) {
     for (std::size_t i = from; i < events.size(); ++i) {
       const Event& e = events[i];
+      if (e.name >= 0 && e.kind != EventKind::Release && e.kind != EventKind::WithExit && e.kind != EventKind::Escape &&
+          e.kind != EventKind::ClosureUse && e.kind != EventKind::CaptureEscape) {
+        // Any binding of a name forgets what was known of it as a flag.
+        s.truthy.reset(static_cast<std::size_t>(e.name));
+        s.falsy.reset(static_cast<std::size_t>(e.name));
+      }
       switch (e.kind) {
+        case EventKind::BindFlag:
+          if ((has(s.aliases, e.name) || has(s.closures, e.name)) && !drop(s, e.name, {ExitWhy::Rebind, e.line})) return false;
+          (e.flag ? s.truthy : s.falsy).set(static_cast<std::size_t>(e.name));
+          break;
         case EventKind::Acquire: {
           const bool same_call = e.acquisition == start_.acquisition;
           // Going round a loop by `continue` is the more telling cause than the next acquisition.
@@ -169,7 +181,7 @@ class Follower {
 
   void push(State s, int to) {
     s.node = to;
-    Key k{to, s.aliases, s.closures, s.exc};
+    Key k{to, s.aliases, s.closures, s.truthy, s.falsy, s.exc};
     if (seen_.insert(k).second) work_.push_back(std::move(s));
   }
 
@@ -198,7 +210,12 @@ class Follower {
         case EdgeKind::True:
         case EdgeKind::False: {
           const bool value = e.kind == EdgeKind::True;
-          if (guard != f_.guards.end() && has(post.aliases, guard->second.first) && guard->second.second != value) continue;
+          if (guard != f_.guards.end()) {
+            const auto& g = guard->second;
+            if (has(post.aliases, g.name) && g.branch != value) continue;
+            if (g.plain && has(post.truthy, g.name) && g.branch != value) continue;
+            if (g.plain && has(post.falsy, g.name) && g.branch == value) continue;
+          }
           if (next.exc == Exc::None && (next.cause.why == ExitWhy::FallOff || next.cause.why == ExitWhy::Branch)) {
             next.cause = {ExitWhy::Branch, n.line, value};
           }

@@ -52,8 +52,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
       if (callee.last() == "enter_context" || callee.last() == "enterContext") {
         return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
       }
-      const auto last = callee.last();
-      if (!last.empty() && last[0] >= 'A' && last[0] <= 'Z') {
+      if (is_constructor(file.text(field(call, "function")))) {
         contained = true;
         node = call;
         continue;
