@@ -47,8 +47,12 @@ std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::s
     if (next == hits.size() || hits[next] >= end) return;
     // Within the statement, only around each mention: the query descends to those bytes alone.
     for (; next < hits.size() && hits[next] < end; ++next) {
+      // The call around the mention: the name is its callee or the callee's last attribute.
+      TSNode n = ts_node_descendant_for_byte_range(stmt, hits[next], hits[next] + 1);
+      for (int up = 0; up < 3 && !ts_node_is_null(n) && !is(n, "call"); ++up) n = file.parent(n);
+      if (!is(n, "call")) continue;
       ts_query_cursor_set_byte_range(cursor.get(), hits[next], hits[next] + 1);
-      ts_query_cursor_exec(cursor.get(), calls_query(), stmt);
+      ts_query_cursor_exec(cursor.get(), calls_query(), n);
       TSQueryMatch m;
       while (ts_query_cursor_next_match(cursor.get(), &m)) {
         for (uint16_t i = 0; i < m.capture_count; ++i) {
