@@ -67,6 +67,10 @@ class Extractor {
     site_ = CallSite{ctx_.module, class_name_};
     prepass();
     f_.events.resize(cfg_.nodes.size());
+    struct Resolve {
+      Extractor& x;
+      ~Resolve() { x.resolve_captures(); }
+    } resolve{*this};
     f_.release_only.assign(cfg_.nodes.size(), false);
     for (std::size_t i = 0; i < cfg_.nodes.size(); ++i) {
       out_ = &f_.events[i];
@@ -125,38 +129,35 @@ class Extractor {
     }
     const TSNode body = st == "module" ? scope : field(scope, "body");
     if (ts_node_is_null(body)) return;
-    // Intern parameters and binding targets first, in source order, so that captured names of
-    // nested functions resolve whatever order the CFG nodes are visited in.
+    // Parameters first, so that they have the lowest indices.
     if (st == "function_definition") {
       preorder(field(scope, "parameters"), [&](TSNode n) {
         if (is(n, "identifier")) f_.intern(file().text(n));
         return !is(n, "type");
       });
     }
-    // One walk: binding targets, global/nonlocal names, nested function names.
+    // global/nonlocal names and nested function names sit in statements: skip expressions.
     preorder(body, [&](TSNode n) {
       const auto t = type(n);
       if (t == "global_statement" || t == "nonlocal_statement") {
         for (auto c : code_children(n)) globals_.insert(std::string(file().text(c)));
         return false;
       }
-      if (t == "function_definition" || t == "class_definition") {
-        if (t == "function_definition") nested_defs_.insert(std::string(file().text(field(n, "name"))));
+      if (t == "function_definition") {
+        nested_defs_.insert(std::string(file().text(field(n, "name"))));
         return false;
       }
-      if (t == "lambda" || t == "string" || t == "comment") return false;
-      TSNode target{};
-      if (t == "assignment" || t == "augmented_assignment" || t == "for_statement" || t == "for_in_clause") target = field(n, "left");
-      else if (t == "named_expression") target = field(n, "name");
-      else if (t == "as_pattern_target") target = n;
-      if (!ts_node_is_null(target)) {
-        preorder(target, [&](TSNode c) {
-          if (is(c, "identifier")) f_.intern(file().text(c));
-          return !is(c, "attribute") && !is(c, "subscript");
-        });
-      }
-      return true;
+      return t == "module" || t == "block" || t == "decorated_definition" || t.ends_with("_statement") ||
+             t.ends_with("_clause");
     });
+  }
+
+  // Captured names are resolved once every binding of the scope has been seen: the CFG nodes
+  // are not visited in source order.
+  void resolve_captures() {
+    for (const auto& [node, index, body] : pending_captures_) {
+      f_.events[static_cast<std::size_t>(node)][index].captured = free_names(body);
+    }
   }
 
   // `if conn:`, `if not conn:`, `if conn is None:`, `if conn is not None:`, `if conn != None:`
@@ -364,6 +365,12 @@ class Extractor {
     }
   }
 
+  // The next event emitted captures the names of `body`, resolved at the end.
+  void defer_captures(TSNode body) {
+    const int node = static_cast<int>(out_ - f_.events.data());
+    pending_captures_.emplace_back(node, out_->size(), body);
+  }
+
   NameSet free_names(TSNode body) {
     NameSet s;
     preorder(body, [&](TSNode n) {
@@ -409,12 +416,11 @@ class Extractor {
     }
     const TSNode body = field(def, "body");
     // Captured names must be known to this scope; intern the ones bound before use.
-    const NameSet captured = free_names(body);
     const int name = name_of(field(def, "name"));
-    if (!decorators.empty() && captured.any()) {
-      Event e{EventKind::CaptureEscape, name, -1, -1, false, false, false, EscapeWhy::Callback, captured,
-              decorators.front(), line(s)};
-      emit(std::move(e));
+    if (!decorators.empty()) {
+      defer_captures(body);
+      emit(Event{EventKind::CaptureEscape, name, -1, -1, false, false, false, EscapeWhy::Callback, {}, decorators.front(),
+                 line(s)});
     }
     bool generator = false;
     preorder(body, [&](TSNode n) {
@@ -426,8 +432,8 @@ class Extractor {
       NameSet released;
       if (releases_in(body, released)) f_.closure_releases[name] = released;
     }
-    Event e{EventKind::BindClosure, name, -1, -1, false, false, false, {}, captured, {}, line(s)};
-    emit(std::move(e));
+    defer_captures(body);
+    emit(Event{EventKind::BindClosure, name, -1, -1, false, false, false, {}, {}, {}, line(s)});
   }
 
   void call(TSNode c) {
@@ -506,9 +512,9 @@ class Extractor {
       if (t == "lambda") {
         const TSNode parent = file().parent(n);
         const bool key = is(parent, "keyword_argument") && file().text(field(parent, "name")) == "key";
-        const NameSet captured = free_names(field(n, "body"));
-        if (!key && captured.any()) {
-          emit(Event{EventKind::CaptureEscape, -1, -1, -1, false, false, false, EscapeWhy::Callback, captured, "a lambda",
+        if (!key) {
+          defer_captures(field(n, "body"));
+          emit(Event{EventKind::CaptureEscape, -1, -1, -1, false, false, false, EscapeWhy::Callback, {}, "a lambda",
                      line(n)});
         }
         return false;
@@ -537,6 +543,7 @@ class Extractor {
   const std::unordered_map<const void*, int>& acq_index_;
   std::set<std::string> globals_;
   std::set<std::string> nested_defs_;
+  std::vector<std::tuple<int, std::size_t, TSNode>> pending_captures_;  // node, event index, body
   std::string class_name_;
   CallSite site_;
 };
