@@ -1,6 +1,7 @@
 #include "python/events.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -437,10 +438,16 @@ class Extractor {
   }
 
   void call(TSNode c) {
-    const auto callee = callee_of(file(), ctx_.imports, c);
     const TSNode fn = field(c, "function");
-    const auto last = callee.last();
+    // A plain name goes through the imports (it may be an alias); a method's name is as written.
+    const bool bare = is(fn, "identifier");
+    std::optional<Callee> resolved;
+    if (bare) resolved = callee_of(file(), ctx_.imports, c);
+    const std::string_view last = bare ? resolved->last()
+                                  : is(fn, "attribute") ? file().text(field(fn, "attribute")) : std::string_view();
+    if (last.empty()) return;
     const int at = line(c);
+    const auto args = call_args(c);
     // handle.close()
     if (is(fn, "attribute") && is(field(fn, "object"), "identifier") &&
         std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), last) != ctx_.release_methods.end()) {
@@ -448,7 +455,10 @@ class Extractor {
     }
     // release(handle)
     for (const auto& r : ctx_.release_functions) {
-      if (!matches(r.pattern, r.module, r.owner_class, callee, site_)) continue;
+      const auto dot = r.pattern.rfind('.');
+      if (std::string_view(r.pattern).substr(dot == std::string::npos ? 0 : dot + 1) != last) continue;
+      if (!resolved) resolved = callee_of(file(), ctx_.imports, c);
+      if (!matches(r.pattern, r.module, r.owner_class, *resolved, site_)) continue;
       const TSNode arg = unwrap(positional(c, r.argument));
       if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
     }
@@ -463,7 +473,7 @@ class Extractor {
     }
     // Bound close methods handed to someone else: ExitStack.callback/push close it for us,
     // anything else (call_on_close, atexit.register, weakref.finalize) defers the close.
-    for (auto a : call_args(c)) {
+    for (auto a : args) {
       const TSNode v = unwrap(is(a, "keyword_argument") ? field(a, "value") : a);
       if (!is(v, "attribute") || !is(field(v, "object"), "identifier")) continue;
       const auto method = file().text(field(v, "attribute"));
@@ -478,11 +488,11 @@ class Extractor {
       }
     }
     const bool thread = thread_calls().contains(last);
-    const bool container = !callee.bare && container_calls().contains(last);
-    const bool set_attr = callee.bare && last == "setattr";
+    const bool container = !bare && container_calls().contains(last);
+    const bool set_attr = bare && last == "setattr";
     if (thread || container || set_attr) {
       const auto why = thread ? EscapeWhy::Thread : set_attr ? EscapeWhy::Stored : EscapeWhy::Container;
-      for (auto a : call_args(c)) {
+      for (auto a : args) {
         const TSNode v = is(a, "keyword_argument") ? field(a, "value") : a;
         escape_values(v, why, std::string(file().text(fn)), at);
       }
