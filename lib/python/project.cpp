@@ -25,7 +25,6 @@ struct Slot {
   InputFile input;
   std::shared_ptr<const SourceFile> source;  // read once
   std::optional<FileResult> result;
-  bool candidate = false;
   std::optional<Error> error;
 };
 
@@ -99,9 +98,10 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       const auto text = s.source->text();
       const auto module = module_name(s.input.display);
       if (!std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); })) continue;
-      s.candidate = true;
       todo.push_back(i);
     }
+    // Files the prefilter skips count as done for the progress line.
+    if (round == 0) done = files.size() - todo.size();
     parallel_for(todo, jobs, [&](std::size_t i) {
       auto& s = slots[i];
       // Trees are not kept between rounds: a file is parsed again only when a discovery in
@@ -111,7 +111,6 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         s.result = analyze_file(parsed, k);
       } catch (const std::exception& e) {
         s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
-        s.candidate = false;
         return;
       }
       if (round == 0) {
