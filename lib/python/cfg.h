@@ -66,7 +66,8 @@ struct Cfg {
 // size no real function reaches (finally bodies are copied per way out).
 struct CfgTooComplex {};
 
-// Builds the CFG of a scope node. `noreturn` decides whether a call never returns normally.
+// Builds the CFG of a scope node (function, class body or module). A statement that is only a
+// call to abort(), sys.exit(), os._exit(), exit() or quit() is treated as a raise.
 Cfg build_cfg(const ParsedFile& file, TSNode scope);
 
 // Whether evaluating this syntax node can raise: it calls, subscripts, awaits, yields or asserts.

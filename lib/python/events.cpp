@@ -106,10 +106,7 @@ class Extractor {
   const ParsedFile& file() const { return ctx_.file; }
   int line(TSNode n) const { return file().line(n); }
 
-  void emit(Event e) {
-    if (e.line == 0) e.line = 0;
-    out_->push_back(std::move(e));
-  }
+  void emit(Event e) { out_->push_back(std::move(e)); }
 
   int name_of(TSNode ident) { return f_.intern(file().text(ident)); }
 

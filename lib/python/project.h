@@ -16,7 +16,7 @@ namespace leakfix::python {
 
 struct ProjectOptions {
   int jobs = 0;  // 0: one per core
-  // Called after each file is analysed (from worker threads, serialised by the caller's lock).
+  // Called after each file is analysed, from worker threads but never two at a time.
   std::function<void(std::size_t done, std::size_t total, std::size_t findings)> progress;
 };
 
