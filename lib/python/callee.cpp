@@ -6,10 +6,9 @@ namespace leakfix::python {
 
 Imports Imports::of(const ParsedFile& file) {
   Imports imports;
-  preorder(file.root(), [&](TSNode n) {
-    const auto t = type(n);
-    if (t == "import_statement") {
-      for (auto c : named_children(n)) {
+  auto record = [&](TSNode n) {
+    if (is(n, "import_statement")) {
+      for_each_named_child(n, [&](TSNode c) {
         if (is(c, "aliased_import")) {
           imports.alias_[std::string(file.text(field(c, "alias")))] = std::string(file.text(field(c, "name")));
         } else if (is(c, "dotted_name")) {
@@ -17,27 +16,34 @@ Imports Imports::of(const ParsedFile& file) {
           const auto first = full.substr(0, full.find('.'));
           imports.alias_[first] = first;
         }
-      }
-      return false;
-    }
-    if (t == "import_from_statement") {
+      });
+    } else if (is(n, "import_from_statement")) {
       const TSNode module = field(n, "module_name");
       const auto from = std::string(file.text(module));
-      for (auto c : named_children(n)) {
-        if (same(c, module)) continue;
+      for_each_named_child(n, [&](TSNode c) {
+        if (same(c, module)) return;
         if (is(c, "aliased_import")) {
           imports.alias_[std::string(file.text(field(c, "alias")))] = from + "." + std::string(file.text(field(c, "name")));
         } else if (is(c, "dotted_name")) {
           const auto name = std::string(file.text(c));
           imports.alias_[name] = from + "." + name;
         }
-      }
-      return false;
+      });
     }
-    // Imports sit in statements, never inside expressions.
-    return t == "module" || t == "block" || t.ends_with("_statement") || t.ends_with("_definition") ||
-           t == "decorated_definition" || t.ends_with("_clause");
-  });
+  };
+  // Only where the word is written: an import statement holds the `import` keyword.
+  const auto text = file.source().text();
+  for (auto pos = text.find("import"); pos != std::string_view::npos; pos = text.find("import", pos + 6)) {
+    const auto at = static_cast<uint32_t>(pos);
+    TSNode n = ts_node_descendant_for_byte_range(file.root(), at, at + 6);
+    for (int up = 0; up < 2 && !ts_node_is_null(n); ++up) {
+      if (is(n, "import_statement") || is(n, "import_from_statement")) {
+        record(n);
+        break;
+      }
+      n = file.parent(n);
+    }
+  }
   return imports;
 }
 
