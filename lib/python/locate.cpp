@@ -41,16 +41,26 @@ std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::s
   if (hits.empty()) return calls;
   std::unique_ptr<TSQueryCursor, void (*)(TSQueryCursor*)> cursor(ts_query_cursor_new(), ts_query_cursor_delete);
   std::size_t next = 0;
+  uint32_t skip_until = 0;  // a mention inside a callee already found ("connect" in "get_db_connection")
   for_each_named_child(file.root(), [&](TSNode stmt) {
     const auto end = ts_node_end_byte(stmt);
     while (next < hits.size() && hits[next] < ts_node_start_byte(stmt)) ++next;
     if (next == hits.size() || hits[next] >= end) return;
     // Within the statement, only around each mention: the query descends to those bytes alone.
     for (; next < hits.size() && hits[next] < end; ++next) {
-      // The call around the mention: the name is its callee or the callee's last attribute.
-      TSNode n = ts_node_descendant_for_byte_range(stmt, hits[next], hits[next] + 1);
-      for (int up = 0; up < 3 && !ts_node_is_null(n) && !is(n, "call"); ++up) n = file.parent(n);
-      if (!is(n, "call")) continue;
+      if (hits[next] < skip_until) continue;
+      // The call around the mention: the name is its callee or the callee's last attribute, so
+      // the call is at most three steps above the token.
+      const auto path = file.path_to(stmt, hits[next]);
+      TSNode n{};
+      for (std::size_t up = 0; up < 4 && up < path.size(); ++up) {
+        if (is(path[path.size() - 1 - up], "call")) {
+          n = path[path.size() - 1 - up];
+          break;
+        }
+      }
+      if (ts_node_is_null(n)) continue;
+      skip_until = ts_node_end_byte(field(n, "function"));
       ts_query_cursor_set_byte_range(cursor.get(), hits[next], hits[next] + 1);
       ts_query_cursor_exec(cursor.get(), calls_query(), n);
       TSQueryMatch m;

@@ -43,6 +43,19 @@ PooledCursor::PooledCursor(TSNode n) {
 
 PooledCursor::~PooledCursor() { cursor_pool.free.push_back(cursor_); }
 
+std::vector<TSNode> ParsedFile::path_to(TSNode top, uint32_t byte) const {
+  std::vector<TSNode> path{top};
+  parents_.try_emplace(top.id, root());
+  PooledCursor pc(top);
+  while (ts_tree_cursor_goto_first_child_for_byte(pc.get(), byte) >= 0) {
+    const TSNode child = ts_tree_cursor_current_node(pc.get());
+    if (ts_node_start_byte(child) > byte) break;
+    parents_.try_emplace(child.id, path.back());
+    path.push_back(child);
+  }
+  return path;
+}
+
 TSNode ParsedFile::parent(TSNode n) const {
   if (ts_node_is_null(n)) return n;
   if (auto it = parents_.find(n.id); it != parents_.end()) return it->second;

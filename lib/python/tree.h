@@ -32,6 +32,9 @@ class ParsedFile {
   // the node, which is quadratic over a long module; this finds the top-level statement by binary
   // search, walks down from there, and remembers every link it passes.
   TSNode parent(TSNode n) const;
+  // The nodes from `top` (a child of the root) down to the smallest one holding `byte`, each
+  // remembered with its parent so that parent() on them is a lookup.
+  std::vector<TSNode> path_to(TSNode top, uint32_t byte) const;
 
  private:
   struct TreeDeleter {
