@@ -41,10 +41,11 @@ void render_json(std::ostream& out, const Report& r) {
   }
   std::map<std::string, int> by_kind;
   for (const auto& f : r.findings) ++by_kind[std::string(to_string(f.kind))];
-  json doc{{"version", 1},
-           {"findings", findings},
-           {"errors", errors},
-           {"summary", {{"files", r.files}, {"findings", r.findings.size()}, {"by_kind", by_kind}}}};
+  json doc;
+  doc["version"] = 1;
+  doc["findings"] = std::move(findings);
+  doc["errors"] = std::move(errors);
+  doc["summary"] = {{"files", r.files}, {"findings", r.findings.size()}, {"by_kind", by_kind}};
   out << doc.dump(2) << '\n';
 }
 
