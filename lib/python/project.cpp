@@ -91,14 +91,18 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   std::vector<Trigger> new_names;
   for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
-    std::vector<std::size_t> todo;
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      auto& s = slots[i];
-      if (!s.source) continue;
+    // The prefilter reads every file's text: in parallel too.
+    std::vector<char> wanted(slots.size(), 0);
+    parallel_for(all, jobs, [&](std::size_t i) {
+      const auto& s = slots[i];
+      if (!s.source) return;
       const auto text = s.source->text();
       const auto module = module_name(s.input.display);
-      if (!std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); })) continue;
-      todo.push_back(i);
+      wanted[i] = std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); });
+    });
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (wanted[i]) todo.push_back(i);
     }
     // Files the prefilter skips count as done for the progress line.
     if (round == 0) done = files.size() - todo.size();
