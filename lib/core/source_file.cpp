@@ -81,6 +81,16 @@ Position SourceFile::position(std::uint32_t offset) const {
   return Position{line, static_cast<int>(offset - line_starts_[static_cast<std::size_t>(line - 1)]) + 1};
 }
 
+int SourceFile::character_column(int line_number, std::uint32_t byte_in_line) const {
+  const auto text = line(line_number);
+  int column = 1;
+  for (std::uint32_t i = 0; i < byte_in_line && i < text.size(); ++i) {
+    // Count every byte that does not continue a UTF-8 sequence.
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return column + static_cast<int>(byte_in_line > text.size() ? byte_in_line - text.size() : 0);
+}
+
 std::string_view SourceFile::line(int number) const {
   if (number < 1 || number > line_count()) return {};
   const auto t = text();

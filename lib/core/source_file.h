@@ -33,6 +33,8 @@ class SourceFile {
   int line_count() const { return static_cast<int>(line_starts_.size()); }
   // The text of a 1-based line, without its line ending.
   std::string_view line(int number) const;
+  // The 1-based column, in Unicode characters, of a 0-based byte offset within a 1-based line.
+  int character_column(int line_number, std::uint32_t byte_in_line) const;
 
  private:
   std::string path_;

@@ -244,8 +244,7 @@ class FileAnalyzer {
     f.rule = a.rule->id;
     f.file = file_.source().path();
     const auto sp = ts_node_start_point(a.call), ep = ts_node_end_point(a.call);
-    f.span = Span{static_cast<int>(sp.row) + 1, static_cast<int>(sp.column) + 1, static_cast<int>(ep.row) + 1,
-                  static_cast<int>(ep.column) + 1};
+    f.span = span_of(sp, ep);
     f.function = fn;
     f.reason = "automatic rewriting is not available in this version";
 
@@ -308,7 +307,8 @@ class FileAnalyzer {
     const auto text = file_.source().line(line);
     const auto start = text.find_first_not_of(" \t");
     if (start == std::string_view::npos) return;
-    f.exit = Span{line, static_cast<int>(start) + 1, line, static_cast<int>(text.size()) + 1};
+    f.exit = Span{line, file_.source().character_column(line, static_cast<uint32_t>(start)), line,
+                  file_.source().character_column(line, static_cast<uint32_t>(text.size()))};
     f.exit_label = std::move(label);
   }
 
@@ -436,6 +436,12 @@ class FileAnalyzer {
     return false;
   }
 
+  // Findings count columns in characters, as editors and SARIF (unicodeCodePoints) do.
+  Span span_of(TSPoint start, TSPoint end) const {
+    const int l1 = static_cast<int>(start.row) + 1, l2 = static_cast<int>(end.row) + 1;
+    return Span{l1, file_.source().character_column(l1, start.column), l2, file_.source().character_column(l2, end.column)};
+  }
+
   // The class a function is a method of (its def sits directly in the class body), or empty.
   std::string_view method_class(TSNode def) const {
     TSNode p = file_.parent(def);
@@ -460,8 +466,7 @@ class FileAnalyzer {
         f.kind = Kind::ParseError;
         f.file = file_.source().path();
         const auto sp = ts_node_start_point(n), ep = ts_node_end_point(n);
-        f.span = Span{static_cast<int>(sp.row) + 1, static_cast<int>(sp.column) + 1, static_cast<int>(ep.row) + 1,
-                      static_cast<int>(ep.column) + 1};
+        f.span = span_of(sp, ep);
         TSNode scope = enclosing_scope(file_, n);
         f.function = function_name(file_, scope);
         f.message = ts_node_is_missing(n)

@@ -85,6 +85,7 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
                               {"version", tool_version},
                               
                               {"rules", rules}}}}},
+                          {"columnKind", "unicodeCodePoints"},
                           {"invocations",
                            json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notes}}})},
                           {"results", results}}})}};

@@ -22,10 +22,16 @@ std::string styled(bool color, const fmt::text_style& style, std::string_view te
   return color ? fmt::format(style, "{}", text) : std::string(text);
 }
 
-// Columns are bytes; underline under the code itself, with tabs kept so carets line up.
+// Columns are characters; the underline sits under the code itself, with tabs kept so the
+// marks line up whatever the tab width.
 std::string underline(std::string_view line, int from_col, int to_col, char mark) {
   std::string out;
-  for (int c = 1; c < from_col && c <= static_cast<int>(line.size()); ++c) out += line[static_cast<std::size_t>(c - 1)] == '\t' ? '\t' : ' ';
+  int column = 1;
+  for (std::size_t i = 0; i < line.size() && column < from_col; ++i) {
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
+    out += line[i] == '\t' ? '\t' : ' ';
+    ++column;
+  }
   const int width = std::max(1, to_col - from_col);
   out.append(static_cast<std::size_t>(width), mark);
   return out;

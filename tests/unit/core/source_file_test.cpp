@@ -18,6 +18,13 @@ TEST(SourceFile, PositionsAreOneBasedAndSkipTheByteOrderMark) {
   EXPECT_EQ(p.column, 1);
 }
 
+TEST(SourceFile, ColumnsCountCharactersNotBytes) {
+  SourceFile f("a.py", "x = 'é€'; conn = get()\n");
+  // é is 2 bytes and € 3: "conn" starts at byte 13 (0-based), in character column 11.
+  EXPECT_EQ(f.character_column(1, 13), 11);
+  EXPECT_EQ(f.character_column(1, 0), 1);
+}
+
 TEST(SourceFile, LineOutOfRangeIsEmpty) {
   SourceFile f("a.py", "x\n");
   EXPECT_EQ(f.line(0), "");
