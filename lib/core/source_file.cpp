@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace leakfix {
@@ -55,6 +56,62 @@ SourceFile::SourceFile(std::string path, std::string bytes) : path_(std::move(pa
   crlf_ = first_nl != std::string_view::npos && first_nl > 0 && t[first_nl - 1] == '\r';
 }
 
+namespace {
+
+// The encoding a PEP 263 cookie names in the first two lines, normalised; "" when none.
+std::string coding_cookie(std::string_view bytes) {
+  static const std::regex cookie(R"(^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+))");
+  std::size_t start = 0;
+  for (int line = 0; line < 2 && start < bytes.size(); ++line) {
+    auto end = bytes.find('\n', start);
+    if (end == std::string_view::npos) end = bytes.size();
+    const std::string text(bytes.substr(start, end - start));
+    std::smatch m;
+    if (std::regex_search(text, m, cookie)) {
+      std::string name = m[1].str();
+      for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return name;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+// Windows-1252 code points for bytes 0x80..0x9F (0: undefined).
+constexpr char32_t kCp1252[32] = {0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+                                  0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+                                  0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Latin-1 or cp1252 bytes as UTF-8; false when a byte has no character in cp1252.
+bool to_utf8(std::string_view bytes, bool cp1252, std::string& out) {
+  out.reserve(bytes.size() + bytes.size() / 8);
+  for (char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    char32_t cp = b;
+    if (cp1252 && b >= 0x80 && b <= 0x9F) {
+      cp = kCp1252[b - 0x80];
+      if (cp == 0) return false;
+    }
+    append_utf8(out, cp);
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<SourceFile> SourceFile::read(const std::string& path, const std::string& display_path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{display_path, 0, fmt::format("cannot read file: {}", std::strerror(errno))};
@@ -66,11 +123,27 @@ Result<SourceFile> SourceFile::read(const std::string& path, const std::string& 
   if (probe.find('\0') != std::string_view::npos) {
     return Error{display_path, 0, "skipped: binary file (contains NUL bytes)"};
   }
+  const auto cookie = coding_cookie(bytes);
+  const bool latin1 = cookie == "latin-1" || cookie == "latin1" || cookie == "iso-8859-1" || cookie == "iso8859-1" ||
+                      cookie == "l1" || cookie == "iso-latin-1";
+  const bool cp1252 = cookie == "cp1252" || cookie == "windows-1252";
+  if (latin1 || cp1252) {
+    std::string utf8;
+    if (!to_utf8(bytes, cp1252, utf8)) {
+      return Error{display_path, 0, fmt::format("skipped: not valid {} (its coding cookie)", cookie)};
+    }
+    SourceFile f(display_path, std::move(utf8));
+    f.encoding_ = latin1 ? "latin-1" : "cp1252";
+    return f;
+  }
   std::size_t bad = 0;
   if (!valid_utf8(bytes, &bad)) {
     const auto line = 1 + std::count(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    const auto hint = cookie.empty() || cookie == "utf-8" || cookie == "utf8"
+                          ? std::string("re-encode it as UTF-8")
+                          : fmt::format("its coding cookie says {}; leakfix reads UTF-8, latin-1 and cp1252", cookie);
     return Error{display_path, static_cast<int>(line),
-                 fmt::format("skipped: not valid UTF-8 (byte {} of the file); re-encode it as UTF-8", bad + 1)};
+                 fmt::format("skipped: not valid UTF-8 (byte {} of the file); {}", bad + 1, hint)};
   }
   return SourceFile(display_path, std::move(bytes));
 }

@@ -19,8 +19,12 @@ class SourceFile {
   SourceFile(std::string path, std::string bytes);
 
   // Reads a file. Fails (with a message naming the file) when it cannot be read, looks binary,
-  // or is not valid UTF-8.
+  // or is neither UTF-8 nor declared (PEP 263 coding cookie) as latin-1 or cp1252; those two are
+  // turned into UTF-8 here and encoding() says which they were.
   static Result<SourceFile> read(const std::string& path, const std::string& display_path);
+
+  // "utf-8", "latin-1" or "cp1252": what the file is encoded in on disk.
+  const std::string& encoding() const { return encoding_; }
 
   const std::string& path() const { return path_; }
   const std::string& bytes() const { return bytes_; }
@@ -38,7 +42,8 @@ class SourceFile {
 
  private:
   std::string path_;
-  std::string bytes_;
+  std::string bytes_;  // UTF-8
+  std::string encoding_ = "utf-8";
   std::size_t bom_size_ = 0;
   bool crlf_ = false;
   std::vector<std::uint32_t> line_starts_;

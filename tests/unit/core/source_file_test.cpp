@@ -25,6 +25,26 @@ TEST(SourceFile, ColumnsCountCharactersNotBytes) {
   EXPECT_EQ(f.character_column(1, 0), 1);
 }
 
+TEST(SourceFile, Pep263Latin1AndCp1252AreReadAsUtf8) {
+  const auto dir = std::filesystem::temp_directory_path() / "leakfix_pep263_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "l1.py", std::ios::binary) << "# -*- coding: latin-1 -*-\nx = '\xE9'\n";
+  std::ofstream(dir / "w.py", std::ios::binary) << "# vim: set fileencoding=cp1252 :\nx = '\x80'\n";
+  std::ofstream(dir / "k.py", std::ios::binary) << "# coding: koi8-r\nx = '\xC1'\n";
+  auto l1 = SourceFile::read((dir / "l1.py").string(), "l1.py");
+  ASSERT_TRUE(l1.ok()) << l1.error().to_string();
+  EXPECT_EQ(l1->encoding(), "latin-1");
+  EXPECT_EQ(l1->line(2), "x = '\xC3\xA9'");
+  auto w = SourceFile::read((dir / "w.py").string(), "w.py");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->encoding(), "cp1252");
+  EXPECT_EQ(w->line(2), "x = '\xE2\x82\xAC'");
+  auto k = SourceFile::read((dir / "k.py").string(), "k.py");
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.error().message.find("koi8-r"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SourceFile, LineOutOfRangeIsEmpty) {
   SourceFile f("a.py", "x\n");
   EXPECT_EQ(f.line(0), "");
