@@ -34,9 +34,8 @@ Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
 
 std::vector<std::string> Knowledge::call_names() const {
   std::vector<std::string> names = trigger_names();
-  auto last = [](const std::string& p) { return p.substr(p.rfind('.') == std::string::npos ? 0 : p.rfind('.') + 1); };
   for (const auto& m : release_methods) names.push_back(m);
-  for (const auto& f : release_functions) names.push_back(last(f.pattern));
+  for (const auto& f : release_functions) names.emplace_back(last_segment(f.pattern));
   names.push_back("teardown_appcontext");
   names.push_back("teardown_request");
   std::sort(names.begin(), names.end());
@@ -48,10 +47,7 @@ std::vector<std::string> Knowledge::trigger_names() const {
   std::vector<std::string> names;
   for (const auto& r : rules) {
     if (r.language != "python") continue;
-    for (const auto& a : r.acquirers) {
-      const auto dot = a.pattern.rfind('.');
-      names.push_back(dot == std::string::npos ? a.pattern : a.pattern.substr(dot + 1));
-    }
+    for (const auto& a : r.acquirers) names.emplace_back(last_segment(a.pattern));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -220,8 +216,7 @@ class FileAnalyzer {
   bool is_rule_acquirer_name(const Rule& r, std::string_view name) const {
     for (const auto& a : r.acquirers) {
       if (!a.discovered_from.empty()) continue;
-      const auto dot = a.pattern.rfind('.');
-      if ((dot == std::string::npos ? std::string_view(a.pattern) : std::string_view(a.pattern).substr(dot + 1)) == name) return true;
+      if (last_segment(a.pattern) == name) return true;
     }
     return false;
   }
@@ -371,8 +366,7 @@ class FileAnalyzer {
       if (is(n, "return_statement")) {
         const auto kids = code_children(n);
         if (!kids.empty() && is(unwrap(kids[0]), "call")) {
-          const auto callee = callee_of(file_, imports_, unwrap(kids[0]));
-          if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) returns_closing = true;
+          if (is_closing(callee_of(file_, imports_, unwrap(kids[0])))) returns_closing = true;
         }
         return false;
       }
@@ -426,8 +420,7 @@ class FileAnalyzer {
       if (body.find(target + "." + m + "(") != std::string_view::npos) return true;
     }
     for (const auto& r : k_.release_functions) {
-      const auto dot = r.pattern.rfind('.');
-      const auto name = dot == std::string::npos ? r.pattern : r.pattern.substr(dot + 1);
+      const auto name = std::string(last_segment(r.pattern));
       for (auto pos = body.find(name + "("); pos != std::string_view::npos; pos = body.find(name + "(", pos + 1)) {
         const auto close = body.find(')', pos);
         if (body.substr(pos, close - pos).find(target) != std::string_view::npos) return true;

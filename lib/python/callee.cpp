@@ -55,8 +55,7 @@ std::string Imports::resolve(std::string_view first) const {
 std::vector<std::string> Imports::aliases_of(const std::vector<std::string>& names) const {
   std::vector<std::string> out;
   for (const auto& [local, full] : alias_) {
-    const auto dot = full.rfind('.');
-    const auto last = dot == std::string::npos ? full : full.substr(dot + 1);
+    const auto last = last_segment(full);
     if (local != last && std::find(names.begin(), names.end(), last) != names.end()) out.push_back(local);
   }
   return out;
@@ -118,8 +117,7 @@ bool matches(std::string_view pattern, std::string_view module, std::string_view
 
 bool is_constructor(std::string_view callee) {
   if (callee == "cls" || callee.ends_with("__class__") || callee == "type(self)") return true;
-  const auto dot = callee.rfind('.');
-  const auto last = dot == std::string_view::npos ? callee : callee.substr(dot + 1);
+  const auto last = last_segment(callee);
   return !last.empty() && last[0] >= 'A' && last[0] <= 'Z';
 }
 

@@ -10,14 +10,26 @@
 
 namespace leakfix::python {
 
+// The part after the last dot: "connect" for "sqlite3.connect" and "*.connect".
+inline std::string_view last_segment(std::string_view dotted) {
+  const auto dot = dotted.rfind('.');
+  return dot == std::string_view::npos ? dotted : dotted.substr(dot + 1);
+}
+
 struct Callee {
   std::string path;   // dotted, resolved through imports; "?" stands for a receiver that is not a name
   bool bare = false;  // the call was written as a plain name: f(...)
-  std::string_view last() const {
-    const auto dot = path.rfind('.');
-    return dot == std::string::npos ? std::string_view(path) : std::string_view(path).substr(dot + 1);
-  }
+  std::string_view last() const { return last_segment(path); }
 };
+
+// contextlib.closing(...), however it was imported.
+inline bool is_closing(const Callee& c) { return c.path == "contextlib.closing" || (c.bare && c.last() == "closing"); }
+// The same judged from the callee as written, where imports are not at hand.
+inline bool is_closing_text(std::string_view callee) { return callee == "closing" || callee == "contextlib.closing"; }
+// ExitStack.enter_context and unittest's enterContext/enterAsyncContext: `with` by another name.
+inline bool is_enter_context(std::string_view method) {
+  return method == "enter_context" || method == "enterContext" || method == "enterAsyncContext";
+}
 
 // What each name imported in a file stands for: `import sqlite3 as s` gives s -> sqlite3,
 // `from db import get as g` gives g -> db.get.

@@ -1,5 +1,7 @@
 #include "python/cfg.h"
 
+#include "python/callee.h"
+
 #include <functional>
 #include <memory>
 
@@ -320,7 +322,7 @@ class Builder {
       if (is(value, "call") && code_children(field(value, "arguments")).size() == 1 &&
           is(unwrap(code_children(field(value, "arguments"))[0]), "identifier")) {
         const auto fn = file_.text(field(value, "function"));
-        if (fn == "closing" || fn == "contextlib.closing") continue;
+        if (is_closing_text(fn)) continue;
       }
       if (may_raise(value)) raises = true;
     }

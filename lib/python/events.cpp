@@ -24,9 +24,6 @@ int ScopeFacts::find(std::string_view name) const {
 namespace {
 
 
-bool is_closing(const Callee& c) {
-  return c.path == "contextlib.closing" || (c.bare && c.last() == "closing");
-}
 
 std::vector<TSNode> call_args(TSNode call) {
   std::vector<TSNode> out;
@@ -452,14 +449,13 @@ class Extractor {
     }
     // release(handle)
     for (const auto& r : ctx_.release_functions) {
-      const auto dot = r.pattern.rfind('.');
-      if (std::string_view(r.pattern).substr(dot == std::string::npos ? 0 : dot + 1) != last) continue;
+      if (last_segment(r.pattern) != last) continue;
       if (!resolved) resolved = callee_of(file(), ctx_.imports, c);
       if (!matches(r.pattern, r.module, r.owner_class, *resolved, site_)) continue;
       const TSNode arg = unwrap(positional(c, r.argument));
       if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
     }
-    if (last == "enter_context" || last == "enterContext" || last == "enterAsyncContext") {
+    if (is_enter_context(last)) {
       const TSNode arg = unwrap(positional(c, 0));
       if (is(arg, "identifier")) {
         emit(Event{EventKind::WithExit, name_of(arg), -1, -1, true, false, false, {}, {}, {}, at});
@@ -578,7 +574,7 @@ void value_names(const ParsedFile& file, TSNode expr, std::vector<TSNode>& out) 
       stack.push_back(field(n, "value"));
     } else if (t == "call") {
       const auto fn = file.text(field(n, "function"));
-      if (is_constructor(fn) || fn == "closing" || fn == "contextlib.closing") {
+      if (is_constructor(fn) || is_closing_text(fn)) {
         const TSNode args = field(n, "arguments");
         if (!ts_node_is_null(args)) {
           for (auto c : code_children(args)) stack.push_back(c);

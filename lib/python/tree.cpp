@@ -121,12 +121,6 @@ TSFieldId field_id(std::string_view name) {
   return it != fields.end() && it->first == name ? it->second : 0;
 }
 
-std::vector<TSNode> named_children(TSNode n) {
-  std::vector<TSNode> out;
-  for_each_named_child(n, [&](TSNode c) { out.push_back(c); });
-  return out;
-}
-
 std::vector<TSNode> code_children(TSNode n) {
   std::vector<TSNode> out;
   for_each_named_child(n, [&](TSNode c) {

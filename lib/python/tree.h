@@ -88,7 +88,6 @@ void for_each_named_child(TSNode n, F&& f) {
   }
 }
 
-std::vector<TSNode> named_children(TSNode n);
 // Children that are statements or expressions, skipping comments.
 std::vector<TSNode> code_children(TSNode n);
 

@@ -44,12 +44,12 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
     if (t == "argument_list") {
       const TSNode call = file.parent(parent);
       const auto callee = callee_of(file, imports, call);
-      if (callee.path == "contextlib.closing" || (callee.bare && callee.last() == "closing")) {
+      if (is_closing(callee)) {
         closing_wrapped = true;
         node = call;
         continue;
       }
-      if (callee.last() == "enter_context" || callee.last() == "enterContext") {
+      if (is_enter_context(callee.last())) {
         return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
       }
       if (is_constructor(file.text(field(call, "function")))) {
