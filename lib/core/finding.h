@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/edit.h"
+
 namespace leakfix {
 
 enum class Kind {
@@ -47,6 +49,7 @@ struct Finding {
   std::optional<std::string> exposure;
   bool fixable = false;
   std::optional<std::string> reason;  // why it is not fixable
+  std::optional<Fix> fix;             // set when fixable
 
   Severity severity() const { return severity_of(kind); }
 };

@@ -112,6 +112,40 @@ bool to_utf8(std::string_view bytes, bool cp1252, std::string& out) {
 
 }  // namespace
 
+Result<std::string> encode_text(std::string_view utf8, std::string_view encoding) {
+  if (encoding == "utf-8") return std::string(utf8);
+  const bool cp1252 = encoding == "cp1252";
+  std::string out;
+  out.reserve(utf8.size());
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    char32_t cp = b;
+    std::size_t len = 1;
+    if (b >= 0xF0) {
+      len = 4;
+      cp = b & 0x07;
+    } else if (b >= 0xE0) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if (b >= 0xC0) {
+      len = 2;
+      cp = b & 0x1F;
+    }
+    for (std::size_t k = 1; k < len && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    i += len;
+    int byte = -1;
+    if (cp < 0x80 || (cp < 0x100 && !(cp1252 && cp >= 0x80 && cp <= 0x9F))) byte = static_cast<int>(cp);
+    if (cp1252 && byte < 0) {
+      for (int k = 0; k < 32; ++k) {
+        if (kCp1252[k] == cp && cp != 0) byte = 0x80 + k;
+      }
+    }
+    if (byte < 0) return Error{"", 0, fmt::format("U+{:04X} cannot be written in {}", static_cast<std::uint32_t>(cp), encoding)};
+    out += static_cast<char>(byte);
+  }
+  return out;
+}
+
 Result<SourceFile> SourceFile::read(const std::string& path, const std::string& display_path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{display_path, 0, fmt::format("cannot read file: {}", std::strerror(errno))};

@@ -35,6 +35,11 @@ class SourceFile {
 
   Position position(std::uint32_t text_offset) const;
   int line_count() const { return static_cast<int>(line_starts_.size()); }
+  // Offset in text() where a 1-based line starts; text().size() past the last line.
+  std::uint32_t line_offset(int number) const {
+    return number >= 1 && number <= line_count() ? line_starts_[static_cast<std::size_t>(number - 1)]
+                                                 : static_cast<std::uint32_t>(text().size());
+  }
   // The text of a 1-based line, without its line ending.
   std::string_view line(int number) const;
   // The 1-based column, in Unicode characters, of a 0-based byte offset within a 1-based line.
@@ -48,6 +53,10 @@ class SourceFile {
   bool crlf_ = false;
   std::vector<std::uint32_t> line_starts_;
 };
+
+// UTF-8 text (as SourceFile holds it) back in the file's encoding on disk: "utf-8", "latin-1"
+// or "cp1252". Fails when a character has no byte in that encoding.
+Result<std::string> encode_text(std::string_view utf8, std::string_view encoding);
 
 // True when the bytes are valid UTF-8; `bad_offset` receives the first bad byte otherwise.
 bool valid_utf8(std::string_view bytes, std::size_t* bad_offset = nullptr);

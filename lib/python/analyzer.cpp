@@ -14,6 +14,7 @@
 #include "python/flow.h"
 #include "python/locate.h"
 #include "python/suppression.h"
+#include "python/rewrite.h"
 #include "python/use.h"
 #include "python/verdict.h"
 
@@ -241,7 +242,7 @@ class FileAnalyzer {
     const auto sp = ts_node_start_point(a.call), ep = ts_node_end_point(a.call);
     f.span = span_of(sp, ep);
     f.function = fn;
-    f.reason = "automatic rewriting is not available in this version";
+    f.reason = "the connection is not held in a name";
 
     auto escape = [&](std::string message, int line) {
       f.kind = Kind::Escapes;
@@ -291,10 +292,26 @@ class FileAnalyzer {
         break;
       case Use::Bound:
         if (!follow_bound(index, scope, what, cm, def_name, f)) return;
+        plan_fix(a, f);
         break;
     }
     if (suppressed(file_, a.call, f.rule, f.kind)) return;
     out_.findings.push_back(std::move(f));
+  }
+
+  void plan_fix(const Acquisition& a, Finding& f) {
+    if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
+    if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
+    const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, *top_level_functions_};
+    auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
+    if (auto* fix = std::get_if<Fix>(&planned)) {
+      f.fixable = true;
+      f.reason.reset();
+      f.fix = std::move(*fix);
+    } else {
+      f.fixable = false;
+      f.reason = std::get<std::string>(planned);
+    }
   }
 
   void set_exit(Finding& f, int line, std::string label) const {
@@ -487,6 +504,7 @@ class FileAnalyzer {
   std::map<const void*, TSNode> releasing_param_functions_;  // ... a parameter, maybe
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;
   FileResult out_;
+  std::optional<std::set<std::string, std::less<>>> top_level_functions_;
 };
 
 }  // namespace

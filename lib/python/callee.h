@@ -37,6 +37,8 @@ class Imports {
  public:
   static Imports of(const ParsedFile& file);
   std::string resolve(std::string_view first_segment) const;
+  // Whether an import binds this local name.
+  bool has(std::string_view local) const { return alias_.find(local) != alias_.end(); }
   // Local names that stand for something whose last segment is one of `names` (gdc for
   // `from db import get_db_connection as gdc`).
   std::vector<std::string> aliases_of(const std::vector<std::string>& names) const;

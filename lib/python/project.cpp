@@ -177,12 +177,16 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     if (s.error) out.errors.push_back(*s.error);
     if (!s.result) continue;
     ++out.parsed;
-    if (!s.result->findings.empty()) out.sources.emplace(s.input.display, *s.source);
+    if (!s.result->findings.empty()) {
+      out.sources.emplace(s.input.display, *s.source);
+      out.paths.emplace(s.input.display, s.input.path);
+    }
     for (auto& f : s.result->findings) out.findings.push_back(std::move(f));
   }
   sort_findings(out.findings);
   std::sort(out.discovered_acquirers.begin(), out.discovered_acquirers.end());
   std::sort(out.discovered_releases.begin(), out.discovered_releases.end());
+  out.knowledge = std::move(k);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "core/source_file.h"
 #include "core/rule.h"
 #include "core/walk.h"
+#include "python/analyzer.h"
 
 namespace leakfix::python {
 
@@ -28,6 +29,8 @@ struct ProjectResult {
   std::vector<std::string> discovered_acquirers;  // "name (wraps x)" for --verbose output
   std::vector<std::string> discovered_releases;
   std::map<std::string, SourceFile> sources;  // files with findings, for code frames
+  std::map<std::string, std::string> paths;   // display path -> path to open, for those files
+  Knowledge knowledge;                        // the rules plus what discovery found, for fix
 };
 
 ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,

@@ -12,11 +12,20 @@
 
 namespace leakfix {
 
+// A fix as `fix --format json` shows it: edits against the file as read, and the diff.
+struct FixView {
+  std::vector<Edit> edits;
+  std::string diff;
+};
+
 struct Report {
   std::vector<Finding> findings;
   std::vector<Error> errors;
   std::size_t files = 0;
   std::map<std::string, SourceFile> sources;  // by display path, for code frames
+  bool fix_mode = false;                      // JSON: every finding carries "fix"
+  std::map<std::size_t, FixView> fixes;       // by index into findings
+  std::size_t applied = 0;                    // fixes written (fix --write)
 };
 
 struct TextOptions {

@@ -18,7 +18,23 @@ struct ScanOptions {
   bool verbose = false;
 };
 
+struct FixOptions {
+  std::vector<std::string> paths;
+  std::string rules;
+  std::string format = "text";  // text | json
+  std::string fail_on = "warning";
+  std::vector<std::string> excludes;
+  std::vector<std::string> only;   // rule ids
+  std::vector<std::string> kinds;  // finding kinds
+  int jobs = 0;
+  bool diff = false;   // print a patch, write nothing
+  bool write = false;  // apply every safe fix
+  bool quiet = false;
+  bool no_color = false;
+};
+
 int run_scan(const ScanOptions& options);
+int run_fix(const FixOptions& options);
 int run_explain(const std::string& kind);
 
 }  // namespace leakfix::cli

@@ -25,6 +25,22 @@ int main(int argc, char** argv) {
   s->add_flag("--concise", scan.concise, "One line per finding, no code frames");
   s->add_flag("-v,--verbose", scan.verbose, "Also list the wrappers and release functions discovered");
 
+  FixOptions fix;
+  auto* f = app.add_subcommand("fix", "Rewrite leaking acquisitions into with blocks: review on a terminal, --diff, or --write");
+  f->add_option("paths", fix.paths, "Files or folders to fix")->required();
+  f->add_flag("--diff", fix.diff, "Print a unified diff (for git apply) and write nothing");
+  f->add_flag("--write", fix.write, "Apply every safe fix");
+  f->add_option("--only", fix.only, "Only fix findings of this rule (repeatable)");
+  f->add_option("--kind", fix.kinds, "Only fix findings of this kind (repeatable)");
+  f->add_option("--rules", fix.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
+  f->add_option("--format", fix.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  f->add_option("--fail-on", fix.fail_on, "Exit 1 when a finding at least this severe is (or, with --write, is still) there")
+      ->check(CLI::IsMember({"error", "warning", "info"}));
+  f->add_option("--exclude", fix.excludes, "Skip paths matching this glob (repeatable)");
+  f->add_option("-j,--jobs", fix.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
+  f->add_flag("-q,--quiet", fix.quiet, "No progress, no list of unfixable findings, no summary");
+  f->add_flag("--no-color", fix.no_color, "Never colour the output (also: NO_COLOR)");
+
   std::string kind;
   auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
   e->add_option("kind", kind, "never-closed, leaky-path, exception-unsafe, manual-safe, escapes or parse-error");
@@ -37,5 +53,6 @@ int main(int argc, char** argv) {
   }
   if (s->parsed()) return run_scan(scan);
   if (e->parsed()) return run_explain(kind);
+  if (f->parsed()) return run_fix(fix);
   return 2;
 }

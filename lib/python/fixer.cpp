@@ -1,0 +1,121 @@
+#include "python/fixer.h"
+
+#include <algorithm>
+
+#include "python/rewrite.h"
+#include "python/tree.h"
+
+namespace leakfix::python {
+namespace {
+
+// ERROR and MISSING nodes of a parse.
+int error_count(const ParsedFile& file) {
+  int count = 0;
+  std::vector<TSNode> stack{file.root()};
+  while (!stack.empty()) {
+    const TSNode n = stack.back();
+    stack.pop_back();
+    if (!ts_node_has_error(n)) continue;
+    if (is(n, "ERROR") || ts_node_is_missing(n)) ++count;
+    for (uint32_t i = 0; i < ts_node_child_count(n); ++i) stack.push_back(ts_node_child(n, i));
+  }
+  return count;
+}
+
+std::string with_bom(const SourceFile& source, std::string_view text) {
+  return std::string(source.bytes().substr(0, source.bom_size())) + std::string(text);
+}
+
+}  // namespace
+
+std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why) {
+  const ParsedFile original(source);
+  const int errors_before = error_count(original);
+  const std::string body = apply_edits(source.text(), fix.edits);
+  const SourceFile middle(source.path(), with_bom(source, body));
+  const ParsedFile parsed(middle);
+  const auto imports = import_edits(parsed, fix.imports, fix.maybe_unused);
+  const std::string text = imports.empty() ? body : apply_edits(middle.text(), imports);
+  const SourceFile result(source.path(), with_bom(source, text));
+  const ParsedFile check(result);
+  if (error_count(check) > errors_before) {
+    if (why) *why = "the rewritten code would not parse; please report this";
+    return std::nullopt;
+  }
+  return result.bytes();
+}
+
+FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
+                       const std::function<bool(const Finding&)>& want, const Decide& decide) {
+  FileFixResult out;
+  out.before = source.bytes();
+  SourceFile current = source;
+  bool all = false;
+  std::uint32_t cursor = 0;
+  std::vector<Finding> last_scan;
+  // Each round rewrites at most one finding; the bound only guards against a rewrite that
+  // keeps finding something to do.
+  for (int round = 0; round < 10000; ++round) {
+    const ParsedFile parsed(current);
+    last_scan = analyze_file(parsed, knowledge).findings;
+    sort_findings(last_scan);
+    const Finding* next = nullptr;
+    for (const auto& f : last_scan) {
+      if (!f.fix || !want(f) || f.fix->begin() < cursor) continue;
+      if (!next || f.fix->begin() < next->fix->begin()) next = &f;
+    }
+    if (!next || out.quit) break;
+    const Finding f = *next;
+    cursor = f.fix->begin() + 1;
+    std::string why;
+    auto rewritten = apply_fix(current, *f.fix, &why);
+    if (!rewritten) {
+      Finding failed = f;
+      failed.fixable = false;
+      failed.reason = why;
+      failed.fix.reset();
+      out.failed.push_back(std::move(failed));
+      continue;
+    }
+    const std::string proposed = *rewritten;
+    Decision d = all ? Decision::Apply : decide(f, current.bytes(), *rewritten);
+    if (*rewritten != proposed) {
+      // Edited by hand in the review: taken as written if it parses as cleanly as the rewrite.
+      const SourceFile edited(current.path(), *rewritten);
+      const ParsedFile a(edited), b(SourceFile(current.path(), proposed));
+      if (error_count(a) > error_count(b)) {
+        Finding failed = f;
+        failed.fixable = false;
+        failed.reason = "the edited rewrite does not parse; left as it was";
+        failed.fix.reset();
+        out.failed.push_back(std::move(failed));
+        continue;
+      }
+    }
+    if (d == Decision::ApplyRestOfFile) {
+      all = true;
+      d = Decision::Apply;
+    }
+    if (d == Decision::Quit) {
+      out.quit = true;
+      break;
+    }
+    if (d == Decision::Skip) {
+      out.skipped.push_back(f);
+      continue;
+    }
+    out.applied.push_back(f);
+    SourceFile next_source(current.path(), std::move(*rewritten));
+    current = std::move(next_source);
+  }
+  out.after = current.bytes();
+  if (!out.applied.empty()) {
+    const ParsedFile parsed(current);
+    last_scan = analyze_file(parsed, knowledge).findings;
+    sort_findings(last_scan);
+  }
+  out.left = std::move(last_scan);
+  return out;
+}
+
+}  // namespace leakfix::python

@@ -1,0 +1,38 @@
+#pragma once
+// Applies the rewrites of one file, one finding at a time, each re-checked on the new text.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/source_file.h"
+#include "python/analyzer.h"
+
+namespace leakfix::python {
+
+enum class Decision { Apply, Skip, ApplyRestOfFile, Quit };
+
+struct FileFixResult {
+  std::string before;  // the file's text as read (UTF-8, with its BOM if any)
+  std::string after;   // the rewritten text
+  std::vector<Finding> applied;  // as found before each was applied
+  std::vector<Finding> skipped;  // fixable, declined
+  std::vector<Finding> failed;   // fixable, but the rewrite did not re-parse cleanly (reason says so)
+  std::vector<Finding> left;     // what a scan of the result still reports
+  bool quit = false;             // the reviewer chose to stop
+};
+
+// `want` filters the findings to consider (--only, --kind). `decide` sees each candidate with
+// the text before and after its rewrite, and may edit `after` (the review's [e]dit); it is not
+// called again for a file once the reviewer said "all in this file".
+using Decide = std::function<Decision(const Finding& finding, const std::string& before, std::string& after)>;
+
+FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
+                       const std::function<bool(const Finding&)>& want, const Decide& decide);
+
+// Applies one fix (body and imports) to a text; nullopt with `why` set when the result does not
+// parse as cleanly as the input.
+std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why);
+
+}  // namespace leakfix::python

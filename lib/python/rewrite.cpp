@@ -1,0 +1,915 @@
+#include "python/rewrite.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "python/locate.h"
+
+namespace leakfix::python {
+namespace {
+
+using Outcome = std::variant<Fix, std::string>;
+
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\f\r") == std::string_view::npos; }
+
+std::string_view leading_ws(std::string_view line) { return line.substr(0, line.find_first_not_of(" \t\f")); }
+
+bool is_loop(TSNode n) { return is(n, "for_statement") || is(n, "while_statement"); }
+
+bool is_statement_list(TSNode n) { return is(n, "block") || is(n, "module"); }
+
+bool is_jump(TSNode n) {
+  const auto t = type(n);
+  return t == "return_statement" || t == "raise_statement" || t == "break_statement" || t == "continue_statement";
+}
+
+// One line of the region being rewritten and what happens to it.
+struct LinePlan {
+  enum Act { Keep, Delete, Shift, Replace } act = Shift;
+  std::string strip;  // Shift: indentation taken off ...
+  std::string add;    // ... and put in its place
+  std::string text;   // Replace: the new line, without its ending
+};
+
+class Rewriter {
+ public:
+  Rewriter(const ParsedFile& file, TSNode call, std::string_view name, const RewriteContext& ctx)
+      : file_(file), src_(file.source()), call_(call), name_(name), ctx_(ctx),
+        module_(module_name(file.source().path())) {}
+
+  Outcome run() {
+    if (auto why = shape()) return *why;
+    if (auto why = references()) return *why;
+    if (auto why = releases()) return *why;
+    if (auto why = managed_form()) return *why;
+    return build();
+  }
+
+ private:
+  // ---- rows and indentation -------------------------------------------------------------
+
+  int row(TSNode n) const { return static_cast<int>(ts_node_start_point(n).row); }
+  int end_row(TSNode n) const { return static_cast<int>(ts_node_end_point(n).row); }
+  std::string_view line_text(int r) const { return src_.line(r + 1); }
+  std::string indent_of(TSNode n) const { return std::string(leading_ws(line_text(row(n)))); }
+
+  // Whether n is alone on its lines: only indentation before it, only a comment after it.
+  bool alone(TSNode n) const {
+    const auto start_col = ts_node_start_point(n).column;
+    if (leading_ws(line_text(row(n))).size() != start_col) return false;
+    const auto last = line_text(end_row(n));
+    const auto rest = last.substr(std::min<std::size_t>(ts_node_end_point(n).column, last.size()));
+    const auto pos = rest.find_first_not_of(" \t\f\r");
+    return pos == std::string_view::npos || rest[pos] == '#';
+  }
+
+  // The file's indentation step, read from the block around the acquisition or any block.
+  std::string indent_unit() const {
+    auto step = [&](TSNode block) -> std::optional<std::string> {
+      if (!is(block, "block")) return std::nullopt;
+      const auto kids = code_children(block);
+      if (kids.empty()) return std::nullopt;
+      const TSNode owner = file_.parent(block);
+      if (row(kids.front()) == row(owner)) return std::nullopt;
+      const auto outer = indent_of(owner), inner = indent_of(kids.front());
+      if (inner.size() <= outer.size() || inner.compare(0, outer.size(), outer) != 0) return std::nullopt;
+      return inner.substr(outer.size());
+    };
+    if (auto s = step(block_)) return *s;
+    std::optional<std::string> found;
+    preorder(file_.root(), [&](TSNode n) {
+      if (found) return false;
+      if (is(n, "block")) found = step(n);
+      return !found.has_value();
+    });
+    return found.value_or("    ");
+  }
+
+  // ---- names ----------------------------------------------------------------------------
+
+  bool is_name_ref(TSNode id) const {
+    if (!is(id, "identifier") || file_.text(id) != name_) return false;
+    const TSNode p = file_.parent(id);
+    if (is(p, "attribute") && same(field(p, "attribute"), id)) return false;
+    if (is(p, "keyword_argument") && same(field(p, "name"), id)) return false;
+    return true;
+  }
+
+  // Every reference to the name inside n.
+  std::vector<TSNode> refs_in(TSNode n) const {
+    std::vector<TSNode> out;
+    // Only subtrees whose text holds the name are entered.
+    preorder(n, [&](TSNode c) {
+      const auto len = ts_node_end_byte(c) - ts_node_start_byte(c);
+      if (len < name_.size()) return false;
+      if (len == name_.size()) {
+        if (is_name_ref(c)) out.push_back(c);
+        return false;
+      }
+      return file_.text(c).find(name_) != std::string_view::npos;
+    });
+    return out;
+  }
+
+  bool mentions(TSNode n) const {
+    if (file_.text(n).find(name_) == std::string_view::npos) return false;
+    return !refs_in(n).empty();
+  }
+
+  bool binds(TSNode id) const {
+    TSNode c = id;
+    for (TSNode p = file_.parent(c); !ts_node_is_null(p); c = p, p = file_.parent(p)) {
+      const auto t = type(p);
+      if (t == "pattern_list" || t == "tuple_pattern" || t == "list_pattern" || t == "list_splat_pattern" ||
+          t == "as_pattern_target" || t == "delete_statement" || t == "global_statement" || t == "nonlocal_statement")
+        return true;
+      if (t == "assignment" || t == "augmented_assignment" || t == "for_statement" || t == "for_in_clause")
+        return same(field(p, "left"), c);
+      if (t == "named_expression") return same(field(p, "name"), c);
+      if (t == "tuple" || t == "parenthesized_expression" || t == "list") continue;
+      return false;
+    }
+    return false;
+  }
+
+  static bool within(TSNode inner, TSNode outer) {
+    return ts_node_start_byte(inner) >= ts_node_start_byte(outer) && ts_node_end_byte(inner) <= ts_node_end_byte(outer);
+  }
+
+  // ---- the shape of the acquisition ---------------------------------------------------------
+
+  std::optional<std::string> shape() {
+    const TSNode assign = file_.parent(call_);
+    if (!is(assign, "assignment") || !same(field(assign, "right"), call_) || !is(field(assign, "left"), "identifier") ||
+        file_.text(field(assign, "left")) != name_ || !ts_node_is_null(field(assign, "type")))
+      return fmt::format("the acquisition is not a plain `{} = {}(...)` statement", name_, file_.text(field(call_, "function")));
+    stmt_ = file_.parent(assign);
+    if (!is(stmt_, "expression_statement") || code_children(stmt_).size() != 1 || !alone(stmt_))
+      return std::string("the acquisition shares its line with other statements");
+    block_ = file_.parent(stmt_);
+    if (!is_statement_list(block_)) return std::string("the acquisition is not a statement of a block");
+    scope_ = enclosing_scope(file_, call_);
+    if (ts_node_has_error(scope_)) return std::string("the function around it does not parse");
+    if (is(scope_, "lambda")) return std::string("inside a lambda");
+    stmts_ = code_children(block_);
+    index_ = static_cast<std::size_t>(std::find_if(stmts_.begin(), stmts_.end(), [&](TSNode s) { return same(s, stmt_); }) -
+                                      stmts_.begin());
+    if (index_ >= stmts_.size()) return std::string("the acquisition is not a statement of a block");
+
+    // conn = None; try: conn = acquire() ... finally: conn.close()
+    const TSNode owner = file_.parent(block_);
+    if (is(owner, "try_statement") && same(field(owner, "body"), block_) && index_ == 0) {
+      if (const TSNode fin = finally_of(owner); !ts_node_is_null(fin) && !finally_releases(fin).empty()) {
+        collapse_ = owner;
+        const TSNode list = file_.parent(owner);
+        const auto siblings = code_children(list);
+        for (std::size_t j = 1; j < siblings.size(); ++j) {
+          if (same(siblings[j], owner) && is_none_assignment(siblings[j - 1])) none_stmt_ = siblings[j - 1];
+        }
+      }
+    }
+
+    // The block runs to the last statement that uses the handle, or up to where the name is
+    // bound again (acquire/use/close repeated on one name gives one block each).
+    last_ = index_;
+    for (std::size_t j = index_ + 1; j < stmts_.size(); ++j) {
+      if (rebinds(stmts_[j])) {
+        rebind_ = stmts_[j];
+        break;
+      }
+      if (mentions(stmts_[j])) last_ = j;
+    }
+    if (!ts_node_is_null(collapse_)) last_ = stmts_.size() - 1;
+    return std::nullopt;
+  }
+
+  bool is_none_assignment(TSNode s) const {
+    if (!is(s, "expression_statement")) return false;
+    const auto kids = code_children(s);
+    if (kids.size() != 1 || !is(kids[0], "assignment")) return false;
+    const TSNode a = kids[0];
+    return is(field(a, "left"), "identifier") && file_.text(field(a, "left")) == name_ && is(field(a, "right"), "none") &&
+           alone(s);
+  }
+
+  bool rebinds(TSNode s) const {
+    if (!is(s, "expression_statement")) return false;
+    const auto kids = code_children(s);
+    return kids.size() == 1 && is(kids[0], "assignment") && is(field(kids[0], "left"), "identifier") &&
+           file_.text(field(kids[0], "left")) == name_;
+  }
+
+  static TSNode finally_of(TSNode try_stmt) {
+    TSNode out{};
+    for_each_named_child(try_stmt, [&](TSNode c) {
+      if (is(c, "finally_clause")) out = c;
+    });
+    return out;
+  }
+
+  // ---- where the name is used -------------------------------------------------------------
+
+  TSNode region_begin() const { return stmts_[index_]; }
+  TSNode region_end() const { return stmts_[last_]; }
+  bool in_region(TSNode n) const {
+    return ts_node_start_byte(n) >= ts_node_start_byte(region_begin()) && ts_node_end_byte(n) <= ts_node_end_byte(region_end());
+  }
+
+  std::optional<std::string> references() {
+    const TSNode body = is(scope_, "module") ? scope_ : field(scope_, "body");
+    const auto stmt_start = ts_node_start_byte(stmt_);
+    for (TSNode id : refs_in(body)) {
+      if (within(id, stmt_)) continue;
+      // A use inside a nested function or class: a closure keeps the handle.
+      for (TSNode p = file_.parent(id); !same(p, scope_) && !ts_node_is_null(p); p = file_.parent(p)) {
+        if (is(p, "function_definition") || is(p, "lambda") || is(p, "class_definition"))
+          return fmt::format("`{}` is captured by a closure at line {}", name_, file_.line(id));
+      }
+      if (!ts_node_is_null(none_stmt_) && within(id, none_stmt_)) continue;
+      if (in_region(id)) {
+        if (binds(id)) return fmt::format("`{}` is bound again at line {} while the connection is open", name_, file_.line(id));
+        continue;
+      }
+      if (!ts_node_is_null(collapse_) && within(id, collapse_)) {
+        if (is_finally_release_ref(id)) continue;
+        return fmt::format("`{}` is used at line {} by the try statement's handlers", name_, file_.line(id));
+      }
+      if (ts_node_start_byte(id) < stmt_start) {
+        for (TSNode p = file_.parent(stmt_); !same(p, scope_) && !ts_node_is_null(p); p = file_.parent(p)) {
+          if (is_loop(p) && within(id, p))
+            return fmt::format("`{}` is used at line {}, earlier in the loop that acquires it", name_, file_.line(id));
+        }
+        continue;
+      }
+      if (!ts_node_is_null(rebind_) && ts_node_start_byte(id) >= ts_node_start_byte(rebind_)) continue;
+      return fmt::format("`{}` is used at line {}, after the block that would hold it", name_, file_.line(id));
+    }
+    return std::nullopt;
+  }
+
+  bool is_finally_release_ref(TSNode id) const {
+    const TSNode fin = finally_of(collapse_);
+    if (ts_node_is_null(fin) || !within(id, fin)) return false;
+    for (TSNode r : finally_releases(fin)) {
+      if (within(id, r)) return true;
+    }
+    return false;
+  }
+
+  // ---- releases -------------------------------------------------------------------------
+
+  enum class ReleaseKind { None, Method, Function };
+
+  // `name.close()`, `pool.putconn(name)`, or `if name: name.close()` as a whole statement.
+  ReleaseKind release_statement(TSNode s) const {
+    if (is(s, "expression_statement")) {
+      const auto kids = code_children(s);
+      if (kids.size() != 1 || !is(kids[0], "call")) return ReleaseKind::None;
+      return release_call(kids[0]);
+    }
+    if (is(s, "if_statement")) {
+      TSNode cond = unwrap(field(s, "condition"));
+      bool guard = is(cond, "identifier") && file_.text(cond) == name_;
+      if (is(cond, "comparison_operator")) {
+        const auto t = file_.text(cond);
+        guard = t == fmt::format("{} is not None", name_) || t == fmt::format("{} != None", name_);
+      }
+      if (!guard) return ReleaseKind::None;
+      bool extra = false;
+      for_each_named_child(s, [&](TSNode c) {
+        if (is(c, "elif_clause") || is(c, "else_clause")) extra = true;
+      });
+      const auto body = code_children(field(s, "consequence"));
+      if (extra || body.size() != 1) return ReleaseKind::None;
+      return release_statement(body[0]);
+    }
+    return ReleaseKind::None;
+  }
+
+  ReleaseKind release_call(TSNode c) const {
+    const TSNode fn = field(c, "function");
+    const TSNode args = field(c, "arguments");
+    if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && file_.text(field(fn, "object")) == name_) {
+      const auto method = file_.text(field(fn, "attribute"));
+      const auto& ms = ctx_.release_methods;
+      if (std::find(ms.begin(), ms.end(), method) != ms.end() && code_children(args).empty()) return ReleaseKind::Method;
+      return ReleaseKind::None;
+    }
+    const auto argv = code_children(args);
+    const Callee callee = callee_of(file_, ctx_.imports, c);
+    const CallSite site{module_, enclosing_class(file_, c)};
+    for (const auto& spec : ctx_.release_functions) {
+      if (spec.argument < 0 || static_cast<std::size_t>(spec.argument) >= argv.size()) continue;
+      const TSNode arg = argv[static_cast<std::size_t>(spec.argument)];
+      if (!is(arg, "identifier") || file_.text(arg) != name_) continue;
+      if (matches(spec.pattern, spec.module, spec.owner_class, callee, site)) return ReleaseKind::Function;
+    }
+    return ReleaseKind::None;
+  }
+
+  std::vector<TSNode> finally_releases(TSNode fin) const {
+    std::vector<TSNode> out;
+    for (TSNode s : code_children(last_block(fin))) {
+      if (release_statement(s) != ReleaseKind::None) out.push_back(s);
+    }
+    return out;
+  }
+
+  static TSNode last_block(TSNode n) {
+    TSNode out{};
+    for_each_named_child(n, [&](TSNode c) {
+      if (is(c, "block")) out = c;
+    });
+    return out;
+  }
+
+  // The statements inside the region (not inside nested scopes), pre-order.
+  template <typename F>
+  void each_statement(TSNode from, F&& f) const {
+    preorder(from, [&](TSNode n) {
+      if (is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda")) return false;
+      if (is_statement_list(file_.parent(n)) && !is(n, "comment")) f(n);
+      return true;
+    });
+  }
+
+  std::optional<std::string> releases() {
+    std::vector<TSNode> found;
+    for (std::size_t j = index_ + 1; j <= last_; ++j) {
+      each_statement(stmts_[j], [&](TSNode s) {
+        const auto kind = release_statement(s);
+        if (kind == ReleaseKind::None) return;
+        found.push_back(s);
+        kinds_.insert(kind);
+      });
+    }
+    if (!ts_node_is_null(collapse_)) {
+      for (TSNode r : finally_releases(finally_of(collapse_))) {
+        finally_drops_.push_back(r);
+        kinds_.insert(release_statement(r));
+      }
+    }
+    // Every release call must be one of those statements: `x = conn.close()` is not rewritable.
+    for (std::size_t j = index_ + 1; j <= last_; ++j) {
+      std::optional<std::string> why;
+      preorder(stmts_[j], [&](TSNode n) {
+        if (why || !is(n, "call") || release_call(n) == ReleaseKind::None) return !why;
+        const TSNode st = file_.parent(n);
+        const TSNode owner = is(st, "expression_statement") ? st : TSNode{};
+        bool ok = !ts_node_is_null(owner) && std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(owner, f); });
+        if (!ok) why = fmt::format("`{}` is released inside an expression at line {}", name_, file_.line(n));
+        return true;
+      });
+      if (why) return why;
+    }
+    for (TSNode r : found) {
+      if (!alone(r)) return fmt::format("the release at line {} shares its line with other statements", file_.line(r));
+      // A release in a finally clause of a try inside the block: the block closes it instead.
+      const TSNode list = file_.parent(r);
+      const TSNode owner = file_.parent(list);
+      if (auto why = safe_to_drop(r)) return why;
+      if (is(owner, "finally_clause")) finally_drops_.push_back(r);
+      else drops_.push_back(r);
+    }
+    return std::nullopt;
+  }
+
+  // Whether the jump leaves the block being built (return/raise always; break/continue when
+  // their loop is outside it).
+  bool leaves_region(TSNode jump, TSNode* inner_loop) const {
+    if (is(jump, "return_statement") || is(jump, "raise_statement")) return true;
+    for (TSNode p = file_.parent(jump); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
+      if (is_loop(p)) {
+        if (in_region(p)) {
+          *inner_loop = p;
+          return false;
+        }
+        return true;
+      }
+    }
+    return true;
+  }
+
+  // Dropping a release keeps the handle open until the block ends: nothing may use it after
+  // the release on any path that stays inside the block.
+  std::optional<std::string> safe_to_drop(TSNode release) const {
+    const auto unsafe = [&] {
+      return fmt::format("`{}` is used after the release at line {}", name_, file_.line(release));
+    };
+    auto uses_besides_releases = [&](TSNode n) {
+      for (TSNode id : refs_in(n)) {
+        const TSNode st = enclosing_release(id);
+        if (ts_node_is_null(st)) return true;
+      }
+      return false;
+    };
+    TSNode c = release;
+    for (int guard = 0; guard < 10000; ++guard) {
+      const TSNode list = file_.parent(c);
+      if (same(list, block_)) {
+        for (std::size_t j = 0; j < stmts_.size(); ++j) {
+          if (ts_node_start_byte(stmts_[j]) > ts_node_start_byte(c) && j <= last_ && uses_besides_releases(stmts_[j])) return unsafe();
+        }
+        return std::nullopt;
+      }
+      const auto kids = code_children(list);
+      bool after = false;
+      for (TSNode k : kids) {
+        if (after && uses_besides_releases(k)) return unsafe();
+        if (same(k, c)) after = true;
+      }
+      TSNode inner_loop{};
+      if (!kids.empty() && is_jump(kids.back())) {
+        if (leaves_region(kids.back(), &inner_loop)) return std::nullopt;
+        if (is(kids.back(), "continue_statement")) return fmt::format("the release at line {} is inside a loop that goes on", file_.line(release));
+        c = inner_loop;  // break: on after the loop
+        continue;
+      }
+      TSNode owner = file_.parent(list);
+      if (is(owner, "else_clause") || is(owner, "elif_clause") || is(owner, "except_clause") || is(owner, "finally_clause") ||
+          is(owner, "case_clause")) {
+        const TSNode clause = owner;
+        owner = file_.parent(owner);
+        if (is(owner, "block")) owner = file_.parent(owner);  // match: case clauses sit in a block
+        if (is(owner, "try_statement") && !is(clause, "finally_clause")) {
+          const TSNode fin = finally_of(owner);
+          if (!ts_node_is_null(fin) && uses_besides_releases(fin)) return unsafe();
+        }
+      } else if (is(owner, "try_statement")) {
+        // From the body: the handlers run if something after the release raises; else and
+        // finally run after it.
+        const bool last_in_body = same(kids.back(), c);
+        bool used = false;
+        for_each_named_child(owner, [&](TSNode part) {
+          if (same(part, list) || (is(part, "except_clause") && last_in_body)) return;
+          if (uses_besides_releases(part)) used = true;
+        });
+        if (used) return unsafe();
+      }
+      if (is_loop(owner)) return fmt::format("the release at line {} is inside a loop that goes on", file_.line(release));
+      if (ts_node_is_null(owner) || same(owner, scope_)) return unsafe();
+      c = owner;
+    }
+    return unsafe();
+  }
+
+  // The release statement (or `if name: ...` guard) around a reference, if it is one.
+  TSNode enclosing_release(TSNode id) const {
+    for (TSNode p = file_.parent(id); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
+      if (is_statement_list(file_.parent(p))) {
+        if (release_statement(p) != ReleaseKind::None) return p;
+        const TSNode up = file_.parent(file_.parent(p));
+        if (is(up, "if_statement") && release_statement(up) != ReleaseKind::None) return up;
+        return TSNode{};
+      }
+    }
+    return TSNode{};
+  }
+
+  // ---- the managed form -----------------------------------------------------------------
+
+  std::optional<std::string> managed_form() {
+    const TSNode fn = field(call_, "function");
+    const std::string args(file_.text(field(call_, "arguments")));
+    const auto& a = ctx_.acquirer;
+    if (!a.fix) return fmt::format("the rule names no managed form for {}()", file_.text(fn));
+    if (!a.context_manager.empty() && a.discovered_from.empty()) {
+      const std::string cm = a.context_manager;
+      if (is(fn, "attribute")) {
+        form_ = fmt::format("{}.{}{}", file_.text(field(fn, "object")), cm, args);
+        return std::nullopt;
+      }
+      if (!is(fn, "identifier")) return fmt::format("cannot tell how to call {}", cm);
+      const std::string local(file_.text(fn));
+      const std::string resolved = ctx_.imports.resolve(local);
+      const auto dot = resolved.rfind('.');
+      if (resolved == local || dot == std::string::npos) {
+        if (!defines_top_level(cm)) return fmt::format("cannot tell where {}() comes from, to import {} from there", local, cm);
+      } else {
+        fix_.imports.push_back(ImportNeed{resolved.substr(0, dot), cm});
+        fix_.maybe_unused.push_back(local);
+      }
+      form_ = cm + args;
+      return std::nullopt;
+    }
+    if (ctx_.rule.acquirer_with_closes(a)) {
+      form_ = std::string(file_.text(call_));
+      return std::nullopt;
+    }
+    if (kinds_.contains(ReleaseKind::Function))
+      return fmt::format("it is given back by a function that contextlib.closing() would not call; name a context manager for {} in the rule",
+                         file_.text(fn));
+    if (std::find(ctx_.rule.release_methods.begin(), ctx_.rule.release_methods.end(), "close") == ctx_.rule.release_methods.end())
+      return std::string("the rule's release is not close(), which contextlib.closing() calls");
+    const std::string closing = closing_name();
+    form_ = fmt::format("{}({})", closing, file_.text(call_));
+    return std::nullopt;
+  }
+
+  bool defines_top_level(std::string_view name) const { return ctx_.top_level_functions.contains(name); }
+
+  std::string closing_name() {
+    if (ctx_.imports.has("closing") && ctx_.imports.resolve("closing") == "contextlib.closing") return "closing";
+    if (ctx_.imports.has("contextlib") && ctx_.imports.resolve("contextlib") == "contextlib") return "contextlib.closing";
+    fix_.imports.push_back(ImportNeed{"", "contextlib"});
+    return "contextlib.closing";
+  }
+
+  // ---- the edit -------------------------------------------------------------------------
+
+  std::string new_indent(int r) const {
+    const auto ws = std::string(leading_ws(line_text(r)));
+    auto it = plan_.find(r);
+    if (it == plan_.end() || it->second.act != LinePlan::Shift) return ws;
+    return shifted(ws, it->second);
+  }
+
+  static std::string shifted(std::string_view line, const LinePlan& p) {
+    std::string_view rest = line;
+    if (rest.substr(0, p.strip.size()) == p.strip) {
+      rest.remove_prefix(p.strip.size());
+    } else {
+      rest.remove_prefix(std::min(leading_ws(rest).size(), p.strip.size()));
+    }
+    return p.add + std::string(rest);
+  }
+
+  void set_rows(int from, int to, LinePlan p) {
+    for (int r = from; r <= to; ++r) plan_[r] = p;
+  }
+
+  // Interior lines of multi-line strings are never touched.
+  void keep_strings(TSNode from) {
+    preorder(from, [&](TSNode n) {
+      if (is(n, "string") && end_row(n) > row(n)) {
+        for (int r = row(n) + 1; r <= end_row(n); ++r) plan_[r] = LinePlan{LinePlan::Keep, {}, {}, {}};
+        return false;
+      }
+      return true;
+    });
+  }
+
+  void delete_statement(TSNode s) { set_rows(row(s), end_row(s), LinePlan{LinePlan::Delete, {}, {}, {}}); }
+
+  Outcome build() {
+    unit_ = indent_unit();
+    const std::string eol = src_.crlf() ? "\r\n" : "\n";
+    const std::string header = fmt::format("with {} as {}:", form_, name_);
+    const int first = ts_node_is_null(none_stmt_) ? row(stmt_) : row(none_stmt_);
+    const int acq_row = row(stmt_);
+    int last = end_row(stmts_[last_]);
+
+    // Default: the statements after the acquisition move one step in.
+    set_rows(acq_row, last, LinePlan{LinePlan::Shift, "", unit_, {}});
+    const bool full_collapse = !ts_node_is_null(collapse_) && collapse_unwraps();
+    if (!ts_node_is_null(collapse_)) {
+      last = end_row(collapse_);
+      if (!ts_node_is_null(none_stmt_)) delete_statement(none_stmt_);
+      if (full_collapse) {
+        // try: / finally: go; the body is already one step in, where the with's body belongs.
+        set_rows(row(collapse_), row(collapse_), LinePlan{LinePlan::Delete, {}, {}, {}});
+        set_rows(acq_row + 1, end_row(stmts_.back()), LinePlan{LinePlan::Keep, {}, {}, {}});
+      } else {
+        for (int r = acq_row + 1; r <= end_row(stmts_.back()); ++r) plan_[r] = LinePlan{LinePlan::Shift, "", unit_, {}};
+        for (int r = end_row(stmts_.back()) + 1; r <= last; ++r) plan_[r] = LinePlan{LinePlan::Keep, {}, {}, {}};
+      }
+    }
+    for (std::size_t j = index_ + 1; j <= last_; ++j) keep_strings(stmts_[j]);
+
+    // Releases and finally clauses that only released.
+    for (TSNode r : drops_) delete_statement(r);
+    std::set<const void*> unwrapped;
+    for (TSNode r : finally_drops_) {
+      delete_statement(r);
+      const TSNode fin = file_.parent(file_.parent(r));
+      const TSNode t = file_.parent(fin);
+      if (unwrapped.contains(fin.id)) continue;
+      unwrapped.insert(fin.id);
+      bool only_releases = true;
+      for (TSNode s : code_children(file_.parent(r))) {
+        if (std::none_of(finally_drops_.begin(), finally_drops_.end(), [&](TSNode d) { return same(d, s); })) only_releases = false;
+      }
+      if (!only_releases) continue;
+      if (!alone_keyword(fin)) return fmt::format("the finally clause at line {} is not on lines of its own", file_.line(fin));
+      set_rows(row(fin), end_row(fin), LinePlan{LinePlan::Delete, {}, {}, {}});
+      if (same(t, collapse_)) continue;
+      if (!has_handlers(t)) {
+        // try: body finally: release  ->  body
+        const TSNode body = field(t, "body");
+        const auto kids = code_children(body);
+        if (kids.empty() || row(kids.front()) == row(t)) return fmt::format("the try at line {} is on one line", file_.line(t));
+        const std::string try_indent = new_indent(row(t));
+        const std::string body_indent = indent_of(kids.front());
+        set_rows(row(t), row(t), LinePlan{LinePlan::Delete, {}, {}, {}});
+        for (int rr = row(kids.front()); rr <= end_row(body); ++rr) {
+          auto it = plan_.find(rr);
+          if (it != plan_.end() && it->second.act == LinePlan::Shift) it->second = LinePlan{LinePlan::Shift, body_indent, try_indent, {}};
+        }
+        keep_strings(body);
+      }
+    }
+    empty_blocks();
+
+    // The header replaces the acquisition statement.
+    const auto& acq_line = line_text(acq_row);
+    const auto stmt_col = ts_node_start_point(stmt_).column;
+    std::string indent(acq_line.substr(0, stmt_col));
+    if (full_collapse) indent = indent_of(collapse_);
+    const auto last_acq = line_text(end_row(stmt_));
+    const std::string tail(last_acq.substr(std::min<std::size_t>(ts_node_end_point(stmt_).column, last_acq.size())));
+    std::string head = indent + header + tail;
+    // A with needs a body: when nothing is left in it, `pass`.
+    bool body_left = false;
+    for (int r = end_row(stmt_) + 1; r <= last; ++r) {
+      auto it = plan_.find(r);
+      if (it != plan_.end() && it->second.act != LinePlan::Delete && !is_blank(line_text(r)) &&
+          leading_ws(line_text(r)).size() < line_text(r).size() && line_text(r)[leading_ws(line_text(r)).size()] != '#') {
+        body_left = true;
+        break;
+      }
+    }
+    if (!body_left) {
+      head += eol + indent + unit_ + "pass";
+    }
+    plan_[acq_row] = LinePlan{LinePlan::Replace, {}, {}, head};
+    for (int r = acq_row + 1; r <= end_row(stmt_); ++r) plan_[r] = LinePlan{LinePlan::Delete, {}, {}, {}};
+
+    // Render rows [first, last] as one edit.
+    const auto text = src_.text();
+    const std::uint32_t begin = src_.line_offset(first + 1);
+    const std::uint32_t end = src_.line_offset(last + 2);
+    std::string out;
+    for (int r = first; r <= last; ++r) {
+      const std::uint32_t ls = src_.line_offset(r + 1), le = src_.line_offset(r + 2);
+      const auto whole = text.substr(ls, le - ls);
+      const auto content = line_text(r);
+      const auto ending = whole.substr(content.size());
+      auto it = plan_.find(r);
+      const LinePlan p = it == plan_.end() ? LinePlan{LinePlan::Keep, {}, {}, {}} : it->second;
+      switch (p.act) {
+        case LinePlan::Keep:
+          out.append(whole);
+          break;
+        case LinePlan::Delete:
+          break;
+        case LinePlan::Replace:
+          out += p.text;
+          out.append(ending);
+          break;
+        case LinePlan::Shift:
+          if (is_blank(content)) out.append(whole);
+          else out += shifted(content, p), out.append(ending);
+          break;
+      }
+    }
+    fix_.edits.push_back(Edit{begin, end, std::move(out)});
+    fix_.summary = header;
+    return std::move(fix_);
+  }
+
+  bool collapse_unwraps() const {
+    if (has_handlers(collapse_)) return false;
+    const TSNode fin = finally_of(collapse_);
+    return code_children(last_block(fin)).size() == finally_drops_.size();
+  }
+
+  static bool has_handlers(TSNode t) {
+    bool any = false;
+    for_each_named_child(t, [&](TSNode c) {
+      if (is(c, "except_clause") || is(c, "except_group_clause") || is(c, "else_clause")) any = true;
+    });
+    return any;
+  }
+
+  bool alone_keyword(TSNode clause) const {
+    const auto kids = code_children(last_block(clause));
+    return !kids.empty() && row(kids.front()) > row(clause) &&
+           leading_ws(line_text(row(clause))).size() == ts_node_start_point(clause).column;
+  }
+
+  // A block whose statements were all deleted gets `pass` where its first one was.
+  void empty_blocks() {
+    std::set<const void*> seen;
+    auto check = [&](TSNode r) {
+      const TSNode list = file_.parent(r);
+      if (!is(list, "block") || seen.contains(list.id)) return;
+      seen.insert(list.id);
+      const TSNode owner = file_.parent(list);
+      if (auto it = plan_.find(row(owner)); is(owner, "finally_clause") && it != plan_.end() && it->second.act == LinePlan::Delete) return;
+      const auto kids = code_children(list);
+      const bool all_gone = std::all_of(kids.begin(), kids.end(), [&](TSNode k) {
+        auto it = plan_.find(row(k));
+        return it != plan_.end() && it->second.act == LinePlan::Delete;
+      });
+      if (!all_gone || kids.empty()) return;
+      if (row(kids.front()) == row(owner)) return;
+      plan_[row(kids.front())] = LinePlan{LinePlan::Replace, {}, {}, new_indent_for_deleted(kids.front()) + "pass"};
+    };
+    for (TSNode r : drops_) check(r);
+    for (TSNode r : finally_drops_) check(r);
+  }
+
+  std::string new_indent_for_deleted(TSNode s) const {
+    // Deleted rows have no plan to shift by: use the enclosing statement's new indent plus the
+    // block's own step.
+    const TSNode owner = file_.parent(file_.parent(s));
+    const std::string outer_old = indent_of(owner), inner_old = indent_of(s);
+    const std::string outer_new = new_indent(row(owner));
+    return outer_new + inner_old.substr(std::min(outer_old.size(), inner_old.size()));
+  }
+
+  const ParsedFile& file_;
+  const SourceFile& src_;
+  TSNode call_;
+  std::string name_;
+  const RewriteContext& ctx_;
+  std::string module_;
+
+  TSNode stmt_{}, block_{}, scope_{}, collapse_{}, none_stmt_{}, rebind_{};
+  std::vector<TSNode> stmts_;
+  std::size_t index_ = 0, last_ = 0;
+  std::vector<TSNode> drops_, finally_drops_;
+  std::set<ReleaseKind> kinds_;
+  std::string form_, unit_;
+  std::map<int, LinePlan> plan_;
+  Fix fix_;
+};
+
+}  // namespace
+
+std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
+  std::set<std::string, std::less<>> out;
+  for_each_named_child(file.root(), [&](TSNode s) {
+    const TSNode d = is(s, "decorated_definition") ? field(s, "definition") : s;
+    if (is(d, "function_definition")) out.emplace(file.text(field(d, "name")));
+  });
+  return out;
+}
+
+std::variant<Fix, std::string> plan_rewrite(const ParsedFile& file, TSNode call, std::string_view variable,
+                                            const RewriteContext& ctx) {
+  if (variable.empty()) return std::string("the connection is not held in a name");
+  return Rewriter(file, call, variable, ctx).run();
+}
+
+namespace {
+
+struct ImportedName {
+  TSNode node;
+  std::string text;   // as written: "a" or "a as b"
+  std::string local;  // the name it binds
+};
+
+std::vector<ImportedName> imported_names(const ParsedFile& file, TSNode stmt) {
+  std::vector<ImportedName> out;
+  const TSNode module = field(stmt, "module_name");
+  for_each_named_child(stmt, [&](TSNode c) {
+    if (same(c, module)) return;
+    if (is(c, "aliased_import")) {
+      out.push_back(ImportedName{c, std::string(file.text(c)), std::string(file.text(field(c, "alias")))});
+    } else if (is(c, "dotted_name")) {
+      out.push_back(ImportedName{c, std::string(file.text(c)), std::string(file.text(c))});
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+std::vector<Edit> import_edits(const ParsedFile& file, const std::vector<ImportNeed>& needs_in,
+                               const std::vector<std::string>& maybe_unused) {
+  const auto& src = file.source();
+  const std::string eol = src.crlf() ? "\r\n" : "\n";
+  std::vector<ImportNeed> needs = needs_in;
+  std::sort(needs.begin(), needs.end());
+  needs.erase(std::unique(needs.begin(), needs.end()), needs.end());
+
+  std::vector<TSNode> imports;
+  TSNode docstring{}, first_stmt{};
+  for_each_named_child(file.root(), [&](TSNode c) {
+    if (is(c, "comment")) return;
+    if (ts_node_is_null(first_stmt)) {
+      first_stmt = c;
+      if (is(c, "expression_statement") && code_children(c).size() == 1 && is(code_children(c)[0], "string")) docstring = c;
+    }
+    if (is(c, "import_statement") || is(c, "import_from_statement") || is(c, "future_import_statement")) imports.push_back(c);
+  });
+  std::set<std::string, std::less<>> used;
+  preorder(file.root(), [&](TSNode n) {
+    if (is(n, "import_statement") || is(n, "import_from_statement")) return false;
+    if (is(n, "identifier")) {
+      const TSNode p = file.parent(n);
+      if (!(is(p, "attribute") && same(field(p, "attribute"), n))) used.emplace(file.text(n));
+    }
+    return true;
+  });
+  const auto unused = [&](const std::string& local) {
+    return std::find(maybe_unused.begin(), maybe_unused.end(), local) != maybe_unused.end() && !used.contains(local);
+  };
+
+  std::vector<Edit> edits;
+  std::set<ImportNeed> done;
+  auto whole_rows = [&](TSNode n) {
+    return Edit{src.line_offset(static_cast<int>(ts_node_start_point(n).row) + 1),
+                src.line_offset(static_cast<int>(ts_node_end_point(n).row) + 2), ""};
+  };
+  for (TSNode stmt : imports) {
+    if (is(stmt, "import_statement")) {
+      for_each_named_child(stmt, [&](TSNode c) {
+        if (is(c, "dotted_name")) done.insert(ImportNeed{"", std::string(file.text(c))});
+      });
+      continue;
+    }
+    if (!is(stmt, "import_from_statement")) continue;
+    const std::string module(file.text(field(stmt, "module_name")));
+    auto names = imported_names(file, stmt);
+    if (names.empty()) continue;
+    std::vector<std::string> adds;
+    for (const auto& need : needs) {
+      if (need.module != module || done.contains(need)) continue;
+      done.insert(need);
+      if (std::none_of(names.begin(), names.end(), [&](const ImportedName& n) { return n.local == need.name; })) adds.push_back(need.name);
+    }
+    std::vector<bool> removed(names.size());
+    bool any_removed = false;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      removed[i] = unused(names[i].local);
+      any_removed = any_removed || removed[i];
+    }
+    if (adds.empty() && !any_removed) continue;
+    const TSNode first = names.front().node, last = names.back().node;
+    if (ts_node_start_point(first).row == ts_node_end_point(last).row) {
+      std::vector<std::string> kept;
+      bool sorted = true;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0 && names[i].text < names[i - 1].text) sorted = false;
+        if (!removed[i]) kept.push_back(names[i].text);
+      }
+      for (const auto& a : adds) kept.push_back(a);
+      if (sorted) std::sort(kept.begin(), kept.end());
+      if (kept.empty()) {
+        edits.push_back(whole_rows(stmt));
+        continue;
+      }
+      std::string list;
+      for (const auto& k : kept) list += (list.empty() ? "" : ", ") + k;
+      edits.push_back(Edit{ts_node_start_byte(first), ts_node_end_byte(last), list});
+      continue;
+    }
+    // A parenthesised list over several lines: edit name by name.
+    std::size_t next_add = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!removed[i]) continue;
+      const TSNode n = names[i].node;
+      if (next_add < adds.size()) {
+        edits.push_back(Edit{ts_node_start_byte(n), ts_node_end_byte(n), adds[next_add++]});
+      } else if (i + 1 < names.size()) {
+        edits.push_back(Edit{ts_node_start_byte(n), ts_node_start_byte(names[i + 1].node), ""});
+      } else {
+        edits.push_back(Edit{ts_node_end_byte(names[i - 1].node), ts_node_end_byte(n), ""});
+      }
+    }
+    std::string tail;
+    const auto row = static_cast<int>(ts_node_start_point(last).row);
+    const auto indent = src.line(row + 1).substr(0, ts_node_start_point(last).column);
+    for (; next_add < adds.size(); ++next_add) tail += "," + eol + std::string(indent) + adds[next_add];
+    if (!tail.empty()) edits.push_back(Edit{ts_node_end_byte(last), ts_node_end_byte(last), tail});
+  }
+
+  // What no import statement took: new lines. A module (`import contextlib`) goes before the
+  // first import, a name from the project after the last one.
+  for (const auto& need : needs) {
+    if (done.contains(need)) continue;
+    const std::string line = need.module.empty() ? "import " + need.name : fmt::format("from {} import {}", need.module, need.name);
+    TSNode before{}, after{};
+    for (TSNode i : imports) {
+      if (is(i, "future_import_statement")) {
+        after = i;
+        continue;
+      }
+      if (need.module.empty() && ts_node_is_null(before)) before = i;
+      if (!need.module.empty()) after = i;
+    }
+    if (ts_node_is_null(before) && ts_node_is_null(after)) after = docstring;
+    if (!ts_node_is_null(before)) {
+      const auto at = src.line_offset(static_cast<int>(ts_node_start_point(before).row) + 1);
+      edits.push_back(Edit{at, at, line + eol});
+    } else if (!ts_node_is_null(after)) {
+      const auto at = src.line_offset(static_cast<int>(ts_node_end_point(after).row) + 2);
+      const bool at_end = at == src.text().size() && !src.text().empty() && src.text().back() != '\n';
+      edits.push_back(Edit{at, at, at_end ? eol + line : line + eol});
+    } else {
+      const auto at = ts_node_is_null(first_stmt) ? 0 : src.line_offset(static_cast<int>(ts_node_start_point(first_stmt).row) + 1);
+      edits.push_back(Edit{at, at, line + eol});
+    }
+  }
+  // Several insertions at one place keep their order.
+  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  return edits;
+}
+
+}  // namespace leakfix::python

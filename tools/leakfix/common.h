@@ -1,0 +1,19 @@
+#pragma once
+// What the verbs share: rules, colour and progress decisions.
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/rule.h"
+
+namespace leakfix::cli {
+
+bool env_set(const char* name);
+// Colour on stdout: a terminal, no --no-color, no NO_COLOR, TERM not dumb.
+bool use_color(bool no_color);
+// A progress line on stderr: a terminal, not under CI or pre-commit, not --quiet.
+bool show_progress(bool quiet);
+// --rules, or the shipped rules plus .leakfix.yaml/leakfix.yaml found upward.
+Result<std::vector<Rule>> rules_for(const std::string& option);
+
+}  // namespace leakfix::cli

@@ -1,0 +1,329 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "common.h"
+#include "core/walk.h"
+#include "fix/diff.h"
+#include "fix/write.h"
+#include "python/fixer.h"
+#include "python/project.h"
+#include "report/report.h"
+
+namespace leakfix::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "  y - apply this fix\n"
+    "  n - leave this finding as it is\n"
+    "  a - apply this fix and every other fix in this file\n"
+    "  q - stop; fixes already accepted are written\n"
+    "  e - edit the rewritten file in $VISUAL/$EDITOR, then apply what you saved\n"
+    "  ? - this help\n";
+
+std::string describe(const Finding& f) {
+  std::string where = f.function == "<module>" ? "module level" : "in " + f.function;
+  if (f.route) where += ", route " + *f.route;
+  if (f.exposure) where += ", " + *f.exposure;
+  return fmt::format("{}:{}:{}: {} {} [{}]", f.file, f.span.line, f.span.column, to_string(f.kind), where, f.rule);
+}
+
+// Opens `text` in the user's editor and returns what was saved.
+std::optional<std::string> edit_in_editor(const std::string& text, const std::string& display) {
+  const char* editor = std::getenv("VISUAL");
+  if (!editor || !*editor) editor = std::getenv("EDITOR");
+  if (!editor || !*editor) editor = "vi";
+  const auto ext = std::filesystem::path(display).extension().string();
+  std::string tmp = (std::filesystem::temp_directory_path() / ("leakfix-edit-XXXXXX" + ext)).string();
+  const int fd = ::mkstemps(tmp.data(), static_cast<int>(ext.size()));
+  if (fd < 0) return std::nullopt;
+  ::close(fd);
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+  }
+  const std::string command = fmt::format("{} '{}' </dev/tty >/dev/tty", editor, tmp);
+  const int rc = std::system(command.c_str());
+  std::ifstream in(tmp, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::filesystem::remove(tmp);
+  if (rc != 0) return std::nullopt;
+  return buf.str();
+}
+
+// The review on a terminal: one finding at a time.
+python::Decision review(const Finding& f, const std::string& before, std::string& after, bool color) {
+  const char* bold = color ? "\x1b[1m" : "";
+  const char* reset = color ? "\x1b[0m" : "";
+  std::cout << '\n' << bold << describe(f) << reset << '\n' << "  " << f.message << '\n';
+  std::cout << unified_diff(f.file, before, after, DiffOptions{3, color});
+  for (;;) {
+    std::cout << bold << "Apply this fix? [y]es [n]o [a]ll in this file [q]uit [e]dit [?] " << reset << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+      std::cout << '\n';
+      return python::Decision::Quit;
+    }
+    const char c = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+    switch (c) {
+      case 'y': return python::Decision::Apply;
+      case 'n': return python::Decision::Skip;
+      case 'a': return python::Decision::ApplyRestOfFile;
+      case 'q': return python::Decision::Quit;
+      case 'e':
+        if (auto edited = edit_in_editor(after, f.file)) {
+          after = *edited;
+          return python::Decision::Apply;
+        }
+        std::cout << "The editor failed; nothing changed.\n";
+        break;
+      default: std::cout << kHelp; break;
+    }
+  }
+}
+
+// Per-finding view for JSON: the fix alone against the file as read.
+std::optional<FixView> view_of(const Finding& f, const SourceFile& source) {
+  if (!f.fix) return std::nullopt;
+  std::string why;
+  const auto after = python::apply_fix(source, *f.fix, &why);
+  if (!after) return std::nullopt;
+  FixView v;
+  v.diff = unified_diff(f.file, source.bytes(), *after);
+  // One edit per changed stretch, against the text as read.
+  const std::string_view a = source.text(), b = std::string_view(*after).substr(source.bom_size());
+  std::size_t pre = 0;
+  while (pre < a.size() && pre < b.size() && a[pre] == b[pre]) ++pre;
+  std::size_t suf = 0;
+  while (suf < a.size() - pre && suf < b.size() - pre && a[a.size() - 1 - suf] == b[b.size() - 1 - suf]) ++suf;
+  const auto body_begin = f.fix->begin();
+  bool separate = true;
+  // Imports land above the rewritten block: keep them as their own edit when they do.
+  std::vector<Edit> imports;
+  {
+    const std::string body = apply_edits(a, f.fix->edits);
+    if (body.size() >= a.size() - f.fix->end() + body_begin) {
+      const std::size_t body_tail = a.size() - f.fix->end();
+      (void)body_tail;
+    }
+    separate = std::string_view(body).substr(body.size() - (a.size() - f.fix->end())) == a.substr(f.fix->end()) &&
+               b.size() >= body.size() && b.substr(b.size() - (body.size() - body_begin)) == std::string_view(body).substr(body_begin);
+    if (separate) {
+      // The import part: the change confined to [0, body_begin) of the original.
+      const std::string_view a_head = a.substr(0, body_begin), b_head = b.substr(0, b.size() - (body.size() - body_begin));
+      std::size_t p = 0;
+      while (p < a_head.size() && p < b_head.size() && a_head[p] == b_head[p]) ++p;
+      std::size_t s = 0;
+      while (s < a_head.size() - p && s < b_head.size() - p && a_head[a_head.size() - 1 - s] == b_head[b_head.size() - 1 - s]) ++s;
+      if (p < a_head.size() - s || p < b_head.size() - s) {
+        imports.push_back(Edit{static_cast<std::uint32_t>(p), static_cast<std::uint32_t>(a_head.size() - s),
+                               std::string(b_head.substr(p, b_head.size() - s - p))});
+      }
+    }
+  }
+  if (separate) {
+    v.edits = imports;
+    v.edits.insert(v.edits.end(), f.fix->edits.begin(), f.fix->edits.end());
+  } else {
+    v.edits.push_back(Edit{static_cast<std::uint32_t>(pre), static_cast<std::uint32_t>(a.size() - suf),
+                           std::string(b.substr(pre, b.size() - suf - pre))});
+  }
+  return v;
+}
+
+}  // namespace
+
+int run_fix(const FixOptions& o) {
+  if (o.diff && o.write) {
+    std::cerr << "leakfix: error: --diff and --write cannot be used together\n";
+    return 2;
+  }
+  std::vector<Kind> kinds;
+  for (const auto& k : o.kinds) {
+    const auto kind = parse_kind(k);
+    if (!kind) {
+      std::cerr << fmt::format("leakfix: error: unknown finding kind `{}` (see `leakfix explain`)\n", k);
+      return 2;
+    }
+    kinds.push_back(*kind);
+  }
+  auto rules = rules_for(o.rules);
+  if (!rules) {
+    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
+    return 2;
+  }
+  for (const auto& id : o.only) {
+    if (std::none_of(rules->begin(), rules->end(), [&](const Rule& r) { return r.id == id; })) {
+      std::cerr << fmt::format("leakfix: error: --only {}: no such rule\n", id);
+      return 2;
+    }
+  }
+  WalkOptions walk;
+  walk.excludes = o.excludes;
+  auto walked = collect_files(o.paths, walk);
+  for (const auto& e : walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
+  if (walked.files.empty() && !walked.errors.empty()) return 2;
+
+  python::ProjectOptions popts;
+  popts.jobs = o.jobs;
+  const bool progress = show_progress(o.quiet) && walked.files.size() > 1;
+  if (progress) {
+    popts.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
+      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
+                               findings == 1 ? "" : "s")
+                << std::flush;
+    };
+  }
+  auto project = python::analyze_project(walked.files, *rules, popts);
+  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+  for (const auto& e : project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+
+  auto want = [&](const Finding& f) {
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), f.rule) == o.only.end()) return false;
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), f.kind) == kinds.end()) return false;
+    return true;
+  };
+  const auto threshold = parse_severity(o.fail_on).value_or(Severity::Warning);
+
+  if (o.format == "json") {
+    Report report;
+    report.fix_mode = true;
+    report.files = walked.files.size();
+    report.errors = walked.errors;
+    report.errors.insert(report.errors.end(), project.errors.begin(), project.errors.end());
+    for (const auto& f : project.findings) {
+      if (want(f)) report.findings.push_back(f);
+    }
+    report.sources = project.sources;
+    for (std::size_t i = 0; i < report.findings.size(); ++i) {
+      const auto& f = report.findings[i];
+      if (auto v = view_of(f, report.sources.at(f.file))) report.fixes.emplace(i, std::move(*v));
+    }
+    int code = 0;
+    if (o.write) {
+      std::vector<Finding> left;
+      for (const auto& [display, source] : project.sources) {
+        auto res = python::fix_file(source, project.knowledge, want,
+                                    [](const Finding&, const std::string&, std::string&) { return python::Decision::Apply; });
+        if (res.after != res.before) {
+          auto disk_before = encode_text(res.before, source.encoding());
+          auto disk_after = encode_text(res.after, source.encoding());
+          if (!disk_after || !disk_before) {
+            report.errors.push_back(Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message});
+          } else if (auto err = write_if_unchanged(project.paths.at(display), display, *disk_before, *disk_after)) {
+            report.errors.push_back(*err);
+          } else {
+            report.applied += res.applied.size();
+          }
+        }
+        for (const auto& f : res.left) {
+          if (f.severity() >= threshold) code = 1;
+        }
+      }
+    } else {
+      for (const auto& f : report.findings) {
+        if (f.severity() >= threshold) code = 1;
+      }
+    }
+    render_json(std::cout, report);
+    return code;
+  }
+
+  const bool interactive = !o.diff && !o.write && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 &&
+                           !env_set("CI") && !env_set("PRE_COMMIT");
+  const bool color = use_color(o.no_color) && !o.diff;
+  std::ostream& info = o.diff ? std::cerr : std::cout;
+  std::size_t applied = 0, skipped = 0, files_changed = 0, written = 0;
+  std::vector<Finding> unfixable;
+  std::vector<Finding> remaining;
+  bool quit = false;
+  int code = 0;
+  for (const auto& [display, source] : project.sources) {
+    const bool any = std::any_of(project.findings.begin(), project.findings.end(),
+                                 [&](const Finding& f) { return f.file == display && want(f); });
+    if (!any) continue;
+    if (quit) {
+      for (const auto& f : project.findings) {
+        if (f.file == display && want(f)) remaining.push_back(f);
+      }
+      continue;
+    }
+    python::Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
+      if (interactive) return review(f, before, after, color);
+      return python::Decision::Apply;
+    };
+    auto res = python::fix_file(source, project.knowledge, want, decide);
+    quit = res.quit;
+    skipped += res.skipped.size();
+    for (const auto& f : res.failed) unfixable.push_back(f);
+    for (const auto& f : res.left) {
+      if (!want(f)) continue;
+      remaining.push_back(f);
+      if (!f.fixable && std::none_of(res.failed.begin(), res.failed.end(), [&](const Finding& x) {
+            return x.span.line == f.span.line && x.rule == f.rule;
+          }))
+        unfixable.push_back(f);
+    }
+    if (res.after == res.before) continue;
+    applied += res.applied.size();
+    ++files_changed;
+    if (!o.write && !interactive) {
+      std::cout << unified_diff(display, res.before, res.after, DiffOptions{3, color});
+      continue;
+    }
+    auto disk_before = encode_text(res.before, source.encoding());
+    auto disk_after = encode_text(res.after, source.encoding());
+    if (!disk_before || !disk_after) {
+      std::cerr << fmt::format("leakfix: error: {}: not written: {}\n", display,
+                               (disk_after ? disk_before : disk_after).error().message);
+      code = 2;
+      continue;
+    }
+    if (auto err = write_if_unchanged(project.paths.at(display), display, *disk_before, *disk_after)) {
+      std::cerr << "leakfix: error: " << err->to_string() << '\n';
+      code = 2;
+      continue;
+    }
+    written += res.applied.size();
+  }
+
+  if (!unfixable.empty() && !o.quiet) {
+    info << fmt::format("\n{} finding{} cannot be fixed automatically:\n", unfixable.size(), unfixable.size() == 1 ? "" : "s");
+    sort_findings(unfixable);
+    for (const auto& f : unfixable) {
+      info << fmt::format("  {}:{}:{}: {}: {} [{}]\n", f.file, f.span.line, f.span.column, to_string(f.kind),
+                          f.reason.value_or("not fixable"), f.rule);
+    }
+  }
+  if (!o.quiet) {
+    const bool wrote = o.write || interactive;
+    const std::size_t left = remaining.size();
+    if (wrote) {
+      info << fmt::format("\nApplied {} fix{} in {} file{}; {} skipped; {} finding{} left.\n", written, written == 1 ? "" : "es",
+                          files_changed, files_changed == 1 ? "" : "s", skipped, left, left == 1 ? "" : "s");
+    } else {
+      info << fmt::format("\n{} fix{} available in {} file{} (nothing written: use --write, or run on a terminal to review); "
+                          "{} finding{} cannot be fixed.\n",
+                          applied, applied == 1 ? "" : "es", files_changed, files_changed == 1 ? "" : "s", unfixable.size(),
+                          unfixable.size() == 1 ? "" : "s");
+    }
+  }
+  if (code != 0) return code;
+  // --write and the review: what is left decides; a dry run: what is there now.
+  const bool wrote = o.write || interactive;
+  const auto& judged = wrote ? remaining : project.findings;
+  for (const auto& f : judged) {
+    if (want(f) && f.severity() >= threshold) return 1;
+  }
+  return 0;
+}
+
+}  // namespace leakfix::cli
