@@ -275,12 +275,13 @@ int run_fix(const FixOptions& o) {
     if (res.after == res.before) continue;
     applied += res.applied.size();
     ++files_changed;
-    if (!o.write && !interactive) {
-      std::cout << unified_diff(display, res.before, res.after, DiffOptions{3, color});
-      continue;
-    }
     auto disk_before = encode_text(res.before, source.encoding());
     auto disk_after = encode_text(res.after, source.encoding());
+    if (disk_before && disk_after && !o.write && !interactive) {
+      // A patch is in the file's own encoding, so that git apply finds its lines.
+      std::cout << unified_diff(display, *disk_before, *disk_after, DiffOptions{3, color});
+      continue;
+    }
     if (!disk_before || !disk_after) {
       std::cerr << fmt::format("leakfix: error: {}: not written: {}\n", display,
                                (disk_after ? disk_before : disk_after).error().message);
