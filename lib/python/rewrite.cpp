@@ -496,7 +496,7 @@ class Rewriter {
       form_ = cm + args;
       return std::nullopt;
     }
-    if (ctx_.rule.acquirer_with_closes(a)) {
+    if (ctx_.rule.acquirer_with_closes(a) && !a.with_commits) {
       form_ = std::string(file_.text(call_));
       return std::nullopt;
     }

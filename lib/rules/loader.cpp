@@ -84,12 +84,13 @@ Acquirer parse_acquirer(const YAML::Node& n) {
     return a;
   }
   if (!n.IsMap()) fail(n, "each acquirer must be a call pattern or a map with `call:`");
-  check_keys(n, {"call", "with-closes", "context-manager", "fix"}, "an acquirer");
+  check_keys(n, {"call", "with-closes", "with-commits", "context-manager", "fix"}, "an acquirer");
   if (!n["call"]) fail(n, "an acquirer needs `call:` (the call pattern that acquires)");
   a.pattern = pattern(n["call"], "call");
   if (n["with-closes"]) a.with_closes = boolean(n["with-closes"], "with-closes");
   if (n["context-manager"]) a.context_manager = scalar(n["context-manager"], "context-manager");
   if (n["fix"]) a.fix = boolean(n["fix"], "fix");
+  if (n["with-commits"]) a.with_commits = boolean(n["with-commits"], "with-commits");
   return a;
 }
 

@@ -14,7 +14,7 @@ def sqlite_lookup(item_id):
 
 
 def psycopg_lookup(item_id):
-    with psycopg.connect("dbname=app") as conn:
+    with contextlib.closing(psycopg.connect("dbname=app")) as conn:
         row = conn.execute("SELECT * FROM items WHERE id = %s", (item_id,)).fetchone()
     return row
 
