@@ -3,6 +3,7 @@
 #include <dtl/dtl.hpp>
 #include <fmt/format.h>
 
+#include <optional>
 #include <vector>
 
 namespace leakfix {
@@ -100,6 +101,48 @@ std::string unified_diff(std::string_view path, std::string_view before, std::st
     }
     i = end;
   }
+  return out;
+}
+
+std::vector<Edit> line_edits(std::string_view before, std::string_view after) {
+  std::vector<Edit> out;
+  if (before == after) return out;
+  // Lines with their endings, so that offsets add up.
+  auto pieces = [](std::string_view text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto nl = text.find('\n', start);
+      nl = nl == std::string_view::npos ? text.size() : nl + 1;
+      lines.emplace_back(text.substr(start, nl - start));
+      start = nl;
+    }
+    return lines;
+  };
+  const auto a = pieces(before), b = pieces(after);
+  dtl::Diff<std::string, std::vector<std::string>> diff(a, b);
+  diff.compose();
+  std::uint32_t offset = 0;  // in before, at the current op
+  std::optional<Edit> open;
+  auto flush = [&] {
+    if (open) out.push_back(std::move(*open));
+    open.reset();
+  };
+  for (const auto& [elem, info] : diff.getSes().getSequence()) {
+    if (info.type == dtl::SES_COMMON) {
+      flush();
+      offset += static_cast<std::uint32_t>(elem.size());
+      continue;
+    }
+    if (!open) open = Edit{offset, offset, ""};
+    if (info.type == dtl::SES_DELETE) {
+      offset += static_cast<std::uint32_t>(elem.size());
+      open->end = offset;
+    } else {
+      open->text += elem;
+    }
+  }
+  flush();
   return out;
 }
 

@@ -2,6 +2,9 @@
 // Unified diffs that `git apply` and `patch -p1` accept.
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/edit.h"
 
 namespace leakfix {
 
@@ -15,5 +18,9 @@ struct DiffOptions {
 // marked "\ No newline at end of file".
 std::string unified_diff(std::string_view path, std::string_view before, std::string_view after,
                          const DiffOptions& options = {});
+
+// The same change as edits against `before`: one per run of changed lines, each replacing whole
+// lines. Applying them to `before` gives `after`.
+std::vector<Edit> line_edits(std::string_view before, std::string_view after);
 
 }  // namespace leakfix

@@ -64,6 +64,25 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
             {"message", {{"text", f.exit_label}}},
             {"physicalLocation", {{"artifactLocation", {{"uri", f.file}}}, {"region", region(*f.exit)}}}}});
     }
+    if (auto fx = r.fixes.find(static_cast<std::size_t>(&f - r.findings.data())); fx != r.fixes.end()) {
+      const auto src = r.sources.find(f.file);
+      if (src != r.sources.end()) {
+        auto pos = [&](std::uint32_t offset) {
+          const auto p = src->second.position(offset);
+          return std::pair{p.line, src->second.character_column(p.line, static_cast<std::uint32_t>(p.column - 1))};
+        };
+        json replacements = json::array();
+        for (const auto& e : fx->second.edits) {
+          const auto [l1, c1] = pos(e.begin);
+          const auto [l2, c2] = pos(e.end);
+          replacements.push_back({{"deletedRegion", {{"startLine", l1}, {"startColumn", c1}, {"endLine", l2}, {"endColumn", c2}}},
+                                  {"insertedContent", {{"text", e.text}}}});
+        }
+        res["fixes"] = json::array({{{"description", {{"text", f.fix ? f.fix->summary : "rewrite"}}},
+                                     {"artifactChanges", json::array({{{"artifactLocation", {{"uri", f.file}}},
+                                                                       {"replacements", replacements}}})}}});
+      }
+    }
     results.push_back(res);
   }
   json notes = json::array();

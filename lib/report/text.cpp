@@ -82,8 +82,10 @@ std::string summary_line(const Report& r) {
   for (auto k : kAllKinds) {
     if (by[k]) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", by[k], to_string(k));
   }
-  return fmt::format("Found {} finding{} ({}) in {} file{}.", r.findings.size(), r.findings.size() == 1 ? "" : "s", parts,
-                     r.files, r.files == 1 ? "" : "s");
+  const auto fixable = std::count_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.fixable; });
+  return fmt::format("Found {} finding{} ({}) in {} file{}.{}", r.findings.size(), r.findings.size() == 1 ? "" : "s", parts,
+                     r.files, r.files == 1 ? "" : "s",
+                     fixable ? fmt::format(" {} fixable with `leakfix fix`.", fixable) : std::string());
 }
 
 void render_text(std::ostream& out, const Report& r, const TextOptions& o) {

@@ -69,7 +69,7 @@ check "findings exit 1" test "$code" = 1
 check "compiler-style location" grep -q "^leaky/routes.py:4:12: leaky-path: connection from get_db_connection() is not closed on the return at line 7" "$WORK/out"
 check "code frame marks the acquisition" grep -q "\^\^\^ acquired here" "$WORK/out"
 check "code frame marks the leaking exit" grep -q -- "--- leaks here" "$WORK/out"
-check "summary line" grep -q "^Found 2 findings (1 leaky-path, 1 manual-safe) in 1 file.$" "$WORK/out"
+check "summary line" grep -qxF 'Found 2 findings (1 leaky-path, 1 manual-safe) in 1 file. 2 fixable with `leakfix fix`.' "$WORK/out"
 check "no colour when piped" bash -c "! grep -q $'\x1b' '$WORK/out'"
 run scan leaky --fail-on error --concise
 check "--fail-on error still fails on leaky-path" test "$code" = 1

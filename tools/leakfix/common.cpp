@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include "fix/diff.h"
+#include "python/fixer.h"
 #include "rules/loader.h"
 
 namespace leakfix::cli {
@@ -36,6 +38,16 @@ Result<std::vector<Rule>> rules_for(const std::string& option) {
     merge_rules(rules, std::move(*extra));
   }
   return rules;
+}
+
+std::optional<FixView> fix_view(const Finding& f, const SourceFile& source) {
+  if (!f.fix) return std::nullopt;
+  const auto after = python::apply_fix(source, *f.fix, nullptr);
+  if (!after) return std::nullopt;
+  FixView v;
+  v.diff = unified_diff(f.file, source.bytes(), *after);
+  v.edits = line_edits(source.text(), std::string_view(*after).substr(source.bom_size()));
+  return v;
 }
 
 }  // namespace leakfix::cli

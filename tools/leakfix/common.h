@@ -3,7 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "core/finding.h"
 #include "core/result.h"
+#include "core/source_file.h"
+#include "report/report.h"
 #include "core/rule.h"
 
 namespace leakfix::cli {
@@ -15,5 +18,8 @@ bool use_color(bool no_color);
 bool show_progress(bool quiet);
 // --rules, or the shipped rules plus .leakfix.yaml/leakfix.yaml found upward.
 Result<std::vector<Rule>> rules_for(const std::string& option);
+
+// A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
+std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source);
 
 }  // namespace leakfix::cli

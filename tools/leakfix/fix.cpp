@@ -90,55 +90,6 @@ python::Decision review(const Finding& f, const std::string& before, std::string
   }
 }
 
-// Per-finding view for JSON: the fix alone against the file as read.
-std::optional<FixView> view_of(const Finding& f, const SourceFile& source) {
-  if (!f.fix) return std::nullopt;
-  std::string why;
-  const auto after = python::apply_fix(source, *f.fix, &why);
-  if (!after) return std::nullopt;
-  FixView v;
-  v.diff = unified_diff(f.file, source.bytes(), *after);
-  // One edit per changed stretch, against the text as read.
-  const std::string_view a = source.text(), b = std::string_view(*after).substr(source.bom_size());
-  std::size_t pre = 0;
-  while (pre < a.size() && pre < b.size() && a[pre] == b[pre]) ++pre;
-  std::size_t suf = 0;
-  while (suf < a.size() - pre && suf < b.size() - pre && a[a.size() - 1 - suf] == b[b.size() - 1 - suf]) ++suf;
-  const auto body_begin = f.fix->begin();
-  bool separate = true;
-  // Imports land above the rewritten block: keep them as their own edit when they do.
-  std::vector<Edit> imports;
-  {
-    const std::string body = apply_edits(a, f.fix->edits);
-    if (body.size() >= a.size() - f.fix->end() + body_begin) {
-      const std::size_t body_tail = a.size() - f.fix->end();
-      (void)body_tail;
-    }
-    separate = std::string_view(body).substr(body.size() - (a.size() - f.fix->end())) == a.substr(f.fix->end()) &&
-               b.size() >= body.size() && b.substr(b.size() - (body.size() - body_begin)) == std::string_view(body).substr(body_begin);
-    if (separate) {
-      // The import part: the change confined to [0, body_begin) of the original.
-      const std::string_view a_head = a.substr(0, body_begin), b_head = b.substr(0, b.size() - (body.size() - body_begin));
-      std::size_t p = 0;
-      while (p < a_head.size() && p < b_head.size() && a_head[p] == b_head[p]) ++p;
-      std::size_t s = 0;
-      while (s < a_head.size() - p && s < b_head.size() - p && a_head[a_head.size() - 1 - s] == b_head[b_head.size() - 1 - s]) ++s;
-      if (p < a_head.size() - s || p < b_head.size() - s) {
-        imports.push_back(Edit{static_cast<std::uint32_t>(p), static_cast<std::uint32_t>(a_head.size() - s),
-                               std::string(b_head.substr(p, b_head.size() - s - p))});
-      }
-    }
-  }
-  if (separate) {
-    v.edits = imports;
-    v.edits.insert(v.edits.end(), f.fix->edits.begin(), f.fix->edits.end());
-  } else {
-    v.edits.push_back(Edit{static_cast<std::uint32_t>(pre), static_cast<std::uint32_t>(a.size() - suf),
-                           std::string(b.substr(pre, b.size() - suf - pre))});
-  }
-  return v;
-}
-
 }  // namespace
 
 int run_fix(const FixOptions& o) {
@@ -205,7 +156,7 @@ int run_fix(const FixOptions& o) {
     report.sources = project.sources;
     for (std::size_t i = 0; i < report.findings.size(); ++i) {
       const auto& f = report.findings[i];
-      if (auto v = view_of(f, report.sources.at(f.file))) report.fixes.emplace(i, std::move(*v));
+      if (auto v = fix_view(f, report.sources.at(f.file))) report.fixes.emplace(i, std::move(*v));
     }
     int code = 0;
     if (o.write) {

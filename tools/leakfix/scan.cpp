@@ -50,6 +50,10 @@ int run_scan(const ScanOptions& o) {
   if (o.format == "json") {
     render_json(std::cout, report);
   } else if (o.format == "sarif") {
+    for (std::size_t i = 0; i < report.findings.size(); ++i) {
+      const auto& f = report.findings[i];
+      if (auto v = f.fix ? fix_view(f, report.sources.at(f.file)) : std::nullopt) report.fixes.emplace(i, std::move(*v));
+    }
     render_sarif(std::cout, report, LEAKFIX_VERSION);
   } else {
     render_text(std::cout, report, TextOptions{use_color(o.no_color), !o.concise});
