@@ -230,6 +230,7 @@ class Rewriter {
           return fmt::format("`{}` is captured by a closure at line {}", name_, file_.line(id));
       }
       if (!ts_node_is_null(none_stmt_) && within(id, none_stmt_)) continue;
+      if (auto why = outlives_block(id)) return why;
       if (in_region(id)) {
         if (binds(id)) return fmt::format("`{}` is bound again at line {} while the connection is open", name_, file_.line(id));
         continue;
@@ -247,6 +248,39 @@ class Rewriter {
       }
       if (!ts_node_is_null(rebind_) && ts_node_start_byte(id) >= ts_node_start_byte(rebind_)) continue;
       return fmt::format("`{}` is used at line {}, after the block that would hold it", name_, file_.line(id));
+    }
+    return std::nullopt;
+  }
+
+  // A use whose result may need the connection after the block has closed it: a generator
+  // expression (iterated later), or a call on the handle returned or yielded as it is
+  // (`return conn.execute(q)` gives a cursor; `return conn.execute(q).fetchall()` gives rows).
+  std::optional<std::string> outlives_block(TSNode id) const {
+    static constexpr std::string_view kMaterialise[] = {"fetchone", "fetchall", "fetchmany", "fetchval", "scalar",
+                                                        "first", "one", "one_or_none", "all", "read", "readlines"};
+    for (TSNode p = file_.parent(id); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
+      if (is(p, "generator_expression"))
+        return fmt::format("`{}` is used by a generator expression at line {}, which may run after the block", name_,
+                           file_.line(p));
+      if (is(p, "return_statement") || is(p, "yield")) {
+        TSNode value = is(p, "yield") ? TSNode{} : TSNode{};
+        for_each_named_child(p, [&](TSNode c) {
+          if (!is(c, "comment")) value = c;
+        });
+        value = unwrap(value);
+        if (!is(value, "call")) return std::nullopt;
+        const TSNode fn = field(value, "function");
+        if (!is(fn, "attribute")) return std::nullopt;
+        // Only a chain of calls rooted at the handle itself.
+        TSNode root = fn;
+        while (is(root, "attribute") || is(root, "call")) root = is(root, "call") ? field(root, "function") : field(root, "object");
+        if (!is(root, "identifier") || file_.text(root) != name_) return std::nullopt;
+        const auto last = file_.text(field(fn, "attribute"));
+        if (std::find(std::begin(kMaterialise), std::end(kMaterialise), last) != std::end(kMaterialise)) return std::nullopt;
+        return fmt::format("line {} returns `{}`, which may need the connection after the block closes it",
+                           file_.line(p), file_.text(value).substr(0, 60));
+      }
+      if (is_statement_list(file_.parent(p))) return std::nullopt;
     }
     return std::nullopt;
   }

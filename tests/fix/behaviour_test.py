@@ -78,10 +78,16 @@ class FakeCursor:
         return self
 
     def fetchone(self):
+        self.check()
         return None if WORLD.empty else ROWS[0]
 
     def fetchall(self):
+        self.check()
         return [] if WORLD.empty else list(ROWS)
+
+    def check(self):
+        if self.conn.closed:
+            raise RuntimeError("fetch from a cursor of a closed connection")
 
     def __iter__(self):
         return iter(self.fetchall())

@@ -76,6 +76,8 @@ with tempfile.TemporaryDirectory() as tmp:
         "not_fixable_reassigned": "bound again",
         "not_fixable_used_after_close": "used after the release",
         "not_fixable_closure": "captured by a closure",
+        "not_fixable_lazy_rows": "generator expression",
+        "not_fixable_returns_cursor": "may need the connection after the block",
         "factory": "ownership leaves the function",
     }
     for function, words in reasons.items():
@@ -117,6 +119,37 @@ with tempfile.TemporaryDirectory() as tmp:
     (work / "space2.py").chmod(0o444)
     r = run("fix", "--write", "space2.py", cwd=work)
     check("read-only file keeps its mode", ((work / "space2.py").stat().st_mode & 0o777) == 0o444)
+
+# Every shape in every layout: shapes.py re-indented with 2 spaces and with tabs, and with CRLF
+# endings, must give expected/shapes.py converted the same way.
+def reindent(text, unit):
+    out = []
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip(" ")
+        n = len(line) - len(stripped)
+        out.append(unit * (n // 4) + " " * (n % 4) + stripped)
+    return "".join(out)
+
+
+layouts = {
+    "two_spaces": lambda t: reindent(t, "  "),
+    "tabs": lambda t: reindent(t, "\t"),
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "tabs_crlf": lambda t: reindent(t, "\t").replace("\n", "\r\n"),
+}
+with tempfile.TemporaryDirectory() as tmp:
+    for name, convert in layouts.items():
+        work = pathlib.Path(tmp) / name
+        work.mkdir()
+        source = convert((HERE / "cases/shapes.py").read_text())
+        (work / "shapes.py").write_bytes(source.encode())
+        run("fix", "--write", "-q", "shapes.py", cwd=work)
+        want = convert((HERE / "expected/shapes.py").read_text()).encode()
+        got = (work / "shapes.py").read_bytes()
+        check(f"shapes.py in layout {name}", got == want,
+              "\n" + "".join(l for l in __import__("difflib").unified_diff(want.decode().splitlines(True), got.decode().splitlines(True))))
+        run("fix", "--write", "-q", "shapes.py", cwd=work)
+        check(f"shapes.py in layout {name}: second fix changes nothing", (work / "shapes.py").read_bytes() == got)
 
 print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -140,5 +140,15 @@ def not_fixable_closure(item_id):
     return row
 
 
+def not_fixable_lazy_rows(item_id):
+    conn = get_db_connection()
+    return (row[0] for row in conn.execute("SELECT 1"))
+
+
+def not_fixable_returns_cursor(item_id):
+    conn = get_db_connection()
+    return conn.execute("SELECT 1")
+
+
 def factory():
     return get_db_connection()
