@@ -377,6 +377,8 @@ class Rewriter {
       each_statement(stmts_[j], [&](TSNode s) {
         const auto kind = release_statement(s);
         if (kind == ReleaseKind::None) return;
+        // The close inside `if conn: conn.close()` belongs to the guard already found.
+        if (std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(s, f); })) return;
         found.push_back(s);
         kinds_.insert(kind);
       });

@@ -6,10 +6,12 @@ every parameter value of interest, queries that find nothing (early exits), and 
 made to fail in turn. A fake connection records the calls made on it, counts opens and closes and
 raises when it is used after close(). The rewrite must keep results, exceptions and database
 calls, and leave no connection open in the functions it rewrote."""
+import asyncio
 import contextlib
 import importlib
 import inspect
 import itertools
+import linecache
 import pathlib
 import shutil
 import subprocess
@@ -105,7 +107,9 @@ class FakeConnection:
         frame = sys._getframe(1)
         while frame and (frame.f_code.co_filename == __file__ or "contextlib" in frame.f_code.co_filename):
             frame = frame.f_back
-        WORLD.open[self.number] = frame.f_code.co_name if frame else "?"
+        # Who opened it, and whether from a with statement (a rewritten acquisition).
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() if frame else ""
+        WORLD.open[self.number] = (frame.f_code.co_name if frame else "?", line.startswith("with "))
         self.closed = False
 
     def __repr__(self):
@@ -232,6 +236,10 @@ def argument_sets(fn):
             continue
         if p.name in ("ids",):
             choices.append([[1, -1, 2], []])
+        elif p.name == "conn":
+            choices.append([FakeConnection()])
+        elif p.name in ("ids_unused",):
+            choices.append([[1, -1, 2], []])
         elif p.name in ("path",):
             choices.append(["config.ini"])
         elif p.name in ("tenant",):
@@ -245,7 +253,10 @@ def observe(fn, args, empty, fail_at):
     global WORLD
     WORLD = World(empty=empty, fail_at=fail_at)
     try:
-        outcome = ("returned", repr(fn(*args)))
+        if inspect.iscoroutinefunction(fn):
+            outcome = ("returned", repr(asyncio.run(fn(*args))))
+        else:
+            outcome = ("returned", repr(fn(*args)))
     except Exception as e:  # noqa: BLE001 - the exception is the observed behaviour
         outcome = ("raised", type(e).__name__, str(e))
     return outcome, WORLD.calls, dict(WORLD.open), WORLD.count
@@ -322,8 +333,8 @@ def main():
                             figures["scenarios"] += 1
                             figures["leaks_before"] += len(ob[2])
                             figures["leaks_after"] += len(oa[2])
-                            # Connections the function itself opened (not a helper it calls).
-                            own_after = sum(1 for creator in oa[2].values() if creator == key[1])
+                            # Connections the rewritten with statements of this function opened.
+                            own_after = sum(1 for fn, managed in oa[2].values() if fn == key[1] and managed)
                             where = f"{key[0]}.{key[1]}{args} empty={empty} fail_at={fail_at}"
                             if ob[0] != oa[0]:
                                 failures.append(f"{where}: result {ob[0]} became {oa[0]}")
