@@ -45,8 +45,9 @@ struct Finding {
   std::string message;       // why it leaks, naming the path
   std::optional<Span> exit;  // where it leaks (the return, raise, ...), for the code frame
   std::string exit_label;    // short label for that place
-  std::optional<std::string> route;
-  std::optional<std::string> exposure;
+  std::optional<std::string> route;     // "GET /api/branding/<tenant>", several joined by ", "
+  std::optional<std::string> exposure;  // public, authenticated, admin, internal
+  std::string route_via;                // a helper's route comes from this caller
   bool fixable = false;
   std::optional<std::string> reason;  // why it is not fixable
   std::optional<Fix> fix;             // set when fixable

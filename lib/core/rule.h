@@ -31,6 +31,15 @@ struct ReleaseFunction {
   int argument = 0;     // 0-based position of the handle among the call's arguments
 };
 
+// How the plan tells public code from admin code: decorators and route paths.
+struct Exposure {
+  std::vector<std::string> admin_decorators;  // admin_required, superadmin_required
+  std::vector<std::string> login_decorators;  // login_required
+  std::vector<std::string> admin_paths;       // route prefixes: /admin, /superadmin
+
+  bool empty() const { return admin_decorators.empty() && login_decorators.empty() && admin_paths.empty(); }
+};
+
 struct Rule {
   std::string id;
   std::string language = "python";
@@ -41,6 +50,7 @@ struct Rule {
   std::vector<Acquirer> acquirers;
   std::vector<std::string> release_methods;         // handle.close()
   std::vector<ReleaseFunction> release_functions;   // pool.putconn(handle)
+  Exposure exposure;
 
   bool acquirer_with_closes(const Acquirer& a) const { return a.with_closes.value_or(with_closes); }
 };

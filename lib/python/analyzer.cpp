@@ -23,8 +23,16 @@ namespace leakfix::python {
 Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
   Knowledge k;
   k.rules = std::move(rules);
+  auto add_all = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (const auto& x : from) {
+      if (std::find(to.begin(), to.end(), x) == to.end()) to.push_back(x);
+    }
+  };
   for (const auto& r : k.rules) {
     if (r.language != "python") continue;
+    add_all(k.exposure.admin_decorators, r.exposure.admin_decorators);
+    add_all(k.exposure.login_decorators, r.exposure.login_decorators);
+    add_all(k.exposure.admin_paths, r.exposure.admin_paths);
     for (const auto& m : r.release_methods) {
       if (std::find(k.release_methods.begin(), k.release_methods.end(), m) == k.release_methods.end()) k.release_methods.push_back(m);
     }
@@ -67,6 +75,7 @@ class FileAnalyzer {
     for (std::size_t i = 0; i < acquisitions_.size(); ++i) analyze(static_cast<int>(i));
     discover_releases();
     parse_errors();
+    if (!out_.findings.empty()) out_.routes = extract_routes(file_, false);
     return std::move(out_);
   }
 

@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "core/rule.h"
 #include "python/events.h"
+#include "python/routes.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -19,6 +20,7 @@ struct Knowledge {
   std::vector<ReleaseSpec> release_functions;   // the rules' and discovered ones
   std::set<std::string> request_scoped;         // factories that cache on flask.g: not acquirers
   bool teardown_closes = false;                 // a teardown handler closes what is cached on g
+  Exposure exposure;                            // union over the rules
 
   static Knowledge from_rules(std::vector<Rule> rules);
   // Every name whose presence makes a file worth parsing.
@@ -43,6 +45,7 @@ struct FileResult {
   std::vector<ReleaseSpec> releases;
   std::vector<std::string> request_scoped;
   bool teardown_closes = false;
+  FileRoutes routes;  // set when the file has findings (without calls)
 };
 
 FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge);

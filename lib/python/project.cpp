@@ -56,6 +56,70 @@ void parallel_for(const std::vector<std::size_t>& items, int jobs, F&& work) {
   for (auto& t : threads) t.join();
 }
 
+// Route and exposure of every finding: the routes of the files with findings, the blueprint
+// registrations wherever they are, and, for helpers without a route, the files that call them.
+template <typename Slots>
+void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
+  std::vector<FileRoutes> routes;
+  std::vector<std::size_t> registering;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto& s = slots[i];
+    if (s.result && !s.result->findings.empty()) {
+      routes.push_back(s.result->routes);
+    } else if (s.source && s.source->text().find("register_blueprint") != std::string_view::npos) {
+      registering.push_back(i);
+    }
+  }
+  bool any = std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.result && !s.result->findings.empty(); });
+  if (!any) return;
+  std::vector<std::optional<FileRoutes>> extra(slots.size());
+  parallel_for(registering, jobs, [&](std::size_t i) {
+    const ParsedFile parsed(slots[i].source);
+    extra[i] = extract_routes(parsed, false);
+  });
+  for (auto i : registering) routes.push_back(std::move(*extra[i]));
+
+  std::vector<Finding> flat;
+  for (auto& s : slots) {
+    if (!s.result) continue;
+    for (auto& f : s.result->findings) flat.push_back(f);
+  }
+  annotate_exposure(flat, routes, k.exposure);
+  // Helpers: findings with no route. Their callers may be anywhere.
+  std::set<std::string> helpers;
+  for (const auto& f : flat) {
+    if (!f.route && f.function != "<module>") helpers.insert(f.function.substr(f.function.rfind('.') + 1));
+  }
+  if (!helpers.empty()) {
+    std::vector<std::size_t> callers;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i].source) continue;
+      const auto text = slots[i].source->text();
+      if (std::any_of(helpers.begin(), helpers.end(), [&](const std::string& h) { return text.find(h + "(") != std::string_view::npos; }))
+        callers.push_back(i);
+    }
+    std::vector<std::optional<FileRoutes>> with_calls(slots.size());
+    parallel_for(callers, jobs, [&](std::size_t i) {
+      const ParsedFile parsed(slots[i].source);
+      with_calls[i] = extract_routes(parsed, true);
+    });
+    std::map<std::string, std::size_t> index;
+    for (std::size_t j = 0; j < routes.size(); ++j) index[routes[j].file] = j;
+    for (auto i : callers) {
+      auto& fr = *with_calls[i];
+      auto it = index.find(fr.file);
+      if (it != index.end()) routes[it->second] = std::move(fr);
+      else routes.push_back(std::move(fr));
+    }
+    annotate_exposure(flat, routes, k.exposure);
+  }
+  std::size_t at = 0;
+  for (auto& s : slots) {
+    if (!s.result) continue;
+    for (auto& f : s.result->findings) f = std::move(flat[at++]);
+  }
+}
+
 }  // namespace
 
 ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,
@@ -173,6 +237,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     }
   }
 
+  annotate_routes(slots, k, jobs);
   for (auto& s : slots) {
     if (s.error) out.errors.push_back(*s.error);
     if (!s.result) continue;

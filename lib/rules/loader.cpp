@@ -129,7 +129,7 @@ void parse_releases(const YAML::Node& n, Rule& rule) {
 
 Rule parse_rule(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap()) fail(n, "a rule must be a map with `id`, `acquirers` and `releases`");
-  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases"}, "a rule");
+  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases", "exposure"}, "a rule");
   Rule rule;
   rule.file = file;
   if (!n["id"]) fail(n, "a rule needs an `id`");
@@ -155,6 +155,19 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
   parse_releases(n["releases"], rule);
   if (rule.release_methods.empty() && rule.release_functions.empty()) {
     fail(n["releases"], "`releases` names no method and no function");
+  }
+  if (const auto e = n["exposure"]) {
+    if (!e.IsMap()) fail(e, "`exposure` must be a map with admin-decorators, login-decorators, admin-paths");
+    check_keys(e, {"admin-decorators", "login-decorators", "admin-paths"}, "exposure");
+    auto list = [&](const char* key, std::vector<std::string>& out) {
+      const auto l = e[key];
+      if (!l) return;
+      if (!l.IsSequence()) fail(l, fmt::format("`{}` must be a list", key));
+      for (const auto& item : l) out.push_back(scalar(item, key));
+    };
+    list("admin-decorators", rule.exposure.admin_decorators);
+    list("login-decorators", rule.exposure.login_decorators);
+    list("admin-paths", rule.exposure.admin_paths);
   }
   return rule;
 }

@@ -88,7 +88,7 @@ check "bad option value is a usage error" test "$code" = 2
 run scan leaky --format json
 check "json exit 1" test "$code" = 1
 check "json shape" json "d['version'] == 1 and d['summary'] == {'files': 1, 'findings': 2, 'by_kind': {'leaky-path': 1, 'manual-safe': 1}}"
-check "json finding fields" json "d['findings'][0] == {'rule': 'db-connection', 'kind': 'leaky-path', 'severity': 'error', 'file': 'leaky/routes.py', 'line': 4, 'column': 12, 'end_line': 4, 'end_column': 31, 'function': 'get_logo', 'variable': 'conn', 'route': None, 'exposure': None, 'phase': 1, 'fixable': True, 'reason': None, 'message': 'connection from get_db_connection() is not closed on the return at line 7'}"
+check "json finding fields" json "d['findings'][0] == {'rule': 'db-connection', 'kind': 'leaky-path', 'severity': 'error', 'file': 'leaky/routes.py', 'line': 4, 'column': 12, 'end_line': 4, 'end_column': 31, 'function': 'get_logo', 'variable': 'conn', 'route': None, 'exposure': 'internal', 'phase': 1, 'fixable': True, 'reason': None, 'message': 'connection from get_db_connection() is not closed on the return at line 7'}"
 check "json keys in the contract's order" json "list(d) == ['version', 'findings', 'errors', 'summary'] and list(d['findings'][0]) == ['rule', 'kind', 'severity', 'file', 'line', 'column', 'end_line', 'end_column', 'function', 'variable', 'route', 'exposure', 'phase', 'fixable', 'reason', 'message']"
 check "json manual-safe is phase 3 info" json "d['findings'][1]['kind'] == 'manual-safe' and d['findings'][1]['phase'] == 3 and d['findings'][1]['severity'] == 'info'"
 
