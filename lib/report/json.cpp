@@ -2,11 +2,10 @@
 
 #include <map>
 
+#include "report/finding_json.h"
 #include "report/report.h"
 
 namespace leakfix {
-
-nlohmann::ordered_json finding_json(const Finding& f);
 
 nlohmann::ordered_json finding_json(const Finding& f) {
   using json = nlohmann::ordered_json;

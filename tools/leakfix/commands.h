@@ -33,7 +33,19 @@ struct FixOptions {
   bool no_color = false;
 };
 
+struct PlanOptions {
+  std::vector<std::string> paths;
+  std::string rules;
+  std::string format = "md";  // md | json
+  std::string output;         // -o FILE; stdout when empty
+  std::string traffic;        // --traffic LOG
+  std::vector<std::string> excludes;
+  int jobs = 0;
+  bool quiet = false;
+};
+
 int run_scan(const ScanOptions& options);
+int run_plan(const PlanOptions& options);
 int run_fix(const FixOptions& options);
 int run_explain(const std::string& kind);
 

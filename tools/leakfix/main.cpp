@@ -41,6 +41,17 @@ int main(int argc, char** argv) {
   f->add_flag("-q,--quiet", fix.quiet, "No progress, no list of unfixable findings, no summary");
   f->add_flag("--no-color", fix.no_color, "Never colour the output (also: NO_COLOR)");
 
+  PlanOptions plan;
+  auto* p = app.add_subcommand("plan", "Write the phased remediation plan (Markdown or JSON)");
+  p->add_option("paths", plan.paths, "Files or folders to plan for")->required();
+  p->add_option("-o,--output", plan.output, "Write the plan to this file (default: stdout)");
+  p->add_option("--format", plan.format, "Output format")->check(CLI::IsMember({"md", "json"}));
+  p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
+  p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
+  p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)");
+  p->add_option("-j,--jobs", plan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
+  p->add_flag("-q,--quiet", plan.quiet, "No progress line");
+
   std::string kind;
   auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
   e->add_option("kind", kind, "never-closed, leaky-path, exception-unsafe, manual-safe, escapes or parse-error");
@@ -54,5 +65,6 @@ int main(int argc, char** argv) {
   if (s->parsed()) return run_scan(scan);
   if (e->parsed()) return run_explain(kind);
   if (f->parsed()) return run_fix(fix);
+  if (p->parsed()) return run_plan(plan);
   return 2;
 }

@@ -1,0 +1,80 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "common.h"
+#include "core/walk.h"
+#include "fix/write.h"
+#include "plan/plan.h"
+#include "python/project.h"
+
+namespace leakfix::cli {
+
+int run_plan(const PlanOptions& o) {
+  auto rules = rules_for(o.rules);
+  if (!rules) {
+    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
+    return 2;
+  }
+  plan::PlanInput input;
+  if (!o.traffic.empty()) {
+    auto log = plan::read_access_log(o.traffic);
+    if (!log) {
+      std::cerr << "leakfix: error: " << log.error().to_string() << '\n';
+      return 2;
+    }
+    if (log->unreadable) {
+      std::cerr << fmt::format("leakfix: warning: {}: {} of {} lines are not an access log line and were skipped\n", o.traffic,
+                               log->unreadable, log->lines);
+    }
+    input.traffic = std::move(*log);
+    input.traffic_file = o.traffic;
+  }
+  WalkOptions walk;
+  walk.excludes = o.excludes;
+  auto walked = collect_files(o.paths, walk);
+  for (const auto& e : walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
+  if (walked.files.empty() && !walked.errors.empty()) return 2;
+
+  python::ProjectOptions popts;
+  popts.jobs = o.jobs;
+  const bool progress = show_progress(o.quiet) && walked.files.size() > 1;
+  if (progress) {
+    popts.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
+      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
+                               findings == 1 ? "" : "s")
+                << std::flush;
+    };
+  }
+  auto project = python::analyze_project(walked.files, *rules, popts);
+  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+  for (const auto& e : project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+
+  input.findings = std::move(project.findings);
+  input.paths = o.paths;
+  input.files_scanned = walked.files.size();
+  const auto built = plan::build_plan(std::move(input));
+  std::ostringstream text;
+  if (o.format == "json") plan::render_json(text, built);
+  else plan::render_markdown(text, built);
+
+  if (o.output.empty()) {
+    std::cout << text.str();
+    return 0;
+  }
+  std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
+  out << text.str();
+  out.close();
+  if (!out) {
+    std::cerr << fmt::format("leakfix: error: {}: cannot write the plan\n", o.output);
+    return 2;
+  }
+  if (!o.quiet) std::cerr << fmt::format("leakfix: plan written to {}\n", o.output);
+  return 0;
+}
+
+}  // namespace leakfix::cli
