@@ -130,7 +130,9 @@ TrafficCounts count_traffic(const AccessLog& log, const std::vector<std::string>
         const auto one = rest.substr(0, comma);
         const auto [methods, rule] = split_route(one);
         const bool method_ok = methods.empty() || std::find(methods.begin(), methods.end(), req.method) != methods.end();
-        if (one == "every request" || (method_ok && route_matches(rule, req.path))) {
+        const bool every = one == "every request" ||
+                           (one.substr(0, 20) == "every request under " && route_matches(std::string(one.substr(20)) + "/<path:rest>", req.path + "/x"));
+        if (every || (method_ok && route_matches(rule, req.path))) {
           ++out.by_route[route];
           matched = true;
           break;

@@ -83,6 +83,7 @@ void function_facts(const ParsedFile& file, TSNode def, const std::string& prefi
         RouteDecl r;
         r.owner = owner;
         r.every_request = true;
+        r.app_wide = method == "before_app_request";
         facts.routes.push_back(std::move(r));
       } else {
         facts.decorators.emplace_back(last_part(method));
@@ -155,6 +156,7 @@ FileRoutes extract_routes(const ParsedFile& file, bool calls) {
     if (callee != "Blueprint" && callee != "Flask") continue;
     BlueprintDecl b;
     b.variable = std::string(file.text(left));
+    b.is_app = callee == "Flask";
     b.url_prefix = string_value(file, keyword(field(right, "arguments"), "url_prefix", file));
     out.blueprints.push_back(std::move(b));
   }
@@ -179,8 +181,12 @@ FileRoutes extract_routes(const ParsedFile& file, bool calls) {
 
 void annotate_exposure(std::vector<Finding>& findings, const std::vector<FileRoutes>& files, const Exposure& config) {
   std::map<std::string, std::string> prefix;  // blueprint variable -> url_prefix
+  std::set<std::string> apps;
   for (const auto& f : files) {
-    for (const auto& b : f.blueprints) prefix.emplace(b.variable, b.url_prefix);
+    for (const auto& b : f.blueprints) {
+      prefix.emplace(b.variable, b.url_prefix);
+      if (b.is_app) apps.insert(b.variable);
+    }
   }
   for (const auto& f : files) {
     for (const auto& r : f.registrations) {
@@ -205,8 +211,14 @@ void annotate_exposure(std::vector<Finding>& findings, const std::vector<FileRou
                                                [&](const std::string& d) { return listed(config.login_decorators, d); });
       for (const auto& route : fn.routes) {
         Level level = Level::Public;
-        if (route.every_request) {
+        if (route.every_request && (route.app_wide || apps.contains(route.owner) || !prefix.count(route.owner) ||
+                                    prefix[route.owner].empty())) {
           r.routes.push_back("every request");
+        } else if (route.every_request) {
+          const std::string& p = prefix[route.owner];
+          r.routes.push_back("every request under " + p);
+          if (std::any_of(config.admin_paths.begin(), config.admin_paths.end(), [&](const std::string& a) { return under(p, a); }))
+            level = Level::Admin;
         } else {
           const std::string path = join_path(prefix.count(route.owner) ? prefix[route.owner] : "", route.path);
           std::string methods;

@@ -17,6 +17,7 @@ struct RouteDecl {
   std::string path;                  // as written: "/<tenant>"
   std::vector<std::string> methods;  // GET when none are given
   bool every_request = false;        // before_request / before_app_request
+  bool app_wide = false;             // before_app_request, or an app's before_request
 };
 
 struct FunctionFacts {
@@ -29,6 +30,7 @@ struct FunctionFacts {
 struct BlueprintDecl {
   std::string variable;
   std::string url_prefix;
+  bool is_app = false;  // Flask(...)
 };
 
 struct Registration {

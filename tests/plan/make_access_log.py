@@ -3,8 +3,9 @@
 the combined format, with gunicorn's default lines mixed in and a few broken lines. Deterministic."""
 import pathlib
 import random
+import sys
 
-OUT = pathlib.Path(__file__).resolve().parent / "access.log"
+OUT = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent / "access.log"
 rng = random.Random(1234)
 
 # (method, path template, weight): branding is the most called, admin the least.
