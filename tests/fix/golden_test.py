@@ -114,11 +114,12 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("fix", "--kind", "nonsense", ".", cwd=work)
     check("unknown --kind is a usage error", r.returncode == 2 and b"nonsense" in r.stderr)
 
-    # A file changed after it was analysed is not written: simulated by a read-only folder.
-    work = fresh_copy(tmp, "readonly")
-    (work / "space2.py").chmod(0o444)
-    r = run("fix", "--write", "space2.py", cwd=work)
-    check("read-only file keeps its mode", ((work / "space2.py").stat().st_mode & 0o777) == 0o444)
+    # The file's mode survives the write through a temporary file.
+    work = fresh_copy(tmp, "mode")
+    (work / "bom.py").chmod(0o640)
+    run("fix", "--write", "bom.py", cwd=work)
+    check("rewritten file keeps its mode", ((work / "bom.py").stat().st_mode & 0o777) == 0o640)
+    check("rewritten file was written", (work / "bom.py").read_bytes() == (HERE / "expected/bom.py").read_bytes())
 
 # Every shape in every layout: shapes.py re-indented with 2 spaces and with tabs, and with CRLF
 # endings, must give expected/shapes.py converted the same way.

@@ -1,9 +1,11 @@
 #include "common.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <string_view>
 
 #include "fix/diff.h"
@@ -38,6 +40,30 @@ Result<std::vector<Rule>> rules_for(const std::string& option) {
     merge_rules(rules, std::move(*extra));
   }
   return rules;
+}
+
+std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
+                                         const std::vector<Rule>& rules, int jobs, bool quiet) {
+  Analysed out;
+  WalkOptions walk;
+  walk.excludes = excludes;
+  out.walked = collect_files(paths, walk);
+  for (const auto& e : out.walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
+  if (out.walked.files.empty() && !out.walked.errors.empty()) return std::nullopt;
+  python::ProjectOptions options;
+  options.jobs = jobs;
+  const bool progress = show_progress(quiet) && out.walked.files.size() > 1;
+  if (progress) {
+    options.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
+      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
+                               findings == 1 ? "" : "s")
+                << std::flush;
+    };
+  }
+  out.project = python::analyze_project(out.walked.files, rules, options);
+  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+  for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+  return out;
 }
 
 std::optional<FixView> fix_view(const Finding& f, const SourceFile& source) {

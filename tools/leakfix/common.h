@@ -6,6 +6,8 @@
 #include "core/finding.h"
 #include "core/result.h"
 #include "core/source_file.h"
+#include "core/walk.h"
+#include "python/project.h"
 #include "report/report.h"
 #include "core/rule.h"
 
@@ -18,6 +20,17 @@ bool use_color(bool no_color);
 bool show_progress(bool quiet);
 // --rules, or the shipped rules plus .leakfix.yaml/leakfix.yaml found upward.
 Result<std::vector<Rule>> rules_for(const std::string& option);
+
+struct Analysed {
+  WalkResult walked;
+  python::ProjectResult project;
+};
+
+// Walks the paths and analyses what it finds, with the progress line on a terminal; unreadable
+// paths are errors on stderr, files that cannot be analysed warnings. nullopt when nothing
+// could be read at all (exit status 2).
+std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
+                                         const std::vector<Rule>& rules, int jobs, bool quiet);
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source);

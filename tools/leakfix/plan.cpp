@@ -34,25 +34,10 @@ int run_plan(const PlanOptions& o) {
     input.traffic = std::move(*log);
     input.traffic_file = o.traffic;
   }
-  WalkOptions walk;
-  walk.excludes = o.excludes;
-  auto walked = collect_files(o.paths, walk);
-  for (const auto& e : walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
-  if (walked.files.empty() && !walked.errors.empty()) return 2;
-
-  python::ProjectOptions popts;
-  popts.jobs = o.jobs;
-  const bool progress = show_progress(o.quiet) && walked.files.size() > 1;
-  if (progress) {
-    popts.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
-      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
-                               findings == 1 ? "" : "s")
-                << std::flush;
-    };
-  }
-  auto project = python::analyze_project(walked.files, *rules, popts);
-  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
-  for (const auto& e : project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet);
+  if (!analysed) return 2;
+  auto& walked = analysed->walked;
+  auto& project = analysed->project;
 
   input.findings = std::move(project.findings);
   input.paths = o.paths;

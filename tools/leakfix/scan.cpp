@@ -20,24 +20,10 @@ int run_scan(const ScanOptions& o) {
     std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
     return 2;
   }
-  WalkOptions walk;
-  walk.excludes = o.excludes;
-  auto walked = collect_files(o.paths, walk);
-  for (const auto& e : walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
-  if (walked.files.empty() && !walked.errors.empty()) return 2;
-
-  python::ProjectOptions popts;
-  popts.jobs = o.jobs;
-  const bool progress = show_progress(o.quiet) && walked.files.size() > 1;
-  if (progress) {
-    popts.progress = [](std::size_t done, std::size_t total, std::size_t findings) {
-      std::cerr << fmt::format("\r\x1b[2K[{}/{}] files analysed, {} finding{} so far", done, total, findings,
-                               findings == 1 ? "" : "s")
-                << std::flush;
-    };
-  }
-  auto result = python::analyze_project(walked.files, *rules, popts);
-  if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet);
+  if (!analysed) return 2;
+  auto& walked = analysed->walked;
+  auto& result = analysed->project;
 
   Report report;
   report.findings = std::move(result.findings);
@@ -45,7 +31,6 @@ int run_scan(const ScanOptions& o) {
   report.errors.insert(report.errors.end(), result.errors.begin(), result.errors.end());
   report.files = walked.files.size();
   report.sources = std::move(result.sources);
-  for (const auto& e : result.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
 
   if (o.format == "json") {
     render_json(std::cout, report);
