@@ -311,7 +311,8 @@ class FileAnalyzer {
   void plan_fix(const Acquisition& a, Finding& f) {
     if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
     if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
-    const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, *top_level_functions_};
+    const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, *top_level_functions_,
+                             k_.fix_edits};
     auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
     if (auto* fix = std::get_if<Fix>(&planned)) {
       f.fixable = true;

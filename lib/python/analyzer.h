@@ -21,6 +21,7 @@ struct Knowledge {
   std::set<std::string> request_scoped;         // factories that cache on flask.g: not acquirers
   bool teardown_closes = false;                 // a teardown handler closes what is cached on g
   Exposure exposure;                            // union over the rules
+  bool fix_edits = false;                       // findings carry the text of their fixes
 
   static Knowledge from_rules(std::vector<Rule> rules);
   // Every name whose presence makes a file worth parsing.

@@ -45,8 +45,10 @@ std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, s
   return result.bytes();
 }
 
-FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
+FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowledge,
                        const std::function<bool(const Finding&)>& want, const Decide& decide) {
+  Knowledge knowledge = project_knowledge;
+  knowledge.fix_edits = true;
   FileFixResult out;
   out.before = source.bytes();
   SourceFile current = source;

@@ -128,6 +128,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   out.files = files.size();
   const int jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   Knowledge k = Knowledge::from_rules(rules);
+  k.fix_edits = options.fix_edits;
 
   std::vector<Slot> slots(files.size());
   std::vector<std::size_t> all(files.size());

@@ -19,6 +19,7 @@ struct ProjectOptions {
   int jobs = 0;  // 0: one per core
   // Called after each file is analysed, from worker threads but never two at a time.
   std::function<void(std::size_t done, std::size_t total, std::size_t findings)> progress;
+  bool fix_edits = false;  // findings carry the edits of their fixes (fix, SARIF), not only `fixable`
 };
 
 struct ProjectResult {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "python/locate.h"
 
@@ -73,7 +74,7 @@ class Rewriter {
       if (!is(block, "block")) return std::nullopt;
       const auto kids = code_children(block);
       if (kids.empty()) return std::nullopt;
-      const TSNode owner = file_.parent(block);
+      const TSNode owner = parent(block);
       if (row(kids.front()) == row(owner)) return std::nullopt;
       const auto outer = indent_of(owner), inner = indent_of(kids.front());
       if (inner.size() <= outer.size() || inner.compare(0, outer.size(), outer) != 0) return std::nullopt;
@@ -89,11 +90,48 @@ class Rewriter {
     return found.value_or("    ");
   }
 
+  // ---- the tree -------------------------------------------------------------------------
+
+  // ParsedFile::parent() walks down from the top-level statement; every node this rewriter
+  // visits remembers its parent here, so that going up from a reference costs a lookup.
+  TSNode parent(TSNode n) const {
+    const auto it = parents_.find(n.id);
+    return it != parents_.end() ? it->second : file_.parent(n);
+  }
+
+  // Pre-order over n's named descendants, remembering parents; `visit` returns false to skip a
+  // node's children.
+  template <typename F>
+  void walk(TSNode root, F&& visit) const {
+    if (ts_node_is_null(root)) return;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    std::vector<TSNode> path;  // the ancestors of the cursor's node, below root
+    for (;;) {
+      const TSNode cur = ts_tree_cursor_current_node(&c);
+      if (!path.empty()) parents_.emplace(cur.id, path.back());
+      const bool descend = !ts_node_is_named(cur) || visit(cur);
+      if (descend && ts_tree_cursor_goto_first_child(&c)) {
+        path.push_back(cur);
+        continue;
+      }
+      bool done = false;
+      while (!ts_tree_cursor_goto_next_sibling(&c)) {
+        if (path.empty() || !ts_tree_cursor_goto_parent(&c)) {
+          done = true;
+          break;
+        }
+        path.pop_back();
+      }
+      if (done) break;
+    }
+    ts_tree_cursor_delete(&c);
+  }
+
   // ---- names ----------------------------------------------------------------------------
 
   bool is_name_ref(TSNode id) const {
     if (!is(id, "identifier") || file_.text(id) != name_) return false;
-    const TSNode p = file_.parent(id);
+    const TSNode p = parent(id);
     if (is(p, "attribute") && same(field(p, "attribute"), id)) return false;
     if (is(p, "keyword_argument") && same(field(p, "name"), id)) return false;
     return true;
@@ -103,7 +141,7 @@ class Rewriter {
   std::vector<TSNode> refs_in(TSNode n) const {
     std::vector<TSNode> out;
     // Only subtrees whose text holds the name are entered.
-    preorder(n, [&](TSNode c) {
+    walk(n, [&](TSNode c) {
       const auto len = ts_node_end_byte(c) - ts_node_start_byte(c);
       if (len < name_.size()) return false;
       if (len == name_.size()) {
@@ -122,7 +160,7 @@ class Rewriter {
 
   bool binds(TSNode id) const {
     TSNode c = id;
-    for (TSNode p = file_.parent(c); !ts_node_is_null(p); c = p, p = file_.parent(p)) {
+    for (TSNode p = parent(c); !ts_node_is_null(p); c = p, p = parent(p)) {
       const auto t = type(p);
       if (t == "pattern_list" || t == "tuple_pattern" || t == "list_pattern" || t == "list_splat_pattern" ||
           t == "as_pattern_target" || t == "delete_statement" || t == "global_statement" || t == "nonlocal_statement")
@@ -143,14 +181,14 @@ class Rewriter {
   // ---- the shape of the acquisition ---------------------------------------------------------
 
   std::optional<std::string> shape() {
-    const TSNode assign = file_.parent(call_);
+    const TSNode assign = parent(call_);
     if (!is(assign, "assignment") || !same(field(assign, "right"), call_) || !is(field(assign, "left"), "identifier") ||
         file_.text(field(assign, "left")) != name_ || !ts_node_is_null(field(assign, "type")))
       return fmt::format("the acquisition is not a plain `{} = {}(...)` statement", name_, file_.text(field(call_, "function")));
-    stmt_ = file_.parent(assign);
+    stmt_ = parent(assign);
     if (!is(stmt_, "expression_statement") || code_children(stmt_).size() != 1 || !alone(stmt_))
       return std::string("the acquisition shares its line with other statements");
-    block_ = file_.parent(stmt_);
+    block_ = parent(stmt_);
     if (!is_statement_list(block_)) return std::string("the acquisition is not a statement of a block");
     scope_ = enclosing_scope(file_, call_);
     if (ts_node_has_error(scope_)) return std::string("the function around it does not parse");
@@ -161,11 +199,11 @@ class Rewriter {
     if (index_ >= stmts_.size()) return std::string("the acquisition is not a statement of a block");
 
     // conn = None; try: conn = acquire() ... finally: conn.close()
-    const TSNode owner = file_.parent(block_);
+    const TSNode owner = parent(block_);
     if (is(owner, "try_statement") && same(field(owner, "body"), block_) && index_ == 0) {
       if (const TSNode fin = finally_of(owner); !ts_node_is_null(fin) && !finally_releases(fin).empty()) {
         collapse_ = owner;
-        const TSNode list = file_.parent(owner);
+        const TSNode list = parent(owner);
         const auto siblings = code_children(list);
         for (std::size_t j = 1; j < siblings.size(); ++j) {
           if (same(siblings[j], owner) && is_none_assignment(siblings[j - 1])) none_stmt_ = siblings[j - 1];
@@ -225,7 +263,7 @@ class Rewriter {
     for (TSNode id : refs_in(body)) {
       if (within(id, stmt_)) continue;
       // A use inside a nested function or class: a closure keeps the handle.
-      for (TSNode p = file_.parent(id); !same(p, scope_) && !ts_node_is_null(p); p = file_.parent(p)) {
+      for (TSNode p = parent(id); !same(p, scope_) && !ts_node_is_null(p); p = parent(p)) {
         if (is(p, "function_definition") || is(p, "lambda") || is(p, "class_definition"))
           return fmt::format("`{}` is captured by a closure at line {}", name_, file_.line(id));
       }
@@ -240,7 +278,7 @@ class Rewriter {
         return fmt::format("`{}` is used at line {} by the try statement's handlers", name_, file_.line(id));
       }
       if (ts_node_start_byte(id) < stmt_start) {
-        for (TSNode p = file_.parent(stmt_); !same(p, scope_) && !ts_node_is_null(p); p = file_.parent(p)) {
+        for (TSNode p = parent(stmt_); !same(p, scope_) && !ts_node_is_null(p); p = parent(p)) {
           if (is_loop(p) && within(id, p))
             return fmt::format("`{}` is used at line {}, earlier in the loop that acquires it", name_, file_.line(id));
         }
@@ -258,7 +296,7 @@ class Rewriter {
   std::optional<std::string> outlives_block(TSNode id) const {
     static constexpr std::string_view kMaterialise[] = {"fetchone", "fetchall", "fetchmany", "fetchval", "scalar",
                                                         "first", "one", "one_or_none", "all", "read", "readlines"};
-    for (TSNode p = file_.parent(id); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
+    for (TSNode p = parent(id); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
       if (is(p, "generator_expression"))
         return fmt::format("`{}` is used by a generator expression at line {}, which may run after the block", name_,
                            file_.line(p));
@@ -280,7 +318,7 @@ class Rewriter {
         return fmt::format("line {} returns `{}`, which may need the connection after the block closes it",
                            file_.line(p), file_.text(value).substr(0, 60));
       }
-      if (is_statement_list(file_.parent(p))) return std::nullopt;
+      if (is_statement_list(parent(p))) return std::nullopt;
     }
     return std::nullopt;
   }
@@ -334,6 +372,8 @@ class Rewriter {
       return ReleaseKind::None;
     }
     const auto argv = code_children(args);
+    if (std::none_of(argv.begin(), argv.end(), [&](TSNode a) { return is(a, "identifier") && file_.text(a) == name_; }))
+      return ReleaseKind::None;
     const Callee callee = callee_of(file_, ctx_.imports, c);
     const CallSite site{module_, enclosing_class(file_, c)};
     for (const auto& spec : ctx_.release_functions) {
@@ -364,9 +404,9 @@ class Rewriter {
   // The statements inside the region (not inside nested scopes), pre-order.
   template <typename F>
   void each_statement(TSNode from, F&& f) const {
-    preorder(from, [&](TSNode n) {
+    walk(from, [&](TSNode n) {
       if (is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda")) return false;
-      if (is_statement_list(file_.parent(n)) && !is(n, "comment")) f(n);
+      if (is_statement_list(parent(n)) && !is(n, "comment")) f(n);
       return true;
     });
   }
@@ -392,9 +432,9 @@ class Rewriter {
     // Every release call must be one of those statements: `x = conn.close()` is not rewritable.
     for (std::size_t j = index_ + 1; j <= last_; ++j) {
       std::optional<std::string> why;
-      preorder(stmts_[j], [&](TSNode n) {
+      walk(stmts_[j], [&](TSNode n) {
         if (why || !is(n, "call") || release_call(n) == ReleaseKind::None) return !why;
-        const TSNode st = file_.parent(n);
+        const TSNode st = parent(n);
         const TSNode owner = is(st, "expression_statement") ? st : TSNode{};
         bool ok = !ts_node_is_null(owner) && std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(owner, f); });
         if (!ok) why = fmt::format("`{}` is released inside an expression at line {}", name_, file_.line(n));
@@ -405,8 +445,8 @@ class Rewriter {
     for (TSNode r : found) {
       if (!alone(r)) return fmt::format("the release at line {} shares its line with other statements", file_.line(r));
       // A release in a finally clause of a try inside the block: the block closes it instead.
-      const TSNode list = file_.parent(r);
-      const TSNode owner = file_.parent(list);
+      const TSNode list = parent(r);
+      const TSNode owner = parent(list);
       if (auto why = safe_to_drop(r)) return why;
       if (is(owner, "finally_clause")) finally_drops_.push_back(r);
       else drops_.push_back(r);
@@ -418,7 +458,7 @@ class Rewriter {
   // their loop is outside it).
   bool leaves_region(TSNode jump, TSNode* inner_loop) const {
     if (is(jump, "return_statement") || is(jump, "raise_statement")) return true;
-    for (TSNode p = file_.parent(jump); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
+    for (TSNode p = parent(jump); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
       if (is_loop(p)) {
         if (in_region(p)) {
           *inner_loop = p;
@@ -445,7 +485,7 @@ class Rewriter {
     };
     TSNode c = release;
     for (int guard = 0; guard < 10000; ++guard) {
-      const TSNode list = file_.parent(c);
+      const TSNode list = parent(c);
       if (same(list, block_)) {
         for (std::size_t j = 0; j < stmts_.size(); ++j) {
           if (ts_node_start_byte(stmts_[j]) > ts_node_start_byte(c) && j <= last_ && uses_besides_releases(stmts_[j])) return unsafe();
@@ -465,12 +505,12 @@ class Rewriter {
         c = inner_loop;  // break: on after the loop
         continue;
       }
-      TSNode owner = file_.parent(list);
+      TSNode owner = parent(list);
       if (is(owner, "else_clause") || is(owner, "elif_clause") || is(owner, "except_clause") || is(owner, "finally_clause") ||
           is(owner, "case_clause")) {
         const TSNode clause = owner;
-        owner = file_.parent(owner);
-        if (is(owner, "block")) owner = file_.parent(owner);  // match: case clauses sit in a block
+        owner = parent(owner);
+        if (is(owner, "block")) owner = parent(owner);  // match: case clauses sit in a block
         if (is(owner, "try_statement") && !is(clause, "finally_clause")) {
           const TSNode fin = finally_of(owner);
           if (!ts_node_is_null(fin) && uses_besides_releases(fin)) return unsafe();
@@ -495,10 +535,10 @@ class Rewriter {
 
   // The release statement (or `if name: ...` guard) around a reference, if it is one.
   TSNode enclosing_release(TSNode id) const {
-    for (TSNode p = file_.parent(id); !ts_node_is_null(p) && !same(p, scope_); p = file_.parent(p)) {
-      if (is_statement_list(file_.parent(p))) {
+    for (TSNode p = parent(id); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
+      if (is_statement_list(parent(p))) {
         if (release_statement(p) != ReleaseKind::None) return p;
-        const TSNode up = file_.parent(file_.parent(p));
+        const TSNode up = parent(parent(p));
         if (is(up, "if_statement") && release_statement(up) != ReleaseKind::None) return up;
         return TSNode{};
       }
@@ -614,19 +654,21 @@ class Rewriter {
         for (int r = end_row(stmts_.back()) + 1; r <= last; ++r) plan_[r] = LinePlan{LinePlan::Keep, {}, {}, {}};
       }
     }
-    for (std::size_t j = index_ + 1; j <= last_; ++j) keep_strings(stmts_[j]);
+    if (ctx_.edits) {
+      for (std::size_t j = index_ + 1; j <= last_; ++j) keep_strings(stmts_[j]);
+    }
 
     // Releases and finally clauses that only released.
     for (TSNode r : drops_) delete_statement(r);
     std::set<const void*> unwrapped;
     for (TSNode r : finally_drops_) {
       delete_statement(r);
-      const TSNode fin = file_.parent(file_.parent(r));
-      const TSNode t = file_.parent(fin);
+      const TSNode fin = parent(parent(r));
+      const TSNode t = parent(fin);
       if (unwrapped.contains(fin.id)) continue;
       unwrapped.insert(fin.id);
       bool only_releases = true;
-      for (TSNode s : code_children(file_.parent(r))) {
+      for (TSNode s : code_children(parent(r))) {
         if (std::none_of(finally_drops_.begin(), finally_drops_.end(), [&](TSNode d) { return same(d, s); })) only_releases = false;
       }
       if (!only_releases) continue;
@@ -645,7 +687,7 @@ class Rewriter {
           auto it = plan_.find(rr);
           if (it != plan_.end() && it->second.act == LinePlan::Shift) it->second = LinePlan{LinePlan::Shift, body_indent, try_indent, {}};
         }
-        keep_strings(body);
+        if (ctx_.edits) keep_strings(body);
       }
     }
     empty_blocks();
@@ -674,6 +716,8 @@ class Rewriter {
     plan_[acq_row] = LinePlan{LinePlan::Replace, {}, {}, head};
     for (int r = acq_row + 1; r <= end_row(stmt_); ++r) plan_[r] = LinePlan{LinePlan::Delete, {}, {}, {}};
 
+    fix_.summary = header;
+    if (!ctx_.edits) return std::move(fix_);
     // Render rows [first, last] as one edit.
     const auto text = src_.text();
     const std::uint32_t begin = src_.line_offset(first + 1);
@@ -731,10 +775,10 @@ class Rewriter {
   void empty_blocks() {
     std::set<const void*> seen;
     auto check = [&](TSNode r) {
-      const TSNode list = file_.parent(r);
+      const TSNode list = parent(r);
       if (!is(list, "block") || seen.contains(list.id)) return;
       seen.insert(list.id);
-      const TSNode owner = file_.parent(list);
+      const TSNode owner = parent(list);
       if (auto it = plan_.find(row(owner)); is(owner, "finally_clause") && it != plan_.end() && it->second.act == LinePlan::Delete) return;
       const auto kids = code_children(list);
       const bool all_gone = std::all_of(kids.begin(), kids.end(), [&](TSNode k) {
@@ -752,7 +796,7 @@ class Rewriter {
   std::string new_indent_for_deleted(TSNode s) const {
     // Deleted rows have no plan to shift by: use the enclosing statement's new indent plus the
     // block's own step.
-    const TSNode owner = file_.parent(file_.parent(s));
+    const TSNode owner = parent(parent(s));
     const std::string outer_old = indent_of(owner), inner_old = indent_of(s);
     const std::string outer_new = new_indent(row(owner));
     return outer_new + inner_old.substr(std::min(outer_old.size(), inner_old.size()));
@@ -773,6 +817,7 @@ class Rewriter {
   std::string form_, unit_;
   std::map<int, LinePlan> plan_;
   Fix fix_;
+  mutable std::unordered_map<const void*, TSNode> parents_;
 };
 
 }  // namespace

@@ -23,6 +23,7 @@ struct RewriteContext {
   const std::vector<ReleaseSpec>& release_functions;
   const Imports& imports;
   const std::set<std::string, std::less<>>& top_level_functions;  // defined in the file
+  bool edits = true;  // false: only decide whether the rewrite is safe (scan), not the text
 };
 
 // The functions a module defines at its top level.

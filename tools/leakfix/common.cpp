@@ -43,7 +43,7 @@ Result<std::vector<Rule>> rules_for(const std::string& option) {
 }
 
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet) {
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits) {
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
@@ -52,6 +52,7 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   if (out.walked.files.empty() && !out.walked.errors.empty()) return std::nullopt;
   python::ProjectOptions options;
   options.jobs = jobs;
+  options.fix_edits = fix_edits;
   const bool progress = show_progress(quiet) && out.walked.files.size() > 1;
   if (progress) {
     options.progress = [](std::size_t done, std::size_t total, std::size_t findings) {

@@ -30,7 +30,7 @@ struct Analysed {
 // paths are errors on stderr, files that cannot be analysed warnings. nullopt when nothing
 // could be read at all (exit status 2).
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet);
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits);
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source);

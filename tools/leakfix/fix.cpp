@@ -117,7 +117,7 @@ int run_fix(const FixOptions& o) {
       return 2;
     }
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet);
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, true);
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& project = analysed->project;

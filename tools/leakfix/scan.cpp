@@ -20,7 +20,7 @@ int run_scan(const ScanOptions& o) {
     std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
     return 2;
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet);
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, o.format == "sarif");
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& result = analysed->project;
