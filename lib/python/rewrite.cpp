@@ -153,6 +153,8 @@ class Rewriter {
     return out;
   }
 
+  bool holds_name(TSNode n) const { return file_.text(n).find(name_) != std::string_view::npos; }
+
   bool mentions(TSNode n) const {
     if (file_.text(n).find(name_) == std::string_view::npos) return false;
     return !refs_in(n).empty();
@@ -403,8 +405,10 @@ class Rewriter {
 
   // The statements inside the region (not inside nested scopes), pre-order.
   template <typename F>
+  // Only statements that mention the name: the releases this looks for all do.
   void each_statement(TSNode from, F&& f) const {
     walk(from, [&](TSNode n) {
+      if (!holds_name(n)) return false;
       if (is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda")) return false;
       if (is_statement_list(parent(n)) && !is(n, "comment")) f(n);
       return true;
@@ -433,7 +437,8 @@ class Rewriter {
     for (std::size_t j = index_ + 1; j <= last_; ++j) {
       std::optional<std::string> why;
       walk(stmts_[j], [&](TSNode n) {
-        if (why || !is(n, "call") || release_call(n) == ReleaseKind::None) return !why;
+        if (why || !holds_name(n)) return false;
+        if (!is(n, "call") || release_call(n) == ReleaseKind::None) return true;
         const TSNode st = parent(n);
         const TSNode owner = is(st, "expression_statement") ? st : TSNode{};
         bool ok = !ts_node_is_null(owner) && std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(owner, f); });
