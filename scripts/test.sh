@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Builds leakfix twice (optimised, then with AddressSanitizer + UndefinedBehaviorSanitizer) and
-# runs every test in both builds: unit, fixture, CLI end-to-end.
+# runs every test in both builds: unit, fixture, CLI end-to-end, fix, plan, pre-commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What only the tests need: the pre-commit framework (Debian) and a JSON schema validator with
+# the SARIF 2.1.0 schema (npm, pinned in tests/tools/package-lock.json).
+if ! command -v pre-commit >/dev/null 2>&1; then
+  echo "test: installing pre-commit" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pre-commit >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pre-commit >/dev/null; }
+fi
+if [[ ! -x tests/tools/node_modules/.bin/ajv ]]; then
+  npm ci --prefix tests/tools --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
 
 BUILD_DIR=build scripts/bootstrap.sh
 ctest --test-dir build --output-on-failure -j2

@@ -71,4 +71,19 @@ void sort_findings(std::vector<Finding>& findings) {
   });
 }
 
+std::string normalise_snippet(std::string_view line) {
+  std::string out;
+  bool blank = false;
+  for (char c : line) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+      blank = !out.empty();
+      continue;
+    }
+    if (blank) out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace leakfix

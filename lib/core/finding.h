@@ -48,12 +48,16 @@ struct Finding {
   std::optional<std::string> route;     // "GET /api/branding/<tenant>", several joined by ", "
   std::optional<std::string> exposure;  // public, authenticated, admin, internal
   std::string route_via;                // a helper's route comes from this caller
+  std::string snippet;                  // the acquiring line, whitespace collapsed (baselines)
   bool fixable = false;
   std::optional<std::string> reason;  // why it is not fixable
   std::optional<Fix> fix;             // set when fixable
 
   Severity severity() const { return severity_of(kind); }
 };
+
+// A line of code with its indentation dropped and every run of blanks made one space.
+std::string normalise_snippet(std::string_view line);
 
 // Sorts by file, line, column, rule, kind: the order every reporter uses, whatever --jobs is.
 void sort_findings(std::vector<Finding>& findings);

@@ -247,7 +247,10 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       out.sources.emplace(s.input.display, *s.source);
       out.paths.emplace(s.input.display, s.input.path);
     }
-    for (auto& f : s.result->findings) out.findings.push_back(std::move(f));
+    for (auto& f : s.result->findings) {
+      f.snippet = normalise_snippet(s.source->line(f.span.line));
+      out.findings.push_back(std::move(f));
+    }
   }
   sort_findings(out.findings);
   std::sort(out.discovered_acquirers.begin(), out.discovered_acquirers.end());

@@ -26,6 +26,10 @@ struct Report {
   bool fix_mode = false;                      // JSON: every finding carries "fix"
   std::map<std::size_t, FixView> fixes;       // by index into findings
   std::size_t applied = 0;                    // fixes written (fix --write)
+  std::vector<std::string> fingerprints;      // per finding, for SARIF partialFingerprints
+  std::vector<std::string> baseline_states;   // per finding when a baseline was given: "new"
+  std::size_t baselined = 0;                  // findings the baseline hid
+  std::size_t stale = 0;                      // baseline entries that match nothing
 };
 
 struct TextOptions {
@@ -38,6 +42,8 @@ void render_text(std::ostream& out, const Report& report, const TextOptions& opt
 std::string summary_line(const Report& report);
 void render_json(std::ostream& out, const Report& report);
 void render_sarif(std::ostream& out, const Report& report, const std::string& tool_version);
+// GitHub Actions workflow commands: one `::error file=...,line=...::message` line per finding.
+void render_github(std::ostream& out, const Report& report);
 
 // The documentation page of a finding kind (docs/rules/<kind>.md), or nullopt.
 std::optional<std::string> kind_doc(Kind kind);

@@ -58,6 +58,9 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
              {"properties",
               {{"rule", f.rule}, {"function", f.function}, {"phase", phase_of(f.kind)}, {"fixable", f.fixable}}}};
     if (!f.variable.empty()) res["properties"]["variable"] = f.variable;
+    const auto index = static_cast<std::size_t>(&f - r.findings.data());
+    if (index < r.fingerprints.size()) res["partialFingerprints"] = {{"leakfixFinding/v1", r.fingerprints[index]}};
+    if (index < r.baseline_states.size()) res["baselineState"] = r.baseline_states[index];
     if (f.exit) {
       res["relatedLocations"] = json::array(
           {{{"id", 1},
@@ -109,6 +112,34 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
                            json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notes}}})},
                           {"results", results}}})}};
   out << doc.dump(2) << '\n';
+}
+
+namespace {
+
+// Workflow command values escape %, CR and LF; properties also : and ,.
+std::string gh_escape(std::string_view s, bool property) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%') out += "%25";
+    else if (c == '\r') out += "%0D";
+    else if (c == '\n') out += "%0A";
+    else if (property && c == ':') out += "%3A";
+    else if (property && c == ',') out += "%2C";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void render_github(std::ostream& out, const Report& r) {
+  for (const auto& f : r.findings) {
+    const char* level = f.severity() == Severity::Error ? "error" : f.severity() == Severity::Warning ? "warning" : "notice";
+    out << "::" << level << " file=" << gh_escape(f.file, true) << ",line=" << f.span.line << ",col=" << f.span.column
+        << ",endLine=" << f.span.end_line << ",endColumn=" << f.span.end_column
+        << ",title=" << gh_escape(std::string("leakfix ") + std::string(to_string(f.kind)), true) << "::"
+        << gh_escape(f.message + " [" + f.rule + "]", false) << '\n';
+  }
 }
 
 }  // namespace leakfix

@@ -75,7 +75,9 @@ void frame(std::ostream& out, const Finding& f, const SourceFile& src, bool colo
 }  // namespace
 
 std::string summary_line(const Report& r) {
-  if (r.findings.empty()) return fmt::format("No findings in {} file{}.", r.files, r.files == 1 ? "" : "s");
+  const std::string baselined =
+      r.baselined ? fmt::format(" {} more in the baseline.", r.baselined) : std::string();
+  if (r.findings.empty()) return fmt::format("No findings in {} file{}.{}", r.files, r.files == 1 ? "" : "s", baselined);
   std::map<Kind, int> by;
   for (const auto& f : r.findings) ++by[f.kind];
   std::string parts;
@@ -85,7 +87,8 @@ std::string summary_line(const Report& r) {
   const auto fixable = std::count_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.fixable; });
   return fmt::format("Found {} finding{} ({}) in {} file{}.{}", r.findings.size(), r.findings.size() == 1 ? "" : "s", parts,
                      r.files, r.files == 1 ? "" : "s",
-                     fixable ? fmt::format(" {} fixable with `leakfix fix`.", fixable) : std::string());
+                     fixable ? fmt::format(" {} fixable with `leakfix fix`.", fixable) : std::string()) +
+         baselined;
 }
 
 void render_text(std::ostream& out, const Report& r, const TextOptions& o) {

@@ -16,6 +16,9 @@ struct ScanOptions {
   bool no_color = false;
   bool concise = false;
   bool verbose = false;
+  std::string baseline;                 // --baseline FILE: report only findings not in it
+  std::string diff_base;                // --diff-base REF: only findings in lines changed since
+  std::vector<std::string> only_files;  // check: report on these, read the rest for discovery
 };
 
 struct FixOptions {
@@ -28,6 +31,7 @@ struct FixOptions {
   std::vector<std::string> kinds;  // finding kinds
   int jobs = 0;
   bool diff = false;   // print a patch, write nothing
+  bool exit_non_zero_on_fix = false;
   bool write = false;  // apply every safe fix
   bool quiet = false;
   bool no_color = false;
@@ -44,7 +48,24 @@ struct PlanOptions {
   bool quiet = false;
 };
 
+struct BaselineOptions {
+  std::string action;  // create | update | prune | status
+  std::vector<std::string> paths{"."};
+  std::string output = ".leakfix-baseline.json";
+  std::string rules;
+  std::vector<std::string> excludes;
+  int jobs = 0;
+  bool quiet = false;
+};
+
+struct HookOptions {
+  bool force = false;
+};
+
 int run_scan(const ScanOptions& options);
+int run_check(const ScanOptions& options);
+int run_baseline(const BaselineOptions& options);
+int run_hook_install(const HookOptions& options);
 int run_plan(const PlanOptions& options);
 int run_fix(const FixOptions& options);
 int run_explain(const std::string& kind);

@@ -254,6 +254,7 @@ int run_fix(const FixOptions& o) {
     }
   }
   if (code != 0) return code;
+  if (o.exit_non_zero_on_fix) return written > 0 ? 1 : 0;
   // --write and the review: what is left decides; a dry run: what is there now.
   const bool wrote = o.write || interactive;
   const auto& judged = wrote ? remaining : project.findings;

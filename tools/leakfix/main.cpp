@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("scan", "Report acquisitions that are not released on every path");
   s->add_option("paths", scan.paths, "Files or folders to scan")->required();
   s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
-  s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif"}));
+  s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
+  s->add_option("--baseline", scan.baseline, "Report only findings not recorded in this baseline file");
+  s->add_option("--diff-base", scan.diff_base, "Report only findings on lines changed since the merge base with this git ref");
   s->add_option("--fail-on", scan.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
   s->add_option("--exclude", scan.excludes, "Skip paths matching this glob (repeatable)");
@@ -24,6 +26,39 @@ int main(int argc, char** argv) {
   s->add_flag("--no-color", scan.no_color, "Never colour the output (also: NO_COLOR)");
   s->add_flag("--concise", scan.concise, "One line per finding, no code frames");
   s->add_flag("-v,--verbose", scan.verbose, "Also list the wrappers and release functions discovered");
+
+  ScanOptions check;
+  check.concise = true;
+  auto* c = app.add_subcommand("check", "Check the files given (the pre-commit entry); the rest of the tree is read for wrappers");
+  c->add_option("files", check.paths, "Files to check")->required();
+  c->add_option("--rules", check.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
+  c->add_option("--format", check.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
+  c->add_option("--fail-on", check.fail_on, "Exit 1 when a finding is at least this severe")
+      ->check(CLI::IsMember({"error", "warning", "info"}));
+  c->add_option("--baseline", check.baseline, "Report only findings not recorded in this baseline file");
+  c->add_option("--diff-base", check.diff_base, "Report only findings on lines changed since the merge base with this git ref");
+  c->add_option("--exclude", check.excludes, "Skip paths matching this glob (repeatable)");
+  c->add_option("-j,--jobs", check.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
+  c->add_flag("-q,--quiet", check.quiet, "Print findings only");
+  c->add_flag("--no-color", check.no_color, "Never colour the output (also: NO_COLOR)");
+
+  BaselineOptions baseline;
+  auto* b = app.add_subcommand("baseline", "Record the findings of today so that only new ones fail");
+  b->add_option("action", baseline.action, "create, update (record what is found now), prune (drop stale entries), status")
+      ->required()
+      ->check(CLI::IsMember({"create", "update", "prune", "status"}));
+  b->add_option("paths", baseline.paths, "Files or folders (default: .)");
+  b->add_option("-o,--output", baseline.output, "The baseline file (default: .leakfix-baseline.json)");
+  b->add_option("--rules", baseline.rules, "Rule file or folder");
+  b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)");
+  b->add_option("-j,--jobs", baseline.jobs, "Files analysed in parallel")->check(CLI::NonNegativeNumber);
+  b->add_flag("-q,--quiet", baseline.quiet, "No progress, no summary");
+
+  HookOptions hook;
+  auto* h = app.add_subcommand("hook", "Git hooks");
+  auto* hi = h->add_subcommand("install", "Write .git/hooks/pre-commit that runs `leakfix check` on the staged Python files");
+  hi->add_flag("--force", hook.force, "Replace a pre-commit hook that is not leakfix's");
+  h->require_subcommand(1);
 
   FixOptions fix;
   auto* f = app.add_subcommand("fix", "Rewrite leaking acquisitions into with blocks: review on a terminal, --diff, or --write");
@@ -40,6 +75,8 @@ int main(int argc, char** argv) {
   f->add_option("-j,--jobs", fix.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   f->add_flag("-q,--quiet", fix.quiet, "No progress, no list of unfixable findings, no summary");
   f->add_flag("--no-color", fix.no_color, "Never colour the output (also: NO_COLOR)");
+  f->add_flag("--exit-non-zero-on-fix", fix.exit_non_zero_on_fix,
+              "Exit 1 when files were changed and 0 otherwise, whatever remains (the pre-commit fix hook)");
 
   PlanOptions plan;
   auto* p = app.add_subcommand("plan", "Write the phased remediation plan (Markdown or JSON)");
@@ -66,5 +103,8 @@ int main(int argc, char** argv) {
   if (e->parsed()) return run_explain(kind);
   if (f->parsed()) return run_fix(fix);
   if (p->parsed()) return run_plan(plan);
+  if (c->parsed()) return run_check(check);
+  if (b->parsed()) return run_baseline(baseline);
+  if (hi->parsed()) return run_hook_install(hook);
   return 2;
 }

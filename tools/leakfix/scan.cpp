@@ -5,7 +5,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include <algorithm>
+#include <set>
+
 #include "commands.h"
+#include "core/baseline.h"
+#include "core/git.h"
 #include "common.h"
 #include "core/walk.h"
 #include "python/project.h"
@@ -14,23 +19,83 @@
 
 namespace leakfix::cli {
 
-int run_scan(const ScanOptions& o) {
-  auto rules = rules_for(o.rules);
-  if (!rules) {
-    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
-    return 2;
-  }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, o.format == "sarif");
-  if (!analysed) return 2;
-  auto& walked = analysed->walked;
-  auto& result = analysed->project;
+namespace {
 
+std::string absolute_normal(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
+}
+
+// Drops the findings a baseline records and, with --diff-base, those outside the changed lines.
+// Fills the SARIF fingerprints and baseline states of what is left. False on an error (said).
+bool apply_gates(Report& report, const ScanOptions& o) {
+  const std::string baseline_path = o.baseline.empty() ? ".leakfix-baseline.json" : o.baseline;
+  auto entries = entries_of(report.findings, baseline_path);
+  std::vector<bool> keep(report.findings.size(), true);
+  if (!o.baseline.empty()) {
+    auto baseline = load_baseline(o.baseline);
+    if (!baseline) {
+      std::cerr << "leakfix: error: " << baseline.error().to_string() << '\n';
+      return false;
+    }
+    const auto match = match_baseline(*baseline, report.findings);
+    for (std::size_t i = 0; i < keep.size(); ++i) keep[i] = !match.known[i];
+    report.baselined = static_cast<std::size_t>(std::count(match.known.begin(), match.known.end(), true));
+    // A check of some files cannot tell whether the entries of the others are stale.
+    report.stale = o.only_files.empty() ? match.stale.size() : 0;
+    if (report.stale && !o.quiet) {
+      std::cerr << fmt::format("leakfix: {} baseline entr{} no longer match{} a finding; `leakfix baseline prune -o {}` drops {}\n",
+                               match.stale.size(), match.stale.size() == 1 ? "y" : "ies", match.stale.size() == 1 ? "es" : "",
+                               o.baseline, match.stale.size() == 1 ? "it" : "them");
+    }
+  }
+  if (!o.diff_base.empty()) {
+    auto changed = changed_since(std::filesystem::current_path().string(), o.diff_base);
+    if (!changed) {
+      std::cerr << "leakfix: error: " << changed.error().to_string() << '\n';
+      return false;
+    }
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+      const auto& f = report.findings[i];
+      const auto it = changed->find(absolute_normal(f.file));
+      if (it == changed->end()) {
+        keep[i] = false;
+        continue;
+      }
+      const auto& lines = it->second;
+      const bool touched = lines.contains(0) || lines.contains(f.span.line) || (f.exit && lines.contains(f.exit->line));
+      keep[i] = keep[i] && touched;
+    }
+  }
+  std::vector<Finding> kept;
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    if (!keep[i]) continue;
+    kept.push_back(std::move(report.findings[i]));
+    report.fingerprints.push_back(fingerprint(entries[i]));
+    if (!o.baseline.empty()) report.baseline_states.emplace_back("new");
+  }
+  report.findings = std::move(kept);
+  return true;
+}
+
+}  // namespace
+
+int report_findings(const ScanOptions& o, Analysed& analysed) {
+  auto& walked = analysed.walked;
+  auto& result = analysed.project;
   Report report;
   report.findings = std::move(result.findings);
   report.errors = walked.errors;
   report.errors.insert(report.errors.end(), result.errors.begin(), result.errors.end());
   report.files = walked.files.size();
   report.sources = std::move(result.sources);
+  if (!o.only_files.empty()) {
+    std::set<std::string> wanted;
+    for (const auto& f : o.only_files) wanted.insert(absolute_normal(f));
+    std::erase_if(report.findings, [&](const Finding& f) { return !wanted.contains(absolute_normal(f.file)); });
+    report.files = o.only_files.size();
+  }
+  if (!apply_gates(report, o)) return 2;
 
   if (o.format == "json") {
     render_json(std::cout, report);
@@ -40,8 +105,10 @@ int run_scan(const ScanOptions& o) {
       if (auto v = f.fix ? fix_view(f, report.sources.at(f.file)) : std::nullopt) report.fixes.emplace(i, std::move(*v));
     }
     render_sarif(std::cout, report, LEAKFIX_VERSION);
+  } else if (o.format == "github") {
+    render_github(std::cout, report);
   } else {
-    render_text(std::cout, report, TextOptions{use_color(o.no_color), !o.concise});
+    render_text(std::cout, report, TextOptions{use_color(o.no_color) && !env_set("PRE_COMMIT") && !env_set("CI"), !o.concise});
     if (o.verbose) {
       for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
       for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
@@ -54,6 +121,55 @@ int run_scan(const ScanOptions& o) {
     if (f.severity() >= threshold) return 1;
   }
   return 0;
+}
+
+int run_scan(const ScanOptions& o) {
+  auto rules = rules_for(o.rules);
+  if (!rules) {
+    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
+    return 2;
+  }
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, o.format == "sarif");
+  if (!analysed) return 2;
+  return report_findings(o, *analysed);
+}
+
+int run_check(const ScanOptions& given) {
+  ScanOptions o = given;
+  o.concise = true;
+  auto rules = rules_for(o.rules);
+  if (!rules) {
+    std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
+    return 2;
+  }
+  // The files given are reported on; the rest of the tree is read for wrapper discovery.
+  const auto cwd = std::filesystem::current_path().string();
+  const auto top = git_toplevel(cwd);
+  const std::string root = top ? *top : cwd;
+  std::vector<std::string> inputs;
+  std::set<std::string> given_abs;
+  for (const auto& f : o.paths) {
+    if (std::filesystem::is_directory(f)) {
+      std::cerr << fmt::format("leakfix: error: {}: check takes files; use `leakfix scan` for folders\n", f);
+      return 2;
+    }
+    inputs.push_back(f);
+    given_abs.insert(absolute_normal(f));
+  }
+  o.only_files = o.paths;
+  // The baseline at the top of the work tree applies unless another is named.
+  if (o.baseline.empty() && std::filesystem::exists(std::filesystem::path(root) / ".leakfix-baseline.json"))
+    o.baseline = (std::filesystem::path(root) / ".leakfix-baseline.json").string();
+  WalkOptions walk;
+  walk.excludes = o.excludes;
+  auto context = collect_files({root}, walk);
+  std::vector<std::string> paths = inputs;
+  for (const auto& f : context.files) {
+    if (!given_abs.contains(absolute_normal(f.path))) paths.push_back(f.path);
+  }
+  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, o.format == "sarif");
+  if (!analysed) return 2;
+  return report_findings(o, *analysed);
 }
 
 int run_explain(const std::string& kind) {
