@@ -148,6 +148,28 @@ check "hook install keeps a foreign hook" test "$?" = 2
 check "hook install says why" grep -q "is not leakfix's" "$WORK/out"
 cd "$SRC"
 
+# --- check sees wrappers defined in files it was not given -----------------------------------
+mkdir -p "$WORK/wrap" && cd "$WORK/wrap" && git init -q
+db_module >db.py
+printf 'from db import get_db_connection\n\n\ndef open_db():\n    return get_db_connection()\n' >dbutil.py
+cat >route.py <<'PY'
+from dbutil import open_db
+
+
+def stats():
+    conn = open_db()
+    return conn.execute("SELECT count(*) FROM players").fetchone()
+PY
+git add -A && git commit -qm app --no-verify
+PRE_COMMIT=1 leakfix check route.py >"$WORK/out" 2>&1
+check "check: exit 1 for a leak through a wrapper in another file" test "$?" = 1
+check "check: the wrapper's leak is named" grep -q "route.py:5:12: never-closed: connection from open_db()" "$WORK/out"
+check "check: only the given file is reported" bash -c "! grep -q '^dbutil.py' '$WORK/out'"
+check "check: no colour under PRE_COMMIT" bash -c "! grep -q $'\x1b\\[' '$WORK/out'"
+leakfix check . >"$WORK/out" 2>&1
+check "check: a folder is a usage error" test "$?" = 2
+cd "$SRC"
+
 # --- baselines survive lines moving; a changed statement is new -----------------------------
 mkdir -p "$WORK/base" && cd "$WORK/base"
 leaky >a.py
