@@ -15,7 +15,8 @@ struct Acquirer {
   std::string pattern;
   std::optional<bool> with_closes;  // does `with handle:` close it? unset: the rule's default
   std::string context_manager;      // the rule's managed form for this acquirer, e.g. "connection_ctx"
-  bool with_commits = false;        // its `with` also commits (psycopg 3): rewrite to closing() instead
+  bool with_commits = false;
+  bool receiver_handle = false;     // C++ `m.lock()`: the object called on is what gets released        // its `with` also commits (psycopg 3): rewrite to closing() instead
   bool fix = true;                  // false: no managed form exists (a pool's getconn needs putconn)
   std::string discovered_from;      // set for wrappers found in the scanned code: the call they wrap
   // Where a discovered wrapper is defined. A function matches calls that resolve to its module

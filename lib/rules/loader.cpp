@@ -50,10 +50,13 @@ bool boolean(const YAML::Node& n, std::string_view what) {
   fail(n, fmt::format("`{}` must be true or false, not `{}`", what, s));
 }
 
-// A call pattern: identifiers separated by dots, optionally starting with "*.".
+// A call pattern: identifiers separated by dots, optionally starting with "*."; in C++ rules
+// the separator is "::" ("*::acquire", "std::mutex::lock").
 std::string pattern(const YAML::Node& n, std::string_view what) {
   auto p = scalar(n, what);
-  std::string_view body = p;
+  std::string dotted = p;
+  for (auto at = dotted.find("::"); at != std::string::npos; at = dotted.find("::", at + 1)) dotted.replace(at, 2, ".");
+  std::string_view body = dotted;
   if (body.starts_with("*.")) body.remove_prefix(2);
   bool ok = !body.empty();
   bool segment_start = true;
@@ -84,13 +87,18 @@ Acquirer parse_acquirer(const YAML::Node& n) {
     return a;
   }
   if (!n.IsMap()) fail(n, "each acquirer must be a call pattern or a map with `call:`");
-  check_keys(n, {"call", "with-closes", "with-commits", "context-manager", "fix"}, "an acquirer");
+  check_keys(n, {"call", "with-closes", "with-commits", "context-manager", "fix", "handle"}, "an acquirer");
   if (!n["call"]) fail(n, "an acquirer needs `call:` (the call pattern that acquires)");
   a.pattern = pattern(n["call"], "call");
   if (n["with-closes"]) a.with_closes = boolean(n["with-closes"], "with-closes");
   if (n["context-manager"]) a.context_manager = scalar(n["context-manager"], "context-manager");
   if (n["fix"]) a.fix = boolean(n["fix"], "fix");
   if (n["with-commits"]) a.with_commits = boolean(n["with-commits"], "with-commits");
+  if (n["handle"]) {
+    const auto h = scalar(n["handle"], "handle");
+    if (h != "result" && h != "receiver") fail(n["handle"], fmt::format("`handle` is `result` or `receiver`, not `{}`", h));
+    a.receiver_handle = h == "receiver";
+  }
   return a;
 }
 

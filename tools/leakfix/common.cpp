@@ -8,6 +8,9 @@
 #include <iostream>
 #include <string_view>
 
+#ifdef LEAKFIX_HAVE_CXX
+#include "cxx/analyze.h"
+#endif
 #include "fix/diff.h"
 #include "python/fixer.h"
 #include "rules/loader.h"
@@ -42,11 +45,19 @@ Result<std::vector<Rule>> rules_for(const std::string& option) {
   return rules;
 }
 
+CxxSetup& cxx_setup() {
+  static CxxSetup setup;
+  return setup;
+}
+
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
                                          const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits) {
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
+#ifdef LEAKFIX_HAVE_CXX
+  walk.extensions.insert(walk.extensions.end(), {".cpp", ".cc", ".cxx", ".c++"});
+#endif
   out.walked = collect_files(paths, walk);
   for (const auto& e : out.walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
   if (out.walked.files.empty() && !out.walked.errors.empty()) return std::nullopt;
@@ -61,8 +72,40 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
                 << std::flush;
     };
   }
-  out.project = python::analyze_project(out.walked.files, rules, options);
+  std::vector<InputFile> python_files, cxx_files;
+  for (const auto& f : out.walked.files) {
+#ifdef LEAKFIX_HAVE_CXX
+    if (cxx::is_source(f.path)) {
+      cxx_files.push_back(f);
+      continue;
+    }
+#endif
+    python_files.push_back(f);
+  }
+  out.project = python::analyze_project(python_files, rules, options);
   if (progress) std::cerr << "\r\x1b[2K" << std::flush;
+#ifdef LEAKFIX_HAVE_CXX
+  if (!cxx_files.empty()) {
+    cxx::Options copts;
+    copts.build_dir = cxx_setup().build_dir;
+    copts.extra_args = cxx_setup().extra_args;
+    copts.jobs = jobs;
+    if (show_progress(quiet)) {
+      copts.progress = [](std::size_t done, std::size_t total, const std::string& file) {
+        std::cerr << fmt::format("\r\x1b[2K[{}/{}] {}", done, total, file) << std::flush;
+      };
+    }
+    auto c = cxx::analyze(cxx_files, rules, copts);
+    if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
+    for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
+    sort_findings(out.project.findings);
+    for (auto& e : c.errors) out.project.errors.push_back(std::move(e));
+    for (auto& [k, v] : c.sources) {
+      out.project.paths.emplace(k, k);
+      out.project.sources.emplace(k, std::move(v));
+    }
+  }
+#endif
   for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
   return out;
 }

@@ -29,6 +29,14 @@ struct Analysed {
 // Walks the paths and analyses what it finds, with the progress line on a terminal; unreadable
 // paths are errors on stderr, files that cannot be analysed warnings. nullopt when nothing
 // could be read at all (exit status 2).
+// How C++ files are compiled: -p BUILD_DIR, or the flags after `--`.
+struct CxxSetup {
+  std::string build_dir;
+  std::vector<std::string> extra_args;
+};
+// Set by main() from the words after `--`.
+CxxSetup& cxx_setup();
+
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
                                          const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits);
 

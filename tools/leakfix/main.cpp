@@ -4,9 +4,18 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 
 int main(int argc, char** argv) {
   using namespace leakfix::cli;
+  // Compiler flags for C++ files come after `--`, as for clang-tidy.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      for (int k = i + 1; k < argc; ++k) cxx_setup().extra_args.emplace_back(argv[k]);
+      argc = i;
+      break;
+    }
+  }
   CLI::App app{"leakfix: find database connections and other resources that leak, and say which path leaks"};
   app.set_version_flag("--version", LEAKFIX_VERSION);
   app.require_subcommand(1);
@@ -17,6 +26,7 @@ int main(int argc, char** argv) {
   s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   s->add_option("--baseline", scan.baseline, "Report only findings not recorded in this baseline file");
+  s->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   s->add_option("--diff-base", scan.diff_base, "Report only findings on lines changed since the merge base with this git ref");
   s->add_option("--fail-on", scan.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
@@ -36,6 +46,7 @@ int main(int argc, char** argv) {
   c->add_option("--fail-on", check.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
   c->add_option("--baseline", check.baseline, "Report only findings not recorded in this baseline file");
+  c->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   c->add_option("--diff-base", check.diff_base, "Report only findings on lines changed since the merge base with this git ref");
   c->add_option("--exclude", check.excludes, "Skip paths matching this glob (repeatable)");
   c->add_option("-j,--jobs", check.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);

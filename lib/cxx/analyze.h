@@ -1,0 +1,40 @@
+#pragma once
+// The C++ front end: Clang parses each translation unit, and every acquisition named by a cpp
+// rule (pool.acquire() held in a local, m.lock() on a mutex) is followed on Clang's CFG to the
+// same five kinds as Python. Only this library links Clang.
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/finding.h"
+#include "core/result.h"
+#include "core/rule.h"
+#include "core/source_file.h"
+#include "core/walk.h"
+
+namespace leakfix::cxx {
+
+struct Options {
+  std::string build_dir;                // -p: the folder holding compile_commands.json
+  std::vector<std::string> extra_args;  // compiler flags after `--`, for files without a database
+  int jobs = 0;                         // 0: one per core
+  // Called after each translation unit, from worker threads but never two at a time.
+  std::function<void(std::size_t done, std::size_t total, const std::string& file)> progress;
+};
+
+struct Result {
+  std::vector<Finding> findings;              // sorted
+  std::vector<Error> errors;                  // files without a compile command, TUs that did not parse
+  std::map<std::string, SourceFile> sources;  // files with findings, for code frames
+  std::size_t translation_units = 0;          // analysed by Clang
+  std::size_t skipped = 0;                    // not parsed: no rule name in the file or its includes
+};
+
+// .cpp, .cc, .cxx, .c++: the files a directory walk hands to this front end.
+bool is_source(std::string_view path);
+
+Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options);
+
+}  // namespace leakfix::cxx
