@@ -166,6 +166,17 @@ class FunctionAnalysis {
       const auto i = static_cast<unsigned>(f.argument);
       if (i < call->getNumArgs() && handle_of(call->getArg(i), ctx_) == h) return true;
     }
+    // One level of calls: a function of this TU that releases the parameter it is passed in.
+    if (depth_ == 0 && callee->hasBody() && !isa<CXXMemberCallExpr>(call)) {
+      for (unsigned i = 0; i < call->getNumArgs() && i < callee->getNumParams(); ++i) {
+        if (!(handle_of(call->getArg(i), ctx_) == h)) continue;
+        const ParmVarDecl* param = callee->getParamDecl(i);
+        ++depth_;
+        const bool inner = releases_within(callee->getBody(), a, Handle{param, param->getNameAsString()});
+        --depth_;
+        if (inner) return true;
+      }
+    }
     return false;
   }
 
@@ -444,7 +455,10 @@ class FunctionAnalysis {
         };
         scan_lambdas(fd_->getBody());
         if (lambda_releases) return;
-        const Outcome o = follow(a, u.handle, u.anchor);
+        Outcome o = follow(a, u.handle, u.anchor);
+        // The earliest place names the path.
+        std::sort(o.leaks.begin(), o.leaks.end());
+        std::sort(o.throws.begin(), o.throws.end());
         const std::string verb = u.what == Use::Receiver ? "unlocked" : "released";
         if (o.escape) {
           f.kind = Kind::Escapes;
@@ -487,6 +501,7 @@ class FunctionAnalysis {
   ParentMap parents_;
   std::vector<Acquisition> acquisitions_;
   std::unique_ptr<CFG> cfg_;
+  mutable int depth_ = 0;
 };
 
 // ---- the Clang plumbing ----------------------------------------------------------------------
