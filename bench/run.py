@@ -93,7 +93,9 @@ def main():
     if not args.skip_stdlib:
         stdlib = sysconfig.get_paths()["stdlib"]
         print(f"\nPython standard library with site-packages: {stdlib}")
-        for rule in sorted(os.listdir(os.path.join(ROOT, "rules"))) + ["(all shipped rules)"]:
+        python_rules = [r for r in sorted(os.listdir(os.path.join(ROOT, "rules")))
+                        if "language: cpp" not in open(os.path.join(ROOT, "rules", r)).read()]
+        for rule in python_rules + ["(all shipped rules)"]:
             cmd = [LEAKFIX, "scan", stdlib, "-q", "--format", "json"]
             if not rule.startswith("("):
                 cmd += ["--rules", os.path.join(ROOT, "rules", rule)]

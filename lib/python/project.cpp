@@ -85,16 +85,23 @@ void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
     for (auto& f : s.result->findings) flat.push_back(f);
   }
   annotate_exposure(flat, routes, k.exposure);
-  // Helpers: findings with no route. Their callers may be anywhere.
+  // Helpers: findings with no route. Their callers may be anywhere, but only code that has
+  // routes (or calls a helper that has) can give them one: a tree without a single route (a
+  // library) skips this pass.
+  const bool any_routes = std::any_of(routes.begin(), routes.end(), [](const FileRoutes& fr) {
+    return std::any_of(fr.functions.begin(), fr.functions.end(), [](const FunctionFacts& fn) { return !fn.routes.empty(); });
+  });
   std::set<std::string> helpers;
   for (const auto& f : flat) {
     if (!f.route && f.function != "<module>") helpers.insert(f.function.substr(f.function.rfind('.') + 1));
   }
-  if (!helpers.empty()) {
+  if (!helpers.empty() && any_routes) {
     std::vector<std::size_t> callers;
     for (std::size_t i = 0; i < slots.size(); ++i) {
       if (!slots[i].source) continue;
       const auto text = slots[i].source->text();
+      const bool has_findings = slots[i].result && !slots[i].result->findings.empty();
+      if (!has_findings && !mentions_routes(text)) continue;
       if (std::any_of(helpers.begin(), helpers.end(), [&](const std::string& h) { return text.find(h + "(") != std::string_view::npos; }))
         callers.push_back(i);
     }

@@ -127,12 +127,12 @@ int run_hook_install(const HookOptions& o) {
   std::ofstream out(hook, std::ios::binary | std::ios::trunc);
   out << "#!/bin/sh\n"
       << kMarker << " (written by `leakfix hook install`; reinstall to update).\n"
-      << "# Checks the staged Python files; a baseline at the top of the work tree is honoured.\n"
+      << "# Checks the staged Python and C++ files; a baseline at the top of the work tree is honoured.\n"
       << "LEAKFIX=\"${LEAKFIX:-$(command -v leakfix || echo '" << fallback << "')}\"\n"
       << "cd \"$(git rev-parse --show-toplevel)\" || exit 2\n"
       << "set --\n"
       << "[ -f .leakfix-baseline.json ] && set -- --baseline .leakfix-baseline.json\n"
-      << "git diff --cached --name-only -z --diff-filter=ACMR -- '*.py' |\n"
+      << "git diff --cached --name-only -z --diff-filter=ACMR -- '*.py' '*.cpp' '*.cc' '*.cxx' |\n"
       << "  PRE_COMMIT=1 xargs -0 -r \"$LEAKFIX\" check \"$@\"\n";
   out.close();
   if (!out) {
