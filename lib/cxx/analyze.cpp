@@ -8,6 +8,7 @@
 #include <clang/Basic/SourceManager.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/FrontendAction.h>
+#include <clang/Frontend/FrontendActions.h>
 #include <clang/Tooling/ArgumentsAdjusters.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/Tooling.h>
@@ -414,7 +415,7 @@ class FunctionAnalysis {
     f.span = Span{static_cast<int>(begin.getLine()), static_cast<int>(begin.getColumn()), static_cast<int>(end.getLine()),
                   static_cast<int>(end.getColumn()) + 1};
     f.function = fd_->getQualifiedNameAsString();
-    f.reason = "rewriting C++ is not available yet";
+    f.reason = "only a handle held in a local, or a mutex locked by a statement, is rewritten";
     const std::string callee = a.call->getDirectCallee()->getQualifiedNameAsString();
     const std::string what = fmt::format("{} from {}()", a.rule->resource, callee);
     auto exit_at = [&](int l, std::string label) {
@@ -489,8 +490,356 @@ class FunctionAnalysis {
       }
     }
     if (suppressed(f.span.line, f.rule)) return;
+    if ((u.what == Use::Held || u.what == Use::Receiver) && f.kind != Kind::Escapes) plan_fix(a, u, f);
     out_.push_back(std::move(f));
   }
+
+  // ---- the rewrite -------------------------------------------------------------------------
+
+  bool mentions(const Stmt* s, const Handle& h) const {
+    if (!s) return false;
+    if (const auto* e = dyn_cast<Expr>(s); e && (isa<DeclRefExpr>(e) || isa<MemberExpr>(e)) && handle_of(e, ctx_) == h) return true;
+    for (const Stmt* c : s->children()) {
+      if (mentions(c, h)) return true;
+    }
+    return false;
+  }
+
+  std::uint32_t offset(SourceLocation loc) const { return sm_.getFileOffset(sm_.getExpansionLoc(loc)); }
+
+  // Statement-level releases inside s (not inside lambdas).
+  void release_statements(const Stmt* s, const Acquisition& a, const Handle& h, std::vector<const Stmt*>& out, bool& other) const {
+    if (!s || isa<LambdaExpr>(s)) return;
+    if (releases(s, a, h)) {
+      if (isa_and_nonnull<CompoundStmt>(parents_.getParent(s))) out.push_back(s);
+      else other = true;
+      return;
+    }
+    for (const Stmt* c : s->children()) release_statements(c, a, h, out, other);
+  }
+
+  static bool is_loop(const Stmt* s) {
+    return isa<ForStmt>(s) || isa<WhileStmt>(s) || isa<DoStmt>(s) || isa<CXXForRangeStmt>(s);
+  }
+
+  bool within(const Stmt* inner, const Stmt* outer) const {
+    for (const Stmt* p = inner; p; p = parents_.getParent(p)) {
+      if (p == outer) return true;
+    }
+    return false;
+  }
+
+  // Dropping a release keeps the handle until the block ends: nothing may run after it inside
+  // the block on that path, except leaving the block.
+  std::optional<std::string> safe_to_drop(const Stmt* r, const Acquisition& a, const Handle& h, const CompoundStmt* block,
+                                          const std::vector<const Stmt*>& region) const {
+    const Stmt* c = r;
+    for (int guard = 0; guard < 1000; ++guard) {
+      const auto* list = dyn_cast_or_null<CompoundStmt>(parents_.getParent(c));
+      if (!list) return fmt::format("the release at line {} is not a statement of a block", line(r->getBeginLoc()));
+      bool after = false;
+      const Stmt* last = nullptr;
+      for (const Stmt* k : list->body()) {
+        if (after && mentions(k, h) && !releases(k, a, h)) return fmt::format("the handle is used after the release at line {}", line(r->getBeginLoc()));
+        if (k == c) after = true;
+        last = k;
+      }
+      if (list == block) return std::nullopt;
+      if (last && (isa<ReturnStmt>(last) || isa<CXXThrowExpr>(last))) return std::nullopt;
+      if (last && (isa<BreakStmt>(last) || isa<ContinueStmt>(last))) {
+        // Leaves the block only when its loop is outside the region.
+        for (const Stmt* p = parents_.getParent(last); p; p = parents_.getParent(p)) {
+          if (is_loop(p) || isa<SwitchStmt>(p)) {
+            const bool inside = std::any_of(region.begin(), region.end(), [&](const Stmt* s) { return within(p, s); });
+            if (!inside) return std::nullopt;
+            break;
+          }
+        }
+      }
+      const Stmt* owner = parents_.getParent(list);
+      if (!owner || is_loop(owner) || isa<SwitchStmt>(owner) || isa<CaseStmt>(owner) || isa<CXXTryStmt>(owner) ||
+          isa<CXXCatchStmt>(owner))
+        return fmt::format("the release at line {} is inside a loop, switch or try that goes on", line(r->getBeginLoc()));
+      c = owner;
+      while (isa_and_nonnull<IfStmt>(parents_.getParent(c))) c = parents_.getParent(c);  // else-if chains
+    }
+    return std::string("the block is too deep");
+  }
+
+  std::string line_text(unsigned ln) const {
+    bool invalid = false;
+    const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
+    if (invalid) return "";
+    std::size_t start = 0;
+    for (unsigned k = 1; k < ln && start != std::string_view::npos; ++k) {
+      start = buf.find('\n', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    if (start == std::string_view::npos) return "";
+    const auto end = buf.find('\n', start);
+    return std::string(buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  }
+
+  static std::string indent_of(std::string_view text) { return std::string(text.substr(0, text.find_first_not_of(" \t"))); }
+
+  std::optional<std::string> pick_name(const std::string& want) const {
+    std::set<std::string> names;
+    std::function<void(const Stmt*)> visit = [&](const Stmt* s) {
+      if (!s) return;
+      if (const auto* d = dyn_cast<DeclStmt>(s)) {
+        for (const Decl* x : d->decls()) {
+          if (const auto* n = dyn_cast<NamedDecl>(x)) names.insert(n->getNameAsString());
+        }
+      }
+      for (const Stmt* c : s->children()) visit(c);
+    };
+    visit(fd_->getBody());
+    for (const auto* p : fd_->parameters()) names.insert(p->getNameAsString());
+    std::string name = want;
+    for (int k = 2; names.contains(name) && k < 100; ++k) name = want + std::to_string(k);
+    return name;
+  }
+
+  // A class of this TU built from the pool that acquires in its constructor and releases in its
+  // destructor, with operator-> (and get() for plain pointer uses).
+  const CXXRecordDecl* find_guard(const Acquisition& a, QualType pool_type, bool& has_get) const {
+    const CXXRecordDecl* found = nullptr;
+    const auto* pool = pool_type->getAsCXXRecordDecl();
+    if (!pool) return nullptr;
+    for (const Decl* d : ctx_.getTranslationUnitDecl()->decls()) {
+      const auto* cls = dyn_cast<CXXRecordDecl>(d);
+      if (!cls || !cls->hasDefinition() || cls == pool) continue;
+      const CXXDestructorDecl* dtor = cls->getDestructor();
+      if (!dtor || !dtor->hasBody()) continue;
+      bool ctor_from_pool = false, arrow = false;
+      has_get = false;
+      for (const auto* ctor : cls->ctors()) {
+        if (ctor->getNumParams() != 1) continue;
+        const QualType t = ctor->getParamDecl(0)->getType().getNonReferenceType().getUnqualifiedType();
+        if (t->getAsCXXRecordDecl() != pool) continue;
+        for (const auto* init : ctor->inits()) {
+          if (const auto* call = dyn_cast_or_null<CallExpr>(strip(init->getInit()));
+              call && init->getMember() && matches(a.acquirer->pattern, call->getDirectCallee()) && released_by_destructor(init->getMember()))
+            ctor_from_pool = true;
+        }
+      }
+      for (const auto* m : cls->methods()) {
+        if (m->getOverloadedOperator() == OO_Arrow) arrow = true;
+        if (m->getNameAsString() == "get" && m->getNumParams() == 0) has_get = true;
+      }
+      if (ctor_from_pool && arrow) found = cls;
+    }
+    return found;
+  }
+
+  void plan_fix(const Acquisition& a, const Use& u, Finding& f) {
+    auto why = rewrite(a, u, f);
+    if (why) {
+      f.fixable = false;
+      f.reason = *why;
+    }
+  }
+
+  std::optional<std::string> rewrite(const Acquisition& a, const Use& u, Finding& f) {
+    const Stmt* anchor = u.anchor;
+    if (isa<BinaryOperator>(anchor)) return std::string("the handle is assigned, not declared, where it is acquired");
+    const auto* block = dyn_cast_or_null<CompoundStmt>(parents_.getParent(anchor));
+    if (!block) return std::string("the acquisition is not a statement of a block");
+    if (anchor->getBeginLoc().isMacroID() || anchor->getEndLoc().isMacroID()) return std::string("inside a macro");
+    std::vector<const Stmt*> stmts(block->body_begin(), block->body_end());
+    const auto at = static_cast<std::size_t>(std::find(stmts.begin(), stmts.end(), anchor) - stmts.begin());
+    if (at >= stmts.size()) return std::string("the acquisition is not a statement of a block");
+    std::size_t last = at;
+    if (u.what == Use::Receiver) {
+      // A lock's block runs to its last unlock; with none, to the end of the block.
+      last = stmts.size() - 1;
+      std::optional<std::size_t> unlocked;
+      for (std::size_t j = at + 1; j < stmts.size(); ++j) {
+        if (releases_within(stmts[j], a, u.handle)) unlocked = j;
+      }
+      if (unlocked) last = *unlocked;
+    } else {
+      for (std::size_t j = at + 1; j < stmts.size(); ++j) {
+        if (mentions(stmts[j], u.handle)) last = j;
+      }
+    }
+    // Names declared in the block must stay visible to the statements after it: a handle's block
+    // grows to cover them; a lock's may not (the code after it would run locked).
+    for (bool grew = true; grew && last + 1 < stmts.size();) {
+      grew = false;
+      std::set<const Decl*> declared;
+      for (std::size_t j = at + 1; j <= last; ++j) {
+        if (const auto* ds = dyn_cast<DeclStmt>(stmts[j])) {
+          for (const Decl* d : ds->decls()) declared.insert(d);
+        }
+      }
+      std::function<bool(const Stmt*)> uses = [&](const Stmt* s) {
+        if (!s) return false;
+        if (const auto* r = dyn_cast<DeclRefExpr>(s); r && declared.contains(r->getDecl())) return true;
+        for (const Stmt* c : s->children()) {
+          if (uses(c)) return true;
+        }
+        return false;
+      };
+      for (std::size_t j = last + 1; j < stmts.size(); ++j) {
+        if (!uses(stmts[j])) continue;
+        // Returning a value computed under the lock may keep it: the copy is all that runs locked.
+        const bool final_return = isa<ReturnStmt>(stmts[j]) && j + 1 == stmts.size();
+        if (u.what == Use::Receiver && !final_return)
+          return fmt::format("a variable declared while locked is used after the unlock, at line {}", line(stmts[j]->getBeginLoc()));
+        last = j;
+        grew = true;
+      }
+    }
+    std::vector<const Stmt*> region(stmts.begin() + static_cast<std::ptrdiff_t>(at) + 1, stmts.begin() + static_cast<std::ptrdiff_t>(last) + 1);
+    std::vector<const Stmt*> drops;
+    bool other = false;
+    for (const Stmt* s : region) release_statements(s, a, u.handle, drops, other);
+    if (other) return std::string("a release is part of a larger expression");
+    for (const Stmt* r : drops) {
+      if (r->getBeginLoc().isMacroID()) return std::string("a release is inside a macro");
+      if (auto why = safe_to_drop(r, a, u.handle, block, region)) return why;
+    }
+    std::function<bool(const Stmt*)> has_goto = [&](const Stmt* s) {
+      if (!s) return false;
+      if (isa<GotoStmt>(s) || isa<LabelStmt>(s)) return true;
+      for (const Stmt* c : s->children()) {
+        if (has_goto(c)) return true;
+      }
+      return false;
+    };
+    for (const Stmt* s : region) {
+      if (has_goto(s)) return std::string("a goto crosses the block");
+    }
+
+    // The guard's declaration.
+    std::string decl;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> to_get;  // plain uses that need .get()
+    const std::string name = u.handle.text;
+    if (u.what == Use::Receiver) {
+      const auto* m = cast<CXXMemberCallExpr>(a.call);
+      const QualType t = m->getImplicitObjectArgument()->getType().getNonReferenceType().getUnqualifiedType();
+      const std::string guard = *pick_name("guard");
+      decl = ctx_.getLangOpts().CPlusPlus17 ? fmt::format("std::lock_guard {}({});", guard, name)
+                                            : fmt::format("std::lock_guard<{}> {}({});", t.getAsString(ctx_.getPrintingPolicy()), guard, name);
+      f.fix.emplace();
+      f.fix->summary = decl;
+    } else {
+      const auto* var = cast<VarDecl>(u.handle.decl);
+      const auto* m = dyn_cast<CXXMemberCallExpr>(a.call);
+      if (!m || !var->getType()->isPointerType()) return std::string("only `T* h = pool.acquire();` is rewritten");
+      const Expr* pool = m->getImplicitObjectArgument();
+      const std::string pool_text = text_of(pool, ctx_);
+      const std::string pointee = var->getType()->getPointeeType().getAsString(ctx_.getPrintingPolicy());
+      // Plain uses of the pointer (not c->x, not *c) become c.get().
+      std::function<void(const Stmt*)> uses = [&](const Stmt* s) {
+        if (!s) return;
+        if (const auto* r = dyn_cast<DeclRefExpr>(s); r && r->getDecl() == var) {
+          const Stmt* p = parents_.getParent(r);
+          while (isa_and_nonnull<ImplicitCastExpr>(p) || isa_and_nonnull<ParenExpr>(p)) p = parents_.getParent(p);
+          const bool arrow = isa_and_nonnull<MemberExpr>(p) && cast<MemberExpr>(p)->isArrow();
+          const bool deref = isa_and_nonnull<UnaryOperator>(p) && cast<UnaryOperator>(p)->getOpcode() == UO_Deref;
+          if (!arrow && !deref) to_get.emplace_back(offset(r->getBeginLoc()), offset(r->getEndLoc()) + static_cast<std::uint32_t>(name.size()));
+        }
+        for (const Stmt* c : s->children()) uses(c);
+      };
+      for (const Stmt* s : region) {
+        if (std::find(drops.begin(), drops.end(), s) != drops.end()) continue;
+        bool in_drop = false;
+        for (const Stmt* d : drops) in_drop = in_drop || within(s, d);
+        if (!in_drop) uses(s);
+      }
+      // Uses inside dropped releases do not count.
+      std::erase_if(to_get, [&](const auto& range) {
+        return std::any_of(drops.begin(), drops.end(), [&](const Stmt* d) {
+          return range.first >= offset(d->getBeginLoc()) && range.first <= offset(d->getEndLoc());
+        });
+      });
+      bool has_get = false;
+      if (const CXXRecordDecl* g = find_guard(a, pool->getType().getNonReferenceType(), has_get)) {
+        if (!to_get.empty() && !has_get)
+          return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
+        decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_text);
+      } else {
+        const std::string deleter = *pick_name(name + "_release");
+        const std::string release = a.rule->release_functions.empty() ? "" : std::string(last_segment(a.rule->release_functions.front().pattern));
+        if (release.empty()) return std::string("the rule names no release function for a deleter");
+        decl = fmt::format("auto {} = [&]({}* p) {{ {}.{}(p); }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
+                           pointee, pool_text, release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
+        needs_memory_ = true;
+      }
+      f.fix.emplace();
+      f.fix->summary = decl.substr(0, decl.find('\n'));
+    }
+
+    // Render the lines from the acquisition to the end of the region as one edit.
+    const unsigned first_line = static_cast<unsigned>(line(anchor->getBeginLoc()));
+    const SourceLocation region_end = region.empty() ? anchor->getEndLoc() : region.back()->getEndLoc();
+    unsigned last_line = static_cast<unsigned>(line(Lexer::getLocForEndOfToken(region_end, 0, sm_, ctx_.getLangOpts())));
+    const bool wrap = last + 1 < stmts.size();
+    const std::string indent = indent_of(line_text(first_line));
+    const std::string unit = [&] {
+      const std::string outer = indent_of(line_text(static_cast<unsigned>(line(block->getLBracLoc()))));
+      if (indent.size() > outer.size() && indent.starts_with(outer)) return indent.substr(outer.size());
+      return std::string(indent.find('\t') != std::string::npos ? "\t" : "  ");
+    }();
+    std::set<unsigned> dropped_lines;
+    for (const Stmt* d : drops) {
+      const auto b = static_cast<unsigned>(line(d->getBeginLoc()));
+      const auto e = static_cast<unsigned>(line(d->getEndLoc()));
+      for (unsigned l = b; l <= e; ++l) dropped_lines.insert(l);
+    }
+    std::string out;
+    if (wrap) out += indent + "{\n";
+    const std::string shift = wrap ? unit : "";
+    const unsigned decl_last = static_cast<unsigned>(line(anchor->getEndLoc()));
+    std::string head = decl;
+    for (auto pos = head.find("\x01"); pos != std::string::npos; pos = head.find("\x01")) head.replace(pos, 1, shift + indent);
+    out += shift + indent + head;
+    {
+      // Keep a comment after the acquisition.
+      const std::string tail = line_text(decl_last);
+      const auto comment = tail.find("//");
+      if (comment != std::string::npos) out += "  " + tail.substr(comment);
+      out += "\n";
+    }
+    bool invalid = false;
+    const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
+    if (invalid) return std::string("cannot read the file");
+    auto line_start = [&](unsigned ln) {
+      std::size_t start = 0;
+      for (unsigned k = 1; k < ln && start != std::string_view::npos; ++k) {
+        start = buf.find('\n', start);
+        if (start != std::string_view::npos) ++start;
+      }
+      return start;
+    };
+    for (unsigned ln = decl_last + 1; ln <= last_line; ++ln) {
+      if (dropped_lines.contains(ln)) continue;
+      const std::size_t ls = line_start(ln);
+      std::string text = line_text(ln);
+      // .get() for plain uses on this line, right to left.
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> here;
+      for (const auto& r : to_get) {
+        if (r.first >= ls && r.first < ls + text.size()) here.push_back(r);
+      }
+      std::sort(here.rbegin(), here.rend());
+      for (const auto& r : here) text.insert(r.first - ls + name.size(), ".get()");
+      if (!wrap || text.find_first_not_of(" \t") == std::string::npos) out += text + "\n";
+      else out += unit + text + "\n";
+    }
+    if (wrap) out += indent + "}\n";
+    const auto begin = static_cast<std::uint32_t>(line_start(first_line));
+    std::size_t end = line_start(last_line + 1);
+    if (end == std::string_view::npos) end = buf.size();
+    f.fix->edits.push_back(Edit{begin, static_cast<std::uint32_t>(end), out});
+    f.fixable = true;
+    f.reason.reset();
+    if (needs_memory_) f.fix->imports.push_back(ImportNeed{"#include", "<memory>"});
+    return std::nullopt;
+  }
+
+  bool needs_memory_ = false;
 
   ASTContext& ctx_;
   const SourceManager& sm_;
@@ -631,6 +980,40 @@ std::vector<std::string> include_dirs_of(const tooling::CompileCommand& cmd) {
 }
 
 }  // namespace
+
+std::optional<std::string> check_compiles(const InputFile& file, const std::string& content, const Options& options) {
+  std::string error;
+  std::unique_ptr<tooling::CompilationDatabase> db;
+  std::error_code ec;
+  const std::string absolute = fs::absolute(file.path, ec).lexically_normal().string();
+  if (!options.build_dir.empty()) db = tooling::CompilationDatabase::loadFromDirectory(options.build_dir, error);
+  else if (!options.extra_args.empty()) db = std::make_unique<tooling::FixedCompilationDatabase>(".", options.extra_args);
+  else db = tooling::CompilationDatabase::autoDetectFromSource(absolute, error);
+  if (!db) return "no compile command to check the rewrite with";
+  Diagnostics diags;
+  tooling::ClangTool tool(*db, {absolute});
+  tool.mapVirtualFile(absolute, content);
+  tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster("-resource-dir=" LEAKFIX_CLANG_RESOURCE_DIR,
+                                                                  tooling::ArgumentInsertPosition::BEGIN));
+  tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster({"-w", "-fno-caret-diagnostics", "-fsyntax-only"},
+                                                                  tooling::ArgumentInsertPosition::END));
+  tool.setDiagnosticConsumer(&diags);
+  tool.setPrintErrorMessage(false);
+  const auto factory = tooling::newFrontendActionFactory<SyntaxOnlyAction>();
+  if (tool.run(factory.get()) != 0 || diags.getNumErrors() > 0)
+    return diags.first.empty() ? std::string("the rewritten file does not compile") : "the rewrite does not compile: " + diags.first;
+  return std::nullopt;
+}
+
+std::string add_includes(std::string text, const std::vector<std::string>& headers) {
+  for (const auto& h : headers) {
+    if (text.find("#include " + h) != std::string::npos) continue;
+    const auto inc = text.rfind("\n#include");
+    const auto at = inc == std::string::npos ? (text.starts_with("#include") ? text.find('\n') + 1 : 0) : text.find('\n', inc + 1) + 1;
+    text.insert(std::min(at, text.size()), "#include " + h + "\n");
+  }
+  return text;
+}
 
 bool is_source(std::string_view path) {
   for (std::string_view ext : {".cpp", ".cc", ".cxx", ".c++", ".C"}) {

@@ -4,6 +4,7 @@
 // same five kinds as Python. Only this library links Clang.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,11 @@ struct Result {
 bool is_source(std::string_view path);
 
 Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options);
+
+// Whether `content`, in place of the file, compiles with the file's command; the first error if not.
+std::optional<std::string> check_compiles(const InputFile& file, const std::string& content, const Options& options);
+
+// Adds `#include <memory>` and the like after the last #include, unless already there.
+std::string add_includes(std::string text, const std::vector<std::string>& headers);
 
 }  // namespace leakfix::cxx

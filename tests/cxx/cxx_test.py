@@ -42,7 +42,8 @@ for line, kind in sorted(found.items()):
 check("exit 1 with findings", r.returncode == 1)
 f0 = next(f for f in doc["findings"] if f["line"] == min(expected))
 check("findings carry function and variable", f0["function"] == "early_return" and f0["variable"] == "c", json.dumps(f0))
-check("C++ findings say why they are not fixed", all(not f["fixable"] and f["reason"] for f in doc["findings"]))
+check("unfixable C++ findings say why", all(f["fixable"] or f["reason"] for f in doc["findings"]))
+check("most C++ findings are fixable", sum(f["fixable"] for f in doc["findings"]) == 13, str(sum(f["fixable"] for f in doc["findings"])))
 
 with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
@@ -50,11 +51,12 @@ with tempfile.TemporaryDirectory() as tmp:
     build = tmp / "build"
     build.mkdir()
     entries = [{"directory": str(FIXTURES), "file": str(FIXTURES / name), "command": f"c++ -std=c++17 -c {FIXTURES / name}"}
-               for name in ("pool.cpp", "compile_errors.cpp", "no_names.cpp")]
+               for name in ("pool.cpp", "noguard.cpp", "compile_errors.cpp", "no_names.cpp")]
     (build / "compile_commands.json").write_text(json.dumps(entries))
     r = leakfix("scan", "-p", str(build), "tests/fixtures/cxx", "--format", "json", "-j", "2")
     doc = json.loads(r.stdout)
-    check("-p: the pool findings", {f["line"] for f in doc["findings"]} == set(expected), r.stderr)
+    check("-p: the pool findings", {f["line"] for f in doc["findings"] if f["file"].endswith("pool.cpp")} == set(expected), r.stderr)
+    check("-p: the other file's findings", {f["line"] for f in doc["findings"] if f["file"].endswith("noguard.cpp")} == {17, 31})
     errors = {pathlib.Path(e["file"]).name: e["message"] for e in doc["errors"]}
     check("a TU that does not compile is reported", "does not compile" in errors.get("compile_errors.cpp", ""), json.dumps(errors))
     check("its first error is named", "is not a structure or union" in errors.get("compile_errors.cpp", ""))
@@ -87,6 +89,40 @@ with tempfile.TemporaryDirectory() as tmp:
     r = leakfix("scan", str(mixed / "a.cpp"), "--format", "sarif", "--", "-std=c++17")
     sarif = json.loads(r.stdout)
     check("sarif for C++", len(sarif["runs"][0]["results"]) == len(expected))
+
+# Fixes: the code base's guard where it has one, else std::unique_ptr with a releasing deleter;
+# std::lock_guard for mutexes. Byte for byte against tests/cxx/expected, compiled, idempotent.
+with tempfile.TemporaryDirectory() as tmp:
+    tmp = pathlib.Path(tmp)
+    for name in ("pool.cpp", "noguard.cpp"):
+        (tmp / name).write_bytes((FIXTURES / name).read_bytes())
+    r = leakfix("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
+    check("fix --write: applied", b"Applied 15 fixes" in r.stdout.encode(), r.stdout[-300:])
+    for name in ("pool.cpp", "noguard.cpp"):
+        want = (ROOT / "tests/cxx/expected" / name).read_bytes()
+        got = (tmp / name).read_bytes()
+        check(f"{name}: fixed as expected", got == want,
+              subprocess.run(["diff", str(ROOT / "tests/cxx/expected" / name), str(tmp / name)], capture_output=True, text=True).stdout)
+        compiled = subprocess.run(["clang++-14", "-std=c++17", "-fsyntax-only", str(tmp / name)], capture_output=True, text=True)
+        check(f"{name}: the fixed file compiles", compiled.returncode == 0, compiled.stderr)
+    before = {n: (tmp / n).read_bytes() for n in ("pool.cpp", "noguard.cpp")}
+    r = leakfix("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
+    check("second fix applies nothing", "Applied 0 fixes" in r.stdout, r.stdout[-300:])
+    check("second fix changes nothing", all((tmp / n).read_bytes() == b for n, b in before.items()))
+    r = leakfix("scan", "pool.cpp", "noguard.cpp", "--format", "json", "--", "-std=c++17", cwd=tmp)
+    left = json.loads(r.stdout)["findings"]
+    check("what is left cannot be fixed", all(not f["fixable"] for f in left), json.dumps([f["line"] for f in left if f["fixable"]]))
+    reasons = {f["line"]: f["reason"] for f in left}
+    check("a goto is named as the reason", any("goto" in (v or "") for v in reasons.values()), json.dumps(reasons))
+    # --diff is a patch git apply takes.
+    fresh = tmp / "fresh"
+    fresh.mkdir()
+    (fresh / "noguard.cpp").write_bytes((FIXTURES / "noguard.cpp").read_bytes())
+    r = leakfix("fix", "--diff", "noguard.cpp", "--", "-std=c++17", cwd=fresh)
+    subprocess.run(["git", "init", "-q", str(fresh)], check=True)
+    applied = subprocess.run(["git", "apply", "-"], input=r.stdout, text=True, cwd=fresh, capture_output=True)
+    check("git apply takes the C++ diff", applied.returncode == 0, applied.stderr)
+    check("git apply gives the fixed file", (fresh / "noguard.cpp").read_bytes() == (ROOT / "tests/cxx/expected/noguard.cpp").read_bytes())
 
 print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

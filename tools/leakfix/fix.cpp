@@ -6,11 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "commands.h"
 #include "common.h"
 #include "core/walk.h"
+#ifdef LEAKFIX_HAVE_CXX
+#include "cxx/analyze.h"
+#endif
 #include "fix/diff.h"
 #include "fix/write.h"
 #include "python/fixer.h"
@@ -89,6 +93,80 @@ python::Decision review(const Finding& f, const std::string& before, std::string
     }
   }
 }
+
+#ifdef LEAKFIX_HAVE_CXX
+// The fixes of one C++ file, from the bottom up so that each one's offsets still hold; a fix
+// whose lines overlap one already applied is left for the next run. Each rewrite must compile.
+python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& display, const std::vector<Finding>& findings,
+                                   const std::function<bool(const Finding&)>& want, const python::Decide& decide) {
+  python::FileFixResult out;
+  out.before = source.bytes();
+  std::vector<Finding> candidates;
+  for (const auto& f : findings) {
+    if (f.file != display || !want(f)) continue;
+    if (f.fix) candidates.push_back(f);
+    else out.left.push_back(f);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Finding& a, const Finding& b) { return a.fix->begin() > b.fix->begin(); });
+  const std::string bom(source.bytes().substr(0, source.bom_size()));
+  std::string text(source.text());
+  std::vector<std::string> includes;
+  std::uint32_t floor = std::numeric_limits<std::uint32_t>::max();
+  cxx::Options options;
+  options.build_dir = cxx_setup().build_dir;
+  options.extra_args = cxx_setup().extra_args;
+  bool all = false;
+  for (const auto& f : candidates) {
+    if (out.quit || f.fix->end() > floor) {
+      out.left.push_back(f);
+      continue;
+    }
+    std::vector<std::string> wanted = includes;
+    for (const auto& i : f.fix->imports) wanted.push_back(i.name);
+    const std::string body = apply_edits(text, f.fix->edits);
+    std::string after = bom + cxx::add_includes(body, wanted);
+    if (auto err = cxx::check_compiles(InputFile{display, display}, after, options)) {
+      Finding failed = f;
+      failed.fixable = false;
+      failed.reason = *err;
+      failed.fix.reset();
+      out.failed.push_back(std::move(failed));
+      continue;
+    }
+    const std::string before = bom + cxx::add_includes(text, includes);
+    const std::string proposed = after;
+    auto d = all ? python::Decision::Apply : decide(f, before, after);
+    if (d == python::Decision::ApplyRestOfFile) {
+      all = true;
+      d = python::Decision::Apply;
+    }
+    if (d == python::Decision::Quit) {
+      out.quit = true;
+      out.left.push_back(f);
+      continue;
+    }
+    if (d == python::Decision::Skip) {
+      out.skipped.push_back(f);
+      out.left.push_back(f);
+      continue;
+    }
+    out.applied.push_back(f);
+    if (after != proposed) {
+      // Edited by hand in the review: taken as it is, and the rest of the file left for later.
+      out.after = after;
+      for (const auto& g : candidates) {
+        if (g.fix->begin() < f.fix->begin()) out.left.push_back(g);
+      }
+      return out;
+    }
+    text = body;
+    includes = wanted;
+    floor = f.fix->begin();
+  }
+  out.after = bom + cxx::add_includes(text, includes);
+  return out;
+}
+#endif
 
 }  // namespace
 
@@ -196,7 +274,12 @@ int run_fix(const FixOptions& o) {
       if (interactive) return review(f, before, after, color);
       return python::Decision::Apply;
     };
+#ifdef LEAKFIX_HAVE_CXX
+    auto res = cxx::is_source(display) ? fix_cxx_file(source, display, project.findings, want, decide)
+                                       : python::fix_file(source, project.knowledge, want, decide);
+#else
     auto res = python::fix_file(source, project.knowledge, want, decide);
+#endif
     quit = res.quit;
     skipped += res.skipped.size();
     for (const auto& f : res.failed) unfixable.push_back(f);
