@@ -52,6 +52,7 @@ struct Rule {
   std::vector<std::string> release_methods;         // handle.close()
   std::vector<ReleaseFunction> release_functions;   // pool.putconn(handle)
   Exposure exposure;
+  std::string guard;  // C++: the RAII type fixes declare (std::lock_guard, PooledConnection)
 
   bool acquirer_with_closes(const Acquirer& a) const { return a.with_closes.value_or(with_closes); }
 };

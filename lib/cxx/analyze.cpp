@@ -9,7 +9,9 @@
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/FrontendAction.h>
 #include <clang/Frontend/FrontendActions.h>
+#include <clang/Format/Format.h>
 #include <clang/Tooling/ArgumentsAdjusters.h>
+#include <clang/Tooling/Core/Replacement.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/Tooling.h>
 #include <fmt/format.h>
@@ -181,6 +183,14 @@ class FunctionAnalysis {
     return false;
   }
 
+  // A release written here, not one inside a helper the call reaches.
+  bool direct_release(const Stmt* s, const Acquisition& a, const Handle& h) const {
+    ++depth_;
+    const bool direct = releases(s, a, h);
+    --depth_;
+    return direct;
+  }
+
   bool releases_within(const Stmt* s, const Acquisition& a, const Handle& h) const {
     if (!s) return false;
     if (releases(s, a, h)) return true;
@@ -287,6 +297,17 @@ class FunctionAnalysis {
           if (!jump) jump = s;
         }
         if (isa<CXXThrowExpr>(s) && !jump) jump = s;
+        if (const auto* m = dyn_cast<CXXMemberCallExpr>(s); m && !a.acquirer->receiver_handle && m->getMethodDecl()) {
+          static const std::set<std::string> kStore = {"push_back", "emplace_back", "push_front", "emplace_front",
+                                                        "insert",    "emplace",      "push",       "try_emplace"};
+          if (kStore.contains(m->getMethodDecl()->getNameAsString()) &&
+              std::any_of(m->arg_begin(), m->arg_end(), [&](const Expr* e) { return handle_of(e, ctx_) == h; })) {
+            o.escape = {line(s->getBeginLoc()), fmt::format("it is stored in `{}` at line {}", text_of(m->getImplicitObjectArgument(), ctx_),
+                                                            line(s->getBeginLoc()))};
+            stop = true;
+            break;
+          }
+        }
         if (may_throw(s, a, h)) o.throws.push_back(line(s->getBeginLoc()));
       }
       if (stop) continue;
@@ -429,16 +450,19 @@ class FunctionAnalysis {
         return;
       case Use::Returned:
         f.kind = Kind::Escapes;
+        f.reason = "ownership leaves the function; review by hand";
         f.message = fmt::format("{} escapes: it is returned at line {}; the function is treated as an acquirer", what, f.span.line);
         break;
       case Use::Stored:
         if (isa<CXXConstructorDecl>(fd_) && released_by_destructor(u.handle.decl)) return;  // the guard itself
         if (released_by_destructor(u.handle.decl)) return;
         f.kind = Kind::Escapes;
+        f.reason = "ownership leaves the function; review by hand";
         f.message = fmt::format("{} escapes: it is stored in `{}`", what, u.detail);
         break;
       case Use::Discarded:
         f.kind = Kind::NeverClosed;
+        f.reason = "the result is discarded: there is nothing to put in a guard";
         f.message = fmt::format("{} is never released: the result is discarded", what);
         break;
       case Use::Held:
@@ -463,7 +487,8 @@ class FunctionAnalysis {
         const std::string verb = u.what == Use::Receiver ? "unlocked" : "released";
         if (o.escape) {
           f.kind = Kind::Escapes;
-          f.message = fmt::format("{} escapes: {}; the function is treated as an acquirer", what, o.escape->second);
+          f.reason = "ownership leaves the function; review by hand";
+          f.message = fmt::format("{} escapes: {}", what, o.escape->second);
           exit_at(o.escape->first, "ownership leaves here");
         } else if (!o.leaks.empty() && o.released == 0) {
           f.kind = Kind::NeverClosed;
@@ -698,6 +723,11 @@ class FunctionAnalysis {
     if (other) return std::string("a release is part of a larger expression");
     for (const Stmt* r : drops) {
       if (r->getBeginLoc().isMacroID()) return std::string("a release is inside a macro");
+      if (!direct_release(r, a, u.handle)) {
+        const auto* call = dyn_cast<CallExpr>(r);
+        return fmt::format("it is released inside {}(), another function, which a guard would release a second time",
+                           call && call->getDirectCallee() ? call->getDirectCallee()->getNameAsString() : "a call");
+      }
       if (auto why = safe_to_drop(r, a, u.handle, block, region)) return why;
     }
     std::function<bool(const Stmt*)> has_goto = [&](const Stmt* s) {
@@ -720,8 +750,9 @@ class FunctionAnalysis {
       const auto* m = cast<CXXMemberCallExpr>(a.call);
       const QualType t = m->getImplicitObjectArgument()->getType().getNonReferenceType().getUnqualifiedType();
       const std::string guard = *pick_name("guard");
-      decl = ctx_.getLangOpts().CPlusPlus17 ? fmt::format("std::lock_guard {}({});", guard, name)
-                                            : fmt::format("std::lock_guard<{}> {}({});", t.getAsString(ctx_.getPrintingPolicy()), guard, name);
+      const std::string type = a.rule->guard.empty() ? "std::lock_guard" : a.rule->guard;
+      decl = ctx_.getLangOpts().CPlusPlus17 ? fmt::format("{} {}({});", type, guard, name)
+                                            : fmt::format("{}<{}> {}({});", type, t.getAsString(ctx_.getPrintingPolicy()), guard, name);
       f.fix.emplace();
       f.fix->summary = decl;
     } else {
@@ -760,6 +791,8 @@ class FunctionAnalysis {
         if (!to_get.empty() && !has_get)
           return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
         decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_text);
+      } else if (!a.rule->guard.empty()) {
+        decl = fmt::format("{} {}({});", a.rule->guard, name, pool_text);
       } else {
         const std::string deleter = *pick_name(name + "_release");
         const std::string release = a.rule->release_functions.empty() ? "" : std::string(last_segment(a.rule->release_functions.front().pattern));
@@ -1008,11 +1041,50 @@ std::optional<std::string> check_compiles(const InputFile& file, const std::stri
 std::string add_includes(std::string text, const std::vector<std::string>& headers) {
   for (const auto& h : headers) {
     if (text.find("#include " + h) != std::string::npos) continue;
-    const auto inc = text.rfind("\n#include");
-    const auto at = inc == std::string::npos ? (text.starts_with("#include") ? text.find('\n') + 1 : 0) : text.find('\n', inc + 1) + 1;
-    text.insert(std::min(at, text.size()), "#include " + h + "\n");
+    // After the last #include of the leading block of comments and preprocessor lines.
+    std::size_t at = 0, pos = 0;
+    bool in_comment = false;
+    while (pos < text.size()) {
+      const auto eol = text.find('\n', pos);
+      const auto next = eol == std::string::npos ? text.size() : eol + 1;
+      std::string_view line(text.data() + pos, next - pos);
+      const auto start = line.find_first_not_of(" \t\r\n");
+      const std::string_view body = start == std::string_view::npos ? std::string_view() : line.substr(start);
+      if (in_comment) {
+        if (body.find("*/") != std::string_view::npos) in_comment = false;
+      } else if (body.empty() || body.starts_with("//")) {
+      } else if (body.starts_with("/*")) {
+        in_comment = body.find("*/") == std::string_view::npos;
+      } else if (body.starts_with("#")) {
+        if (body.starts_with("#include")) at = next;
+      } else {
+        break;
+      }
+      pos = next;
+    }
+    text.insert(at, "#include " + h + "\n");
   }
   return text;
+}
+
+std::string format_ranges(const std::string& path, const std::string& text,
+                          const std::vector<std::pair<unsigned, unsigned>>& ranges) {
+  // Only a project that has a .clang-format (or _clang-format) above the file is reformatted.
+  auto style = format::getStyle("file", path, "none", text);
+  if (!style) {
+    llvm::consumeError(style.takeError());
+    return text;
+  }
+  if (style->DisableFormat || ranges.empty()) return text;
+  std::vector<tooling::Range> rs;
+  for (const auto& [offset, length] : ranges) rs.emplace_back(offset, length);
+  const auto replacements = format::reformat(*style, text, rs, path);
+  auto formatted = tooling::applyAllReplacements(text, replacements);
+  if (!formatted) {
+    llvm::consumeError(formatted.takeError());
+    return text;
+  }
+  return *formatted;
 }
 
 bool is_source(std::string_view path) {

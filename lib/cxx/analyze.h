@@ -41,6 +41,11 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
 // Whether `content`, in place of the file, compiles with the file's command; the first error if not.
 std::optional<std::string> check_compiles(const InputFile& file, const std::string& content, const Options& options);
 
+// Reformats the byte ranges (offset, length) of `text` with the project's .clang-format found
+// above `path`; unchanged when there is none.
+std::string format_ranges(const std::string& path, const std::string& text,
+                          const std::vector<std::pair<unsigned, unsigned>>& ranges);
+
 // Adds `#include <memory>` and the like after the last #include, unless already there.
 std::string add_includes(std::string text, const std::vector<std::string>& headers);
 

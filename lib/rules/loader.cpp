@@ -137,7 +137,8 @@ void parse_releases(const YAML::Node& n, Rule& rule) {
 
 Rule parse_rule(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap()) fail(n, "a rule must be a map with `id`, `acquirers` and `releases`");
-  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases", "exposure"}, "a rule");
+  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases", "exposure", "guard"},
+             "a rule");
   Rule rule;
   rule.file = file;
   if (!n["id"]) fail(n, "a rule needs an `id`");
@@ -154,6 +155,10 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
   if (n["resource"]) rule.resource = scalar(n["resource"], "resource");
   if (n["description"]) rule.description = scalar(n["description"], "description");
   if (n["with-closes"]) rule.with_closes = boolean(n["with-closes"], "with-closes");
+  if (n["guard"]) {
+    if (rule.language != "cpp") fail(n["guard"], "`guard` is for C++ rules (language: cpp)");
+    rule.guard = scalar(n["guard"], "guard");
+  }
   const auto acq = n["acquirers"];
   if (!acq || !acq.IsSequence() || acq.size() == 0) {
     fail(acq ? acq : n, "a rule needs `acquirers:`, a non-empty list of call patterns");

@@ -164,6 +164,17 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
     floor = f.fix->begin();
   }
   out.after = bom + cxx::add_includes(text, includes);
+  // The changed lines, in the project's .clang-format style when it has one.
+  if (out.after != out.before) {
+    const std::string after_text = out.after.substr(bom.size());
+    std::vector<std::pair<unsigned, unsigned>> ranges;
+    long shift = 0;
+    for (const auto& e : line_edits(source.text(), after_text)) {
+      ranges.emplace_back(static_cast<unsigned>(static_cast<long>(e.begin) + shift), static_cast<unsigned>(e.text.size()));
+      shift += static_cast<long>(e.text.size()) - static_cast<long>(e.end - e.begin);
+    }
+    out.after = bom + cxx::format_ranges(display, after_text, ranges);
+  }
   return out;
 }
 #endif

@@ -37,3 +37,10 @@ class Service {
  private:
   Pool pool_;
 };
+
+#include <vector>
+
+void remember(Pool& pool, std::vector<Conn*>& open) {
+  Conn* c = pool.acquire();  // expect: escapes
+  open.push_back(c);
+}
