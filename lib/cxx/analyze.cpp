@@ -1138,11 +1138,11 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
       use = j.own.get();
     }
     if (use) j.commands = use->getCompileCommands(j.absolute);
-    if (db && !options.build_dir.empty() && !j.commands.empty() && !listed.contains(j.absolute)) {
-      // The database infers a command from a neighbouring file, as clangd and clang-tidy do: say so.
-      out.errors.push_back(Error{f.display, 0,
-                                 fmt::format("not in {}/compile_commands.json; analysed with the flags of a neighbouring file",
-                                             options.build_dir)});
+    if (db && !options.build_dir.empty() && !listed.contains(j.absolute)) {
+      // Clang would infer a command from a neighbouring file; a file the build does not compile
+      // (a CMake probe, a generated or dead file) is better left alone, and said so.
+      out.errors.push_back(Error{f.display, 0, fmt::format("not in {}/compile_commands.json; skipped", options.build_dir)});
+      continue;
     }
     if (j.commands.empty()) {
       out.errors.push_back(Error{f.display, 0,

@@ -75,7 +75,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # A file that is not in the database.
     r = leakfix("scan", "-p", str(build), str(lone), "--format", "json")
     check("a file missing from the database is said",
-          any("not in" in e["message"] and "neighbouring" in e["message"] for e in json.loads(r.stdout)["errors"]), r.stdout[-400:])
+          any("not in" in e["message"] and "skipped" in e["message"] for e in json.loads(r.stdout)["errors"]), r.stdout[-400:])
     # A broken database directory.
     r = leakfix("scan", "-p", str(tmp / "nowhere"), "tests/fixtures/cxx/pool.cpp")
     check("a missing database is said", "compile_commands.json" in r.stderr, r.stderr)

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   f->add_flag("--write", fix.write, "Apply every safe fix");
   f->add_option("--only", fix.only, "Only fix findings of this rule (repeatable)");
   f->add_option("--kind", fix.kinds, "Only fix findings of this kind (repeatable)");
+  f->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   f->add_option("--rules", fix.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   f->add_option("--format", fix.format, "Output format")->check(CLI::IsMember({"text", "json"}));
   f->add_option("--fail-on", fix.fail_on, "Exit 1 when a finding at least this severe is (or, with --write, is still) there")
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
   p->add_option("-o,--output", plan.output, "Write the plan to this file (default: stdout)");
   p->add_option("--format", plan.format, "Output format")->check(CLI::IsMember({"md", "json"}));
   p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
+  p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)");
   p->add_option("-j,--jobs", plan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
