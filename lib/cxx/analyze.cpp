@@ -152,6 +152,13 @@ class FunctionAnalysis {
     return p;
   }
 
+  // The handle, or a local it was copied to (`Conn* d = c;`).
+  bool is_handle(const Expr* e, const Handle& h) const {
+    const Handle x = handle_of(e, ctx_);
+    if (x == h) return true;
+    return x.decl && std::find(aliases_.begin(), aliases_.end(), x.decl) != aliases_.end();
+  }
+
   // Whether a call releases the handle.
   bool releases(const Stmt* s, const Acquisition& a, const Handle& h) const {
     const auto* call = dyn_cast<CallExpr>(s);
@@ -161,18 +168,18 @@ class FunctionAnalysis {
     const Rule& r = *a.rule;
     if (const auto* m = dyn_cast<CXXMemberCallExpr>(call)) {
       if (std::find(r.release_methods.begin(), r.release_methods.end(), callee->getNameAsString()) != r.release_methods.end() &&
-          handle_of(m->getImplicitObjectArgument(), ctx_) == h)
+          is_handle(m->getImplicitObjectArgument(), h))
         return true;
     }
     for (const auto& f : r.release_functions) {
       if (!matches(f.pattern, callee)) continue;
       const auto i = static_cast<unsigned>(f.argument);
-      if (i < call->getNumArgs() && handle_of(call->getArg(i), ctx_) == h) return true;
+      if (i < call->getNumArgs() && is_handle(call->getArg(i), h)) return true;
     }
     // One level of calls: a function of this TU that releases the parameter it is passed in.
     if (depth_ == 0 && callee->hasBody() && !isa<CXXMemberCallExpr>(call)) {
       for (unsigned i = 0; i < call->getNumArgs() && i < callee->getNumParams(); ++i) {
-        if (!(handle_of(call->getArg(i), ctx_) == h)) continue;
+        if (!is_handle(call->getArg(i), h)) continue;
         const ParmVarDecl* param = callee->getParamDecl(i);
         ++depth_;
         const bool inner = releases_within(callee->getBody(), a, Handle{param, param->getNameAsString()});
@@ -276,6 +283,15 @@ class FunctionAnalysis {
         const auto cs = e.getAs<CFGStmt>();
         if (!cs) continue;
         const Stmt* s = cs->getStmt();
+        if (const auto* ds = dyn_cast<DeclStmt>(s); ds && ds->isSingleDecl() && !a.acquirer->receiver_handle) {
+          if (const auto* v = dyn_cast<VarDecl>(ds->getSingleDecl()); v && v->hasLocalStorage() && v->getInit() &&
+                                                                       isa<DeclRefExpr>(strip(v->getInit())) && is_handle(v->getInit(), h))
+            aliases_.push_back(v);
+        }
+        if (const auto* bo = dyn_cast<BinaryOperator>(s); bo && bo->isAssignmentOp() && !a.acquirer->receiver_handle &&
+                                                          isa<DeclRefExpr>(strip(bo->getRHS())) && is_handle(bo->getRHS(), h)) {
+          if (const auto* v = local_var(bo->getLHS())) aliases_.push_back(v);
+        }
         if (releases(s, a, h)) {
           ++o.released;
           stop = true;
@@ -289,7 +305,7 @@ class FunctionAnalysis {
           break;
         }
         if (const auto* r = dyn_cast<ReturnStmt>(s)) {
-          if (r->getRetValue() && !a.acquirer->receiver_handle && handle_of(r->getRetValue(), ctx_) == h) {
+          if (r->getRetValue() && !a.acquirer->receiver_handle && is_handle(r->getRetValue(), h)) {
             o.escape = {line(r->getBeginLoc()), fmt::format("it is returned at line {}", line(r->getBeginLoc()))};
             stop = true;
             break;
@@ -301,7 +317,7 @@ class FunctionAnalysis {
           static const std::set<std::string> kStore = {"push_back", "emplace_back", "push_front", "emplace_front",
                                                         "insert",    "emplace",      "push",       "try_emplace"};
           if (kStore.contains(m->getMethodDecl()->getNameAsString()) &&
-              std::any_of(m->arg_begin(), m->arg_end(), [&](const Expr* e) { return handle_of(e, ctx_) == h; })) {
+              std::any_of(m->arg_begin(), m->arg_end(), [&](const Expr* e) { return is_handle(e, h); })) {
             o.escape = {line(s->getBeginLoc()), fmt::format("it is stored in `{}` at line {}", text_of(m->getImplicitObjectArgument(), ctx_),
                                                             line(s->getBeginLoc()))};
             stop = true;
@@ -426,16 +442,17 @@ class FunctionAnalysis {
   }
 
   void analyze(const Acquisition& a) {
-    const SourceLocation loc = a.call->getBeginLoc();
-    if (loc.isMacroID() || !sm_.isInMainFile(loc)) return;
+    aliases_.clear();
+    const SourceLocation loc = sm_.getExpansionLoc(a.call->getBeginLoc());
+    if (!sm_.isInMainFile(loc)) return;
     const Use u = use_of(a);
     Finding f;
     f.rule = a.rule->id;
     f.file = file_;
-    const auto begin = sm_.getPresumedLoc(loc), end = sm_.getPresumedLoc(a.call->getEndLoc());
+    const auto begin = sm_.getPresumedLoc(loc), end = sm_.getPresumedLoc(sm_.getExpansionLoc(a.call->getEndLoc()));
     f.span = Span{static_cast<int>(begin.getLine()), static_cast<int>(begin.getColumn()), static_cast<int>(end.getLine()),
                   static_cast<int>(end.getColumn()) + 1};
-    f.function = fd_->getQualifiedNameAsString();
+    f.function = function_name(fd_);
     f.reason = "only a handle held in a local, or a mutex locked by a statement, is rewritten";
     const std::string callee = a.call->getDirectCallee()->getQualifiedNameAsString();
     const std::string what = fmt::format("{} from {}()", a.rule->resource, callee);
@@ -523,7 +540,7 @@ class FunctionAnalysis {
 
   bool mentions(const Stmt* s, const Handle& h) const {
     if (!s) return false;
-    if (const auto* e = dyn_cast<Expr>(s); e && (isa<DeclRefExpr>(e) || isa<MemberExpr>(e)) && handle_of(e, ctx_) == h) return true;
+    if (const auto* e = dyn_cast<Expr>(s); e && (isa<DeclRefExpr>(e) || isa<MemberExpr>(e)) && is_handle(e, h)) return true;
     for (const Stmt* c : s->children()) {
       if (mentions(c, h)) return true;
     }
@@ -665,8 +682,21 @@ class FunctionAnalysis {
     }
   }
 
+  static std::string function_name(const FunctionDecl* fd) {
+    if (const auto* m = dyn_cast<CXXMethodDecl>(fd); m && m->getParent()->isLambda()) {
+      const DeclContext* dc = m->getParent()->getDeclContext();
+      while (dc && !isa<FunctionDecl>(dc)) dc = dc->getParent();
+      return (dc ? function_name(cast<FunctionDecl>(dc)) : std::string("<global>")) + "::<lambda>";
+    }
+    return fd->getQualifiedNameAsString();
+  }
+
   std::optional<std::string> rewrite(const Acquisition& a, const Use& u, Finding& f) {
     const Stmt* anchor = u.anchor;
+    if (!aliases_.empty()) return fmt::format("the handle is copied to `{}`", aliases_.front()->getNameAsString());
+    if (fd_->isTemplateInstantiation() || fd_->getTemplatedKind() != FunctionDecl::TK_NonTemplate)
+      return std::string("inside a template: one rewrite would serve every instantiation");
+    if (a.call->getBeginLoc().isMacroID()) return std::string("the acquisition is written by a macro");
     if (isa<BinaryOperator>(anchor)) return std::string("the handle is assigned, not declared, where it is acquired");
     const auto* block = dyn_cast_or_null<CompoundStmt>(parents_.getParent(anchor));
     if (!block) return std::string("the acquisition is not a statement of a block");
@@ -884,6 +914,7 @@ class FunctionAnalysis {
   std::vector<Acquisition> acquisitions_;
   std::unique_ptr<CFG> cfg_;
   mutable int depth_ = 0;
+  mutable std::vector<const ValueDecl*> aliases_;  // of the acquisition being followed
 };
 
 // ---- the Clang plumbing ----------------------------------------------------------------------
@@ -894,11 +925,22 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       : ctx_(ctx), rules_(rules), out_(out), file_(std::move(file)) {}
   bool VisitFunctionDecl(FunctionDecl* fd) {
     if (!fd->hasBody() || !fd->doesThisDeclarationHaveABody() || fd->isDependentContext()) return true;
-    if (!ctx_.getSourceManager().isInMainFile(fd->getLocation())) return true;
+    if (const auto* m = dyn_cast<CXXMethodDecl>(fd); m && m->getParent()->isLambda()) return true;  // VisitLambdaExpr
+    if (!ctx_.getSourceManager().isInMainFile(ctx_.getSourceManager().getExpansionLoc(fd->getLocation()))) return true;
     FunctionAnalysis(ctx_, fd, rules_, out_, file_).run();
     return true;
   }
+  // A lambda's body is a function of its own.
+  bool VisitLambdaExpr(LambdaExpr* l) {
+    CXXMethodDecl* op = l->getCallOperator();
+    if (!op || !op->hasBody() || op->isDependentContext()) return true;
+    if (!ctx_.getSourceManager().isInMainFile(ctx_.getSourceManager().getExpansionLoc(l->getBeginLoc()))) return true;
+    FunctionAnalysis(ctx_, op, rules_, out_, file_).run();
+    return true;
+  }
   bool shouldVisitLambdaExpressions() const { return true; }
+  // Templates are analysed where they are instantiated (findings are merged per line).
+  bool shouldVisitTemplateInstantiations() const { return true; }
 
  private:
   ASTContext& ctx_;
@@ -1211,6 +1253,13 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
     f.snippet = normalise_snippet(it->second.line(f.span.line));
   }
   sort_findings(out.findings);
+  // One finding per site, however many instantiations of a template reach it.
+  out.findings.erase(std::unique(out.findings.begin(), out.findings.end(),
+                                 [](const Finding& x, const Finding& y) {
+                                   return x.file == y.file && x.span.line == y.span.line && x.span.column == y.span.column &&
+                                          x.rule == y.rule;
+                                 }),
+                     out.findings.end());
   std::sort(out.errors.begin(), out.errors.end(), [](const Error& a, const Error& b) { return a.file < b.file; });
   return out;
 }

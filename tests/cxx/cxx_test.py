@@ -25,21 +25,31 @@ def leakfix(*args, cwd=ROOT):
     return subprocess.run([LEAKFIX, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-# Expectations written next to the code.
-source = FIXTURES / "pool.cpp"
-expected = {}
-for number, line in enumerate(source.read_text().splitlines(), 1):
-    m = re.search(r"// expect: ([a-z-]+)", line)
-    if m:
-        expected[number] = m.group(1)
-r = leakfix("scan", str(source.relative_to(ROOT)), "--format", "json", "--", "-std=c++17")
-doc = json.loads(r.stdout)
-found = {f["line"]: f["kind"] for f in doc["findings"]}
-for line, kind in sorted(expected.items()):
-    check(f"pool.cpp:{line} is {kind}", found.get(line) == kind, f"got {found.get(line)}")
-for line, kind in sorted(found.items()):
-    check(f"pool.cpp:{line}: no unexpected finding", line in expected, kind)
-check("exit 1 with findings", r.returncode == 1)
+# Expectations written next to the code, in every fixture.
+def expectations(path):
+    out = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        m = re.search(r"// expect: ([a-z-]+)", line)
+        if m:
+            out[number] = m.group(1)
+    return out
+
+
+per_kind = {}
+for name in ("shapes.cpp", "noguard.cpp", "pool.cpp"):
+    source = FIXTURES / name
+    expected = expectations(source)
+    r = leakfix("scan", str(source.relative_to(ROOT)), "--format", "json", "--", "-std=c++17")
+    doc = json.loads(r.stdout)
+    found = {f["line"]: f["kind"] for f in doc["findings"]}
+    for f in doc["findings"]:
+        per_kind[f["kind"]] = per_kind.get(f["kind"], 0) + 1
+    for line, kind in sorted(expected.items()):
+        check(f"{name}:{line} is {kind}", found.get(line) == kind, f"got {found.get(line)}")
+    for line, kind in sorted(found.items()):
+        check(f"{name}:{line}: no unexpected finding", line in expected, kind)
+    check(f"{name}: exit 1 with findings", r.returncode == 1)
+print("fixture findings per kind:", json.dumps(per_kind, sort_keys=True))
 f0 = next(f for f in doc["findings"] if f["line"] == min(expected))
 check("findings carry function and variable", f0["function"] == "early_return" and f0["variable"] == "c", json.dumps(f0))
 check("unfixable C++ findings say why", all(f["fixable"] or f["reason"] for f in doc["findings"]))
