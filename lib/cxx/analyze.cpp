@@ -317,7 +317,7 @@ class FunctionAnalysis {
           static const std::set<std::string> kStore = {"push_back", "emplace_back", "push_front", "emplace_front",
                                                         "insert",    "emplace",      "push",       "try_emplace"};
           if (kStore.contains(m->getMethodDecl()->getNameAsString()) &&
-              std::any_of(m->arg_begin(), m->arg_end(), [&](const Expr* e) { return is_handle(e, h); })) {
+              std::any_of(m->arg_begin(), m->arg_end(), [&](const Expr* arg) { return is_handle(arg, h); })) {
             o.escape = {line(s->getBeginLoc()), fmt::format("it is stored in `{}` at line {}", text_of(m->getImplicitObjectArgument(), ctx_),
                                                             line(s->getBeginLoc()))};
             stop = true;
@@ -1080,35 +1080,6 @@ std::optional<std::string> check_compiles(const InputFile& file, const std::stri
   return std::nullopt;
 }
 
-std::string add_includes(std::string text, const std::vector<std::string>& headers) {
-  for (const auto& h : headers) {
-    if (text.find("#include " + h) != std::string::npos) continue;
-    // After the last #include of the leading block of comments and preprocessor lines.
-    std::size_t at = 0, pos = 0;
-    bool in_comment = false;
-    while (pos < text.size()) {
-      const auto eol = text.find('\n', pos);
-      const auto next = eol == std::string::npos ? text.size() : eol + 1;
-      std::string_view line(text.data() + pos, next - pos);
-      const auto start = line.find_first_not_of(" \t\r\n");
-      const std::string_view body = start == std::string_view::npos ? std::string_view() : line.substr(start);
-      if (in_comment) {
-        if (body.find("*/") != std::string_view::npos) in_comment = false;
-      } else if (body.empty() || body.starts_with("//")) {
-      } else if (body.starts_with("/*")) {
-        in_comment = body.find("*/") == std::string_view::npos;
-      } else if (body.starts_with("#")) {
-        if (body.starts_with("#include")) at = next;
-      } else {
-        break;
-      }
-      pos = next;
-    }
-    text.insert(at, "#include " + h + "\n");
-  }
-  return text;
-}
-
 std::string format_ranges(const std::string& path, const std::string& text,
                           const std::vector<std::pair<unsigned, unsigned>>& ranges) {
   // Only a project that has a .clang-format (or _clang-format) above the file is reformatted.
@@ -1127,13 +1098,6 @@ std::string format_ranges(const std::string& path, const std::string& text,
     return text;
   }
   return *formatted;
-}
-
-bool is_source(std::string_view path) {
-  for (std::string_view ext : {".cpp", ".cc", ".cxx", ".c++", ".C"}) {
-    if (path.size() > ext.size() && path.substr(path.size() - ext.size()) == ext) return true;
-  }
-  return false;
 }
 
 Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options) {
@@ -1265,3 +1229,10 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
 }
 
 }  // namespace leakfix::cxx
+
+// The entry point leakfix looks up after loading this library.
+extern "C" const leakfix::cxx::Api* leakfix_cxx_api() {
+  static const leakfix::cxx::Api api{leakfix::cxx::kApiVersion, &leakfix::cxx::analyze, &leakfix::cxx::check_compiles,
+                                     &leakfix::cxx::format_ranges};
+  return &api;
+}

@@ -1,7 +1,7 @@
 #pragma once
 // The C++ front end: Clang parses each translation unit, and every acquisition named by a cpp
 // rule (pool.acquire() held in a local, m.lock() on a mutex) is followed on Clang's CFG to the
-// same five kinds as Python. Only this library links Clang.
+// same five kinds as Python. Only this library links Clang; it is built as a loadable module.
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,9 +33,6 @@ struct Result {
   std::size_t skipped = 0;                    // not parsed: no rule name in the file or its includes
 };
 
-// .cpp, .cc, .cxx, .c++: the files a directory walk hands to this front end.
-bool is_source(std::string_view path);
-
 Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options);
 
 // Whether `content`, in place of the file, compiles with the file's command; the first error if not.
@@ -46,7 +43,16 @@ std::optional<std::string> check_compiles(const InputFile& file, const std::stri
 std::string format_ranges(const std::string& path, const std::string& text,
                           const std::vector<std::pair<unsigned, unsigned>>& ranges);
 
-// Adds `#include <memory>` and the like after the last #include, unless already there.
-std::string add_includes(std::string text, const std::vector<std::string>& headers);
+// The C++ pass is a library leakfix loads at run time (leakfix-cxx.so next to the binary), so
+// that the Python pass never needs Clang: this is what it finds there.
+inline constexpr int kApiVersion = 1;
+struct Api {
+  int version;
+  Result (*analyze)(const std::vector<InputFile>&, const std::vector<Rule>&, const Options&);
+  std::optional<std::string> (*check_compiles)(const InputFile&, const std::string&, const Options&);
+  std::string (*format_ranges)(const std::string&, const std::string&, const std::vector<std::pair<unsigned, unsigned>>&);
+};
 
 }  // namespace leakfix::cxx
+
+extern "C" const leakfix::cxx::Api* leakfix_cxx_api();

@@ -145,5 +145,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check("git apply takes the C++ diff", applied.returncode == 0, applied.stderr)
     check("git apply gives the fixed file", (fresh / "noguard.cpp").read_bytes() == (ROOT / "tests/cxx/expected/noguard.cpp").read_bytes())
 
+# The Python pass never needs Clang: leakfix does not link it, and without the C++ module it
+# still scans Python and says why C++ files are skipped.
+ldd = subprocess.run(["ldd", LEAKFIX], capture_output=True, text=True).stdout
+check("leakfix does not link Clang", "clang" not in ldd and "LLVM" not in ldd, ldd)
+with tempfile.TemporaryDirectory() as tmp:
+    alone = pathlib.Path(tmp) / "leakfix"
+    alone.write_bytes(pathlib.Path(LEAKFIX).read_bytes())
+    alone.chmod(0o755)
+    r = subprocess.run([str(alone), "scan", "examples/sportsbook", str(FIXTURES / "pool.cpp"), "--format", "json", "--", "-std=c++17"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    doc = json.loads(r.stdout)
+    check("without the C++ module: Python is scanned", len(doc["findings"]) == 16, r.stderr)
+    check("without the C++ module: C++ files are named as skipped",
+          any("leakfix-cxx.so" in e["message"] for e in doc["errors"]), json.dumps(doc["errors"]))
+
 print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #ifdef LEAKFIX_HAVE_CXX
-#include "cxx/analyze.h"
+#include "cxx_plugin.h"
 #endif
 #include "fix/diff.h"
 #include "python/fixer.h"
@@ -75,7 +75,7 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   std::vector<InputFile> python_files, cxx_files;
   for (const auto& f : out.walked.files) {
 #ifdef LEAKFIX_HAVE_CXX
-    if (cxx::is_source(f.path)) {
+    if (is_cxx_source(f.path)) {
       cxx_files.push_back(f);
       continue;
     }
@@ -95,7 +95,14 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
         std::cerr << fmt::format("\r\x1b[2K[{}/{}] {}", done, total, file) << std::flush;
       };
     }
-    auto c = cxx::analyze(cxx_files, rules, copts);
+    std::string why;
+    const cxx::Api* api = cxx_api(&why);
+    if (!api) {
+      for (const auto& f : cxx_files) out.project.errors.push_back(Error{f.display, 0, why});
+      for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+      return out;
+    }
+    auto c = api->analyze(cxx_files, rules, copts);
     if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
     for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
     sort_findings(out.project.findings);

@@ -13,7 +13,7 @@
 #include "common.h"
 #include "core/walk.h"
 #ifdef LEAKFIX_HAVE_CXX
-#include "cxx/analyze.h"
+#include "cxx_plugin.h"
 #endif
 #include "fix/diff.h"
 #include "fix/write.h"
@@ -124,8 +124,8 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
     std::vector<std::string> wanted = includes;
     for (const auto& i : f.fix->imports) wanted.push_back(i.name);
     const std::string body = apply_edits(text, f.fix->edits);
-    std::string after = bom + cxx::add_includes(body, wanted);
-    if (auto err = cxx::check_compiles(InputFile{display, display}, after, options)) {
+    std::string after = bom + add_includes(body, wanted);
+    if (auto err = cxx_api()->check_compiles(InputFile{display, display}, after, options)) {
       Finding failed = f;
       failed.fixable = false;
       failed.reason = *err;
@@ -133,7 +133,7 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
       out.failed.push_back(std::move(failed));
       continue;
     }
-    const std::string before = bom + cxx::add_includes(text, includes);
+    const std::string before = bom + add_includes(text, includes);
     const std::string proposed = after;
     auto d = all ? python::Decision::Apply : decide(f, before, after);
     if (d == python::Decision::ApplyRestOfFile) {
@@ -163,7 +163,7 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
     includes = wanted;
     floor = f.fix->begin();
   }
-  out.after = bom + cxx::add_includes(text, includes);
+  out.after = bom + add_includes(text, includes);
   // The changed lines, in the project's .clang-format style when it has one.
   if (out.after != out.before) {
     const std::string after_text = out.after.substr(bom.size());
@@ -173,7 +173,7 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
       ranges.emplace_back(static_cast<unsigned>(static_cast<long>(e.begin) + shift), static_cast<unsigned>(e.text.size()));
       shift += static_cast<long>(e.text.size()) - static_cast<long>(e.end - e.begin);
     }
-    out.after = bom + cxx::format_ranges(display, after_text, ranges);
+    out.after = bom + cxx_api()->format_ranges(display, after_text, ranges);
   }
   return out;
 }
@@ -286,7 +286,7 @@ int run_fix(const FixOptions& o) {
       return python::Decision::Apply;
     };
 #ifdef LEAKFIX_HAVE_CXX
-    auto res = cxx::is_source(display) ? fix_cxx_file(source, display, project.findings, want, decide)
+    auto res = is_cxx_source(display) && cxx_api() ? fix_cxx_file(source, display, project.findings, want, decide)
                                        : python::fix_file(source, project.knowledge, want, decide);
 #else
     auto res = python::fix_file(source, project.knowledge, want, decide);
