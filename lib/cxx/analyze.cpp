@@ -895,7 +895,20 @@ class FunctionAnalysis {
     const auto begin = static_cast<std::uint32_t>(line_start(first_line));
     std::size_t end = line_start(last_line + 1);
     if (end == std::string_view::npos) end = buf.size();
-    f.fix->edits.push_back(Edit{begin, static_cast<std::uint32_t>(end), out});
+    // The edit as Clang's tooling states it (file, offset, length, text), then in leakfix's
+    // own terms, which `fix` applies to Python and C++ alike.
+    const SourceLocation file_start = sm_.getLocForStartOfFile(sm_.getMainFileID());
+    tooling::Replacements replacements;
+    if (auto err = replacements.add(tooling::Replacement(
+            sm_, CharSourceRange::getCharRange(file_start.getLocWithOffset(static_cast<int>(begin)),
+                                               file_start.getLocWithOffset(static_cast<int>(end))),
+            out, ctx_.getLangOpts()))) {
+      const std::string message = llvm::toString(std::move(err));
+      return "cannot state the edit: " + message;
+    }
+    for (const auto& r : replacements) {
+      f.fix->edits.push_back(Edit{r.getOffset(), r.getOffset() + r.getLength(), r.getReplacementText().str()});
+    }
     f.fixable = true;
     f.reason.reset();
     if (needs_memory_) f.fix->imports.push_back(ImportNeed{"#include", "<memory>"});
