@@ -2,18 +2,8 @@
 # The C++ sample project: build it, run its program, `leakfix fix --write -p build`, build it
 # again and run it again. Results and exceptions must be the same; no connection may be
 # outstanding and the lock not held after any call, including the throwing ones.
-set -u
-LEAKFIX="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-SRC="$(cd "$2" && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-pass=0
-fail=0
-check() {
-  local name="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+# shellcheck source=../e2e/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../e2e/harness.sh" "$@"
 cp -r "$SRC/examples/cxx-pool" "$WORK/app"
 cd "$WORK/app"
 cmake -S . -B build -G Ninja >/dev/null && cmake --build build >/dev/null
@@ -44,5 +34,4 @@ sys.exit(before != after[:len(before)])"
 "$LEAKFIX" fix --write -p build . >"$WORK/again.txt" 2>&1
 check "a second fix applies nothing" grep -q "Applied 0 fixes" "$WORK/again.txt"
 echo "outstanding before: $(grep -o 'outstanding=[1-9]' "$WORK/before.txt" | wc -l) calls, after: $(grep -o 'outstanding=[1-9]' "$WORK/after.txt" | wc -l)"
-echo "$pass passed, $fail failed"
-test "$fail" = 0
+finish

@@ -2,18 +2,8 @@
 # leakfix in commits: the real pre-commit framework with the repository's .pre-commit-hooks.yaml,
 # `leakfix hook install`, baselines that survive edits, --diff-base, and SARIF against the
 # SARIF 2.1.0 schema.
-set -u
-LEAKFIX="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-SRC="$(cd "$2" && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-pass=0
-fail=0
-check() {
-  local name="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+# shellcheck source=../e2e/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "$@"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK/home"
 mkdir -p "$HOME" "$WORK/bin"
@@ -233,5 +223,4 @@ else
   fail=$((fail + 1))
 fi
 
-echo "$pass passed, $fail failed"
-test "$fail" = 0
+finish

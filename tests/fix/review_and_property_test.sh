@@ -1,18 +1,8 @@
 #!/usr/bin/env bash
 # The interactive review through a pseudo-terminal (script(1)), and the property that fixing every
 # fixture and the example app twice re-parses cleanly and changes nothing the second time.
-set -u
-LEAKFIX="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-SRC="$(cd "$2" && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-pass=0
-fail=0
-check() {
-  local name="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+# shellcheck source=../e2e/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../e2e/harness.sh" "$@"
 
 # --- review on a terminal: y, n, then q ------------------------------------------------------
 mkdir -p "$WORK/review"
@@ -122,5 +112,4 @@ left = [f for f in d['findings'] if f['fixable']]
 print(*(f\"{f['file']}:{f['line']} {f['kind']}\" for f in left), sep='\n')
 sys.exit(1 if left else 0)"
 
-echo "$pass passed, $fail failed"
-test "$fail" = 0
+finish
