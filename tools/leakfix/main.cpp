@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   h->require_subcommand(1);
 
   FixOptions fix;
-  auto* f = app.add_subcommand("fix", "Rewrite leaking acquisitions into with blocks: review on a terminal, --diff, or --write");
+  auto* f = app.add_subcommand("fix", "Rewrite leaks into with blocks (Python) or RAII guards (C++): review on a terminal, --diff, or --write");
   f->add_option("paths", fix.paths, "Files or folders to fix")->required();
   f->add_flag("--diff", fix.diff, "Print a unified diff (for git apply) and write nothing");
   f->add_flag("--write", fix.write, "Apply every safe fix");
