@@ -14,6 +14,7 @@
 #include <clang/Tooling/Core/Replacement.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/Tooling.h>
+#include <llvm/Support/VirtualFileSystem.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -1079,7 +1080,7 @@ std::optional<std::string> check_compiles(const InputFile& file, const std::stri
   else db = tooling::CompilationDatabase::autoDetectFromSource(absolute, error);
   if (!db) return "no compile command to check the rewrite with";
   Diagnostics diags;
-  tooling::ClangTool tool(*db, {absolute});
+  tooling::ClangTool tool(*db, {absolute}, std::make_shared<PCHContainerOperations>(), llvm::vfs::createPhysicalFileSystem());
   tool.mapVirtualFile(absolute, content);
   tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster("-resource-dir=" LEAKFIX_CLANG_RESOURCE_DIR,
                                                                   tooling::ArgumentInsertPosition::BEGIN));
@@ -1187,7 +1188,10 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
       auto& j = jobs[i];
       std::vector<Finding> found;
       Diagnostics diags;
-      tooling::ClangTool tool(*j.db, {j.absolute});
+      // A file system of its own: the real one's working directory is the process's, and
+      // ClangTool moves it to each command's directory, which races between worker threads.
+      tooling::ClangTool tool(*j.db, {j.absolute}, std::make_shared<PCHContainerOperations>(),
+                              llvm::vfs::createPhysicalFileSystem());
       tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
           "-resource-dir=" LEAKFIX_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::BEGIN));
       // -w: the project's warnings are not ours to print; -fno-caret-diagnostics also stops the

@@ -31,7 +31,7 @@ def third(item_id):
     return conn.execute("SELECT 3").fetchone()
 PY
 cp "$WORK/review/routes.py" "$WORK/original.py"
-(cd "$WORK/review" && printf 'y\nn\nq\n' | TERM=xterm script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/review.out" 2>&1)
+(cd "$WORK/review" && printf 'y\nn\nq\n' | env -u CI -u PRE_COMMIT TERM=xterm script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/review.out" 2>&1)
 check "review shows the prompt" grep -q "Apply this fix? \[y\]es \[n\]o \[a\]ll in this file \[q\]uit \[e\]dit \[?\]" "$WORK/review.out"
 check "review shows kind and function" grep -q "leaky-path in first" "$WORK/review.out"
 check "review shows a diff" grep -q "+    with connection_ctx() as conn:" "$WORK/review.out"
@@ -51,7 +51,7 @@ check "review result compiles" python3 -m py_compile "$WORK/review/routes.py"
 
 # a: all in this file
 cp "$WORK/original.py" "$WORK/review/routes.py"
-(cd "$WORK/review" && printf 'a\n' | TERM=xterm script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/review.out" 2>&1)
+(cd "$WORK/review" && printf 'a\n' | env -u CI -u PRE_COMMIT TERM=xterm script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/review.out" 2>&1)
 check "a applies every fix of the file" test "$(grep -c 'with connection_ctx() as conn:' "$WORK/review/routes.py")" = 3
 check "a: the acquirer import goes" grep -q "^from db import connection_ctx$" "$WORK/review/routes.py"
 
@@ -69,7 +69,7 @@ cat >"$WORK/editor.sh" <<SH
 echo "# changed meanwhile" >> "$WORK/review/routes.py"
 SH
 chmod +x "$WORK/editor.sh"
-(cd "$WORK/review" && printf 'e\n' | TERM=xterm EDITOR="$WORK/editor.sh" script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/edit.out" 2>&1)
+(cd "$WORK/review" && printf 'e\n' | env -u CI -u PRE_COMMIT TERM=xterm EDITOR="$WORK/editor.sh" script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/edit.out" 2>&1)
 check "changed file is not written" grep -q "changed since it was analysed" "$WORK/edit.out"
 check "changed file keeps its change" grep -q "# changed meanwhile" "$WORK/review/routes.py"
 check "changed file keeps its code" grep -q "^    conn = get_db_connection()" "$WORK/review/routes.py"

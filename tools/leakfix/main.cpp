@@ -1,6 +1,7 @@
 // leakfix: finds resources that are not released on every path, and says which path leaks.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -111,6 +112,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& err) {
     const int code = app.exit(err);
     return code == 0 ? 0 : 2;
+  }
+  // Relative to where leakfix was started, whatever the C++ pass does later.
+  if (!cxx_setup().build_dir.empty()) {
+    std::error_code ec;
+    cxx_setup().build_dir = std::filesystem::absolute(cxx_setup().build_dir, ec).string();
   }
   if (s->parsed()) return run_scan(scan);
   if (e->parsed()) return run_explain(kind);
