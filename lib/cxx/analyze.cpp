@@ -419,23 +419,37 @@ class FunctionAnalysis {
     return found;
   }
 
+  // Where a 1-based line of the main file starts; the size of the file past its last line.
+  std::size_t line_start(unsigned ln) const {
+    if (line_starts_.empty()) {
+      bool invalid = false;
+      const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
+      line_starts_.push_back(0);
+      for (std::size_t i = 0; !invalid && i < buf.size(); ++i) {
+        if (buf[i] == '\n') line_starts_.push_back(i + 1);
+      }
+      buffer_size_ = invalid ? 0 : buf.size();
+    }
+    if (ln < 1) return std::string_view::npos;
+    return ln <= line_starts_.size() ? line_starts_[ln - 1] : buffer_size_;
+  }
+
+  std::string line_text(unsigned ln) const {
+    bool invalid = false;
+    const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
+    const std::size_t start = line_start(ln);
+    if (invalid || start == std::string_view::npos || start >= buf.size()) return "";
+    const auto end = buf.find('\n', start);
+    return std::string(buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  }
+
   bool suppressed(int at_line, const std::string& rule) const {
     auto says = [&](int l) {
-      bool invalid = false;
-      const FileID fid = sm_.getMainFileID();
-      const auto buf = sm_.getBufferData(fid, &invalid);
-      if (invalid || l < 1) return false;
-      std::size_t start = 0;
-      for (int k = 1; k < l && start != std::string_view::npos; ++k) {
-        start = buf.find('\n', start);
-        if (start != std::string_view::npos) ++start;
-      }
-      if (start == std::string_view::npos) return false;
-      const auto end = buf.find('\n', start);
-      const std::string_view text = buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+      if (l < 1) return false;
+      const std::string text = line_text(static_cast<unsigned>(l));
       const auto at = text.find("leakfix: ignore");
-      if (at == std::string_view::npos) return false;
-      const auto rest = text.substr(at + 15);
+      if (at == std::string::npos) return false;
+      const std::string_view rest = std::string_view(text).substr(at + 15);
       if (rest.empty() || rest.front() != '[') return true;
       return rest.find(rule) != std::string_view::npos;
     };
@@ -472,8 +486,7 @@ class FunctionAnalysis {
         f.message = fmt::format("{} escapes: it is returned at line {}; the function is treated as an acquirer", what, f.span.line);
         break;
       case Use::Stored:
-        if (isa<CXXConstructorDecl>(fd_) && released_by_destructor(u.handle.decl)) return;  // the guard itself
-        if (released_by_destructor(u.handle.decl)) return;
+        if (released_by_destructor(u.handle.decl)) return;  // a guard class of the code base
         f.kind = Kind::Escapes;
         f.reason = "ownership leaves the function; review by hand";
         f.message = fmt::format("{} escapes: it is stored in `{}`", what, u.detail);
@@ -607,20 +620,6 @@ class FunctionAnalysis {
       while (isa_and_nonnull<IfStmt>(parents_.getParent(c))) c = parents_.getParent(c);  // else-if chains
     }
     return std::string("the block is too deep");
-  }
-
-  std::string line_text(unsigned ln) const {
-    bool invalid = false;
-    const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
-    if (invalid) return "";
-    std::size_t start = 0;
-    for (unsigned k = 1; k < ln && start != std::string_view::npos; ++k) {
-      start = buf.find('\n', start);
-      if (start != std::string_view::npos) ++start;
-    }
-    if (start == std::string_view::npos) return "";
-    const auto end = buf.find('\n', start);
-    return std::string(buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
   }
 
   static std::string indent_of(std::string_view text) { return std::string(text.substr(0, text.find_first_not_of(" \t"))); }
@@ -870,14 +869,6 @@ class FunctionAnalysis {
     bool invalid = false;
     const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);
     if (invalid) return std::string("cannot read the file");
-    auto line_start = [&](unsigned ln) {
-      std::size_t start = 0;
-      for (unsigned k = 1; k < ln && start != std::string_view::npos; ++k) {
-        start = buf.find('\n', start);
-        if (start != std::string_view::npos) ++start;
-      }
-      return start;
-    };
     for (unsigned ln = decl_last + 1; ln <= last_line; ++ln) {
       if (dropped_lines.contains(ln)) continue;
       const std::size_t ls = line_start(ln);
@@ -929,6 +920,8 @@ class FunctionAnalysis {
   std::unique_ptr<CFG> cfg_;
   mutable int depth_ = 0;
   mutable std::vector<const ValueDecl*> aliases_;  // of the acquisition being followed
+  mutable std::vector<std::size_t> line_starts_;   // of the main file, built on first use
+  mutable std::size_t buffer_size_ = 0;
 };
 
 // ---- the Clang plumbing ----------------------------------------------------------------------

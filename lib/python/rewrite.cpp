@@ -752,7 +752,6 @@ class Rewriter {
       }
     }
     fix_.edits.push_back(Edit{begin, end, std::move(out)});
-    fix_.summary = header;
     return std::move(fix_);
   }
 

@@ -94,6 +94,15 @@ python::Decision review(const Finding& f, const std::string& before, std::string
   }
 }
 
+// Writes a rewritten file back in its own encoding, unless it changed since it was read.
+std::optional<Error> write_fixed(const std::string& path, const std::string& display, const SourceFile& source,
+                                 const python::FileFixResult& res) {
+  auto disk_before = encode_text(res.before, source.encoding());
+  auto disk_after = encode_text(res.after, source.encoding());
+  if (!disk_before || !disk_after) return Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message};
+  return write_if_unchanged(path, display, *disk_before, *disk_after);
+}
+
 #ifdef LEAKFIX_HAVE_CXX
 // The fixes of one C++ file, from the bottom up so that each one's offsets still hold; a fix
 // whose lines overlap one already applied is left for the next run. Each rewrite must compile.
@@ -239,15 +248,8 @@ int run_fix(const FixOptions& o) {
         auto res = python::fix_file(source, project.knowledge, want,
                                     [](const Finding&, const std::string&, std::string&) { return python::Decision::Apply; });
         if (res.after != res.before) {
-          auto disk_before = encode_text(res.before, source.encoding());
-          auto disk_after = encode_text(res.after, source.encoding());
-          if (!disk_after || !disk_before) {
-            report.errors.push_back(Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message});
-          } else if (auto err = write_if_unchanged(project.paths.at(display), display, *disk_before, *disk_after)) {
-            report.errors.push_back(*err);
-          } else {
-            report.applied += res.applied.size();
-          }
+          if (auto err = write_fixed(project.paths.at(display), display, source, res)) report.errors.push_back(*err);
+          else report.applied += res.applied.size();
         }
         for (const auto& f : res.left) {
           if (f.severity() >= threshold) code = 1;
@@ -305,20 +307,18 @@ int run_fix(const FixOptions& o) {
     if (res.after == res.before) continue;
     applied += res.applied.size();
     ++files_changed;
-    auto disk_before = encode_text(res.before, source.encoding());
-    auto disk_after = encode_text(res.after, source.encoding());
-    if (disk_before && disk_after && !o.write && !interactive) {
+    if (!o.write && !interactive) {
       // A patch is in the file's own encoding, so that git apply finds its lines.
-      std::cout << unified_diff(display, *disk_before, *disk_after, DiffOptions{3, color});
+      auto disk_before = encode_text(res.before, source.encoding());
+      auto disk_after = encode_text(res.after, source.encoding());
+      if (disk_before && disk_after) std::cout << unified_diff(display, *disk_before, *disk_after, DiffOptions{3, color});
+      else {
+        std::cerr << fmt::format("leakfix: error: {}: {}\n", display, (disk_after ? disk_before : disk_after).error().message);
+        code = 2;
+      }
       continue;
     }
-    if (!disk_before || !disk_after) {
-      std::cerr << fmt::format("leakfix: error: {}: not written: {}\n", display,
-                               (disk_after ? disk_before : disk_after).error().message);
-      code = 2;
-      continue;
-    }
-    if (auto err = write_if_unchanged(project.paths.at(display), display, *disk_before, *disk_after)) {
+    if (auto err = write_fixed(project.paths.at(display), display, source, res)) {
       std::cerr << "leakfix: error: " << err->to_string() << '\n';
       code = 2;
       continue;
