@@ -80,9 +80,12 @@ std::vector<BaselineEntry> entries_of(const std::vector<Finding>& findings, cons
            std::tie(findings[b].file, findings[b].span.line, findings[b].span.column);
   });
   out.resize(findings.size());
+  std::map<std::string_view, std::string> relative;  // per file: the path functions ask the file system
   for (auto i : order) {
     const auto& f = findings[i];
-    BaselineEntry e{f.rule, relative_to(f.file, baseline_path), f.function, f.snippet, 0, std::string(to_string(f.kind))};
+    auto [rel, added] = relative.try_emplace(f.file);
+    if (added) rel->second = relative_to(f.file, baseline_path);
+    BaselineEntry e{f.rule, rel->second, f.function, f.snippet, 0, std::string(to_string(f.kind))};
     e.occurrence = seen[e.rule + '\x1f' + e.file + '\x1f' + e.function + '\x1f' + e.snippet]++;
     out[i] = std::move(e);
   }

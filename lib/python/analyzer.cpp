@@ -520,6 +520,7 @@ class FileAnalyzer {
 }  // namespace
 
 FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
+  const Navigator nav(file);
   return FileAnalyzer(file, knowledge).run();
 }
 

@@ -82,7 +82,7 @@ void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
   std::vector<Finding> flat;
   for (auto& s : slots) {
     if (!s.result) continue;
-    for (auto& f : s.result->findings) flat.push_back(f);
+    for (auto& f : s.result->findings) flat.push_back(std::move(f));
   }
   annotate_exposure(flat, routes, k.exposure);
   // Helpers: findings with no route. Their callers may be anywhere, but only code that has

@@ -92,39 +92,12 @@ class Rewriter {
 
   // ---- the tree -------------------------------------------------------------------------
 
-  // ParsedFile::parent() walks down from the top-level statement; every node this rewriter
-  // visits remembers its parent here, so that going up from a reference costs a lookup.
-  TSNode parent(TSNode n) const {
-    const auto it = parents_.find(n.id);
-    return it != parents_.end() ? it->second : file_.parent(n);
-  }
+  TSNode parent(TSNode n) const { return file_.parent(n); }
 
-  // Pre-order over n's named descendants, remembering parents; `visit` returns false to skip a
-  // node's children.
+  // Pre-order over n's named descendants; `visit` returns false to skip a node's children.
   template <typename F>
   void walk(TSNode root, F&& visit) const {
-    if (ts_node_is_null(root)) return;
-    TSTreeCursor c = ts_tree_cursor_new(root);
-    std::vector<TSNode> path;  // the ancestors of the cursor's node, below root
-    for (;;) {
-      const TSNode cur = ts_tree_cursor_current_node(&c);
-      if (!path.empty()) parents_.emplace(cur.id, path.back());
-      const bool descend = !ts_node_is_named(cur) || visit(cur);
-      if (descend && ts_tree_cursor_goto_first_child(&c)) {
-        path.push_back(cur);
-        continue;
-      }
-      bool done = false;
-      while (!ts_tree_cursor_goto_next_sibling(&c)) {
-        if (path.empty() || !ts_tree_cursor_goto_parent(&c)) {
-          done = true;
-          break;
-        }
-        path.pop_back();
-      }
-      if (done) break;
-    }
-    ts_tree_cursor_delete(&c);
+    preorder(root, std::forward<F>(visit));
   }
 
   // ---- names ----------------------------------------------------------------------------
@@ -821,7 +794,6 @@ class Rewriter {
   std::string form_, unit_;
   std::map<int, LinePlan> plan_;
   Fix fix_;
-  mutable std::unordered_map<const void*, TSNode> parents_;
 };
 
 }  // namespace
@@ -838,6 +810,7 @@ std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
 std::variant<Fix, std::string> plan_rewrite(const ParsedFile& file, TSNode call, std::string_view variable,
                                             const RewriteContext& ctx) {
   if (variable.empty()) return std::string("the connection is not held in a name");
+  const Navigator nav(file);
   return Rewriter(file, call, variable, ctx).run();
 }
 

@@ -140,6 +140,7 @@ bool mentions_routes(std::string_view text) {
 }
 
 FileRoutes extract_routes(const ParsedFile& file, bool calls) {
+  const Navigator nav(file);
   FileRoutes out;
   out.file = file.source().path();
   for (TSNode s : code_children(file.root())) {

@@ -17,6 +17,115 @@ ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::
   const auto t = source_->text();
   tree_.reset(ts_parser_parse_string(parser.get(), nullptr, t.data(), static_cast<uint32_t>(t.size())));
   if (!tree_) throw std::runtime_error("tree-sitter could not parse the file");
+  index_ = std::make_unique<TreeIndex>(root());
+}
+
+thread_local TreeIndex* detail::active_index = nullptr;
+
+TreeIndex::TreeIndex(TSNode root) : root_(root) {
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  if (ts_tree_cursor_goto_first_child(&c)) {
+    do tops_.push_back(ts_tree_cursor_current_node(&c));
+    while (ts_tree_cursor_goto_next_sibling(&c));
+  }
+  ts_tree_cursor_delete(&c);
+  indexed_.assign(tops_.size(), 0);
+  table_.resize(64);
+}
+
+int32_t TreeIndex::lookup(const void* id) const {
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t h = (reinterpret_cast<std::uintptr_t>(id) >> 3) * 0x9E3779B97F4A7C15ull >> 20;; ++h) {
+    const Slot& s = table_[h & mask];
+    if (s.id == id) return s.index;
+    if (!s.id) return kNone;
+  }
+}
+
+void TreeIndex::insert(const void* id, int32_t index) {
+  if ((used_ + 1) * 2 > table_.size()) {
+    std::vector<Slot> old(table_.size() * 2);
+    old.swap(table_);
+    used_ = 0;
+    for (const Slot& s : old) {
+      if (s.id) insert(s.id, s.index);
+    }
+  }
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t h = (reinterpret_cast<std::uintptr_t>(id) >> 3) * 0x9E3779B97F4A7C15ull >> 20;; ++h) {
+    Slot& s = table_[h & mask];
+    if (s.id == id) return;
+    if (!s.id) {
+      s = Slot{id, index};
+      ++used_;
+      return;
+    }
+  }
+}
+
+void TreeIndex::index_top(std::size_t t) {
+  indexed_[t] = 1;
+  PooledCursor pc(tops_[t]);
+  TSTreeCursor* c = pc.get();
+  std::vector<int32_t> open;  // the entries above the cursor's node
+  std::vector<int32_t> last;  // the last child entered under each of them
+  for (;;) {
+    const auto index = static_cast<int32_t>(nodes_.size());
+    Entry e;
+    e.node = ts_tree_cursor_current_node(c);
+    e.named = ts_node_is_named(e.node);
+    if (!open.empty()) {
+      e.parent = open.back();
+      e.field = ts_tree_cursor_current_field_id(c);
+      if (last.back() == kNone) nodes_[static_cast<std::size_t>(open.back())].first_child = index;
+      else nodes_[static_cast<std::size_t>(last.back())].next_sibling = index;
+      last.back() = index;
+    }
+    nodes_.push_back(e);
+    insert(e.node.id, index);
+    if (ts_tree_cursor_goto_first_child(c)) {
+      open.push_back(index);
+      last.push_back(kNone);
+      continue;
+    }
+    nodes_.back().end = index + 1;
+    for (;;) {
+      if (open.empty()) return;
+      if (ts_tree_cursor_goto_next_sibling(c)) break;
+      nodes_[static_cast<std::size_t>(open.back())].end = static_cast<int32_t>(nodes_.size());
+      open.pop_back();
+      last.pop_back();
+      ts_tree_cursor_goto_parent(c);
+    }
+  }
+}
+
+int32_t TreeIndex::find(TSNode n) const {
+  if (n.tree != root_.tree || !n.id || used_ == 0) return kNone;
+  return lookup(n.id);
+}
+
+void TreeIndex::cover(TSNode n) {
+  if (n.tree != root_.tree || ts_node_is_null(n)) return;
+  // The last top-level statement starting at or before n holds it, if any does.
+  const uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+  auto it = std::upper_bound(tops_.begin(), tops_.end(), start, [](uint32_t b, TSNode t) { return b < ts_node_start_byte(t); });
+  if (it == tops_.begin() || ts_node_end_byte(*std::prev(it)) < end) return;
+  const auto t = static_cast<std::size_t>(std::prev(it) - tops_.begin());
+  if (!indexed_[t]) index_top(t);
+}
+
+TSNode field(TSNode n, TSFieldId id) {
+  if (ts_node_is_null(n) || id == 0) return TSNode{};
+  if (TreeIndex* ix = detail::index_for(n)) {
+    if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
+      for (int32_t c = (*ix)[i].first_child; c != TreeIndex::kNone; c = (*ix)[c].next_sibling) {
+        if ((*ix)[c].field == id) return (*ix)[c].node;
+      }
+      return TSNode{};
+    }
+  }
+  return ts_node_child_by_field_id(n, id);
 }
 
 namespace {
@@ -45,56 +154,27 @@ PooledCursor::~PooledCursor() { cursor_pool.free.push_back(cursor_); }
 
 std::vector<TSNode> ParsedFile::path_to(TSNode top, uint32_t byte) const {
   std::vector<TSNode> path{top};
-  parents_.try_emplace(top.id, root());
   PooledCursor pc(top);
   while (ts_tree_cursor_goto_first_child_for_byte(pc.get(), byte) >= 0) {
     const TSNode child = ts_tree_cursor_current_node(pc.get());
     if (ts_node_start_byte(child) > byte) break;
-    parents_.try_emplace(child.id, path.back());
     path.push_back(child);
   }
   return path;
 }
 
 TSNode ParsedFile::parent(TSNode n) const {
-  if (ts_node_is_null(n)) return n;
-  if (auto it = parents_.find(n.id); it != parents_.end()) return it->second;
-  const TSNode r = root();
-  if (same(n, r)) return TSNode{};
-  if (tops_.empty()) {
-    PooledCursor pc(r);
-    if (ts_tree_cursor_goto_first_child(pc.get())) {
-      do tops_.push_back(ts_tree_cursor_current_node(pc.get()));
-      while (ts_tree_cursor_goto_next_sibling(pc.get()));
-    }
+  if (ts_node_is_null(n) || same(n, root())) return TSNode{};
+  // ts_node_parent walks down from the root, through every statement before the node: covering
+  // the node's statement costs one walk of that statement, and every later step up is a load.
+  int32_t i = index_->find(n);
+  if (i == TreeIndex::kNone) {
+    index_->cover(n);
+    i = index_->find(n);
   }
-  const uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
-  // The last top-level node starting at or before n holds it, if any does.
-  auto it = std::upper_bound(tops_.begin(), tops_.end(), start,
-                             [](uint32_t b, TSNode t) { return b < ts_node_start_byte(t); });
-  if (it != tops_.begin() && ts_node_end_byte(*std::prev(it)) >= end) {
-    TSNode cur = *std::prev(it);
-    if (same(cur, n)) return parents_[n.id] = r;
-    // Walk down towards n, remembering each link passed.
-    for (;;) {
-      TSNode next{};
-      PooledCursor pc(cur);
-      if (ts_tree_cursor_goto_first_child(pc.get())) {
-        do {
-          const TSNode c = ts_tree_cursor_current_node(pc.get());
-          if (ts_node_start_byte(c) > start) break;
-          if (ts_node_end_byte(c) < end) continue;
-          parents_.try_emplace(c.id, cur);
-          if (same(c, n)) return cur;
-          if (ts_node_is_null(next)) next = c;
-        } while (ts_tree_cursor_goto_next_sibling(pc.get()));
-      }
-      if (ts_node_is_null(next)) break;
-      cur = next;
-    }
-  }
-  // Not on that path (zero-width nodes, or nodes sharing bounds): ask tree-sitter.
-  return parents_[n.id] = ts_node_parent(n);
+  if (i == TreeIndex::kNone) return ts_node_parent(n);
+  const int32_t p = (*index_)[i].parent;
+  return p == TreeIndex::kNone ? root() : (*index_)[p].node;
 }
 
 std::string_view type(TSNode n) {

@@ -2,6 +2,7 @@
 // The tree-sitter-python parse of one file and small helpers over its nodes.
 #include <tree_sitter/api.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -13,6 +14,57 @@
 extern "C" const TSLanguage* tree_sitter_python(void);
 
 namespace leakfix::python {
+
+// A flat copy of the tree, made one top-level statement at a time, when the analysis is about to
+// walk that statement: each visible node with its parent, first child, next sibling, field
+// and the end of its subtree, and a table from node id to entry. The analysis walks a function
+// many times (control flow, events, references, the rewrite); tree-sitter's cursor and
+// ts_node_child_by_field_id cost more per step than the parse did per node, a flat entry costs
+// a load.
+class TreeIndex {
+ public:
+  static constexpr int32_t kNone = -1;
+  struct Entry {
+    TSNode node;
+    int32_t parent = kNone;  // kNone: a top-level statement, whose parent is the root
+    int32_t first_child = kNone;
+    int32_t next_sibling = kNone;
+    int32_t end = 0;  // one past the last descendant: a subtree is the range [index, end)
+    TSFieldId field = 0;
+    bool named = false;
+  };
+
+  explicit TreeIndex(TSNode root);
+  TreeIndex(const TreeIndex&) = delete;
+  TreeIndex& operator=(const TreeIndex&) = delete;
+
+  const TSTree* tree() const { return root_.tree; }
+  TSNode root() const { return root_; }
+  const std::vector<TSNode>& tops() const { return tops_; }
+  // Indexes the top-level statement holding n, if it is not yet. The analysis covers the
+  // statements it is about to walk many times; the rest of the file is never copied.
+  void cover(TSNode n);
+  // The entry of n; kNone for the root and for nodes of statements not covered.
+  int32_t find(TSNode n) const;
+  // Entries move when a statement is indexed: copy what is needed before calling back.
+  const Entry& operator[](int32_t i) const { return nodes_[static_cast<std::size_t>(i)]; }
+
+ private:
+  struct Slot {
+    const void* id = nullptr;
+    int32_t index = kNone;
+  };
+  int32_t lookup(const void* id) const;
+  void insert(const void* id, int32_t index);
+  void index_top(std::size_t t);
+
+  TSNode root_;
+  std::vector<TSNode> tops_;
+  std::vector<char> indexed_;  // per top-level statement
+  std::vector<Entry> nodes_;
+  std::vector<Slot> table_;  // open addressing, a power of two long
+  std::size_t used_ = 0;
+};
 
 class ParsedFile {
  public:
@@ -28,13 +80,11 @@ class ParsedFile {
   }
   int line(TSNode n) const { return static_cast<int>(ts_node_start_point(n).row) + 1; }
   int end_line(TSNode n) const { return static_cast<int>(ts_node_end_point(n).row) + 1; }
-  // The parent of a node. ts_node_parent walks down from the root through every statement before
-  // the node, which is quadratic over a long module; this finds the top-level statement by binary
-  // search, walks down from there, and remembers every link it passes.
+  // The parent of a node: from the index where it covers the node, else from tree-sitter.
   TSNode parent(TSNode n) const;
-  // The nodes from `top` (a child of the root) down to the smallest one holding `byte`, each
-  // remembered with its parent so that parent() on them is a lookup.
+  // The nodes from `top` (a child of the root) down to the smallest one holding `byte`.
   std::vector<TSNode> path_to(TSNode top, uint32_t byte) const;
+  TreeIndex& index() const { return *index_; }
 
  private:
   struct TreeDeleter {
@@ -42,8 +92,28 @@ class ParsedFile {
   };
   std::shared_ptr<const SourceFile> source_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
-  mutable std::unordered_map<const void*, TSNode> parents_;
-  mutable std::vector<TSNode> tops_;  // children of the root, in order
+  std::unique_ptr<TreeIndex> index_;  // behind a pointer: Navigators hold its address
+};
+
+namespace detail {
+extern thread_local TreeIndex* active_index;
+inline TreeIndex* index_for(TSNode n) {
+  TreeIndex* ix = active_index;
+  return ix && ix->tree() == n.tree ? ix : nullptr;
+}
+}  // namespace detail
+
+// While a Navigator lives, the helpers below (field, children, preorder) answer for the nodes of
+// its file from the file's index; for other trees they ask tree-sitter. Per thread; they nest.
+class Navigator {
+ public:
+  explicit Navigator(const ParsedFile& file) : previous_(detail::active_index) { detail::active_index = &file.index(); }
+  ~Navigator() { detail::active_index = previous_; }
+  Navigator(const Navigator&) = delete;
+  Navigator& operator=(const Navigator&) = delete;
+
+ private:
+  TreeIndex* previous_;
 };
 
 // The node's type name, from a table built once: ts_node_type returns a C string, and measuring
@@ -53,10 +123,8 @@ inline bool is(TSNode n, std::string_view t) { return type(n) == t; }
 // The child in a field. Field ids are looked up once per name: ts_language_field_id_for_name
 // compares the name with every field name of the grammar.
 TSFieldId field_id(std::string_view name);
-inline TSNode field(TSNode n, std::string_view name) {
-  if (ts_node_is_null(n)) return n;
-  return ts_node_child_by_field_id(n, field_id(name));
-}
+TSNode field(TSNode n, TSFieldId id);
+inline TSNode field(TSNode n, std::string_view name) { return field(n, field_id(name)); }
 inline bool same(TSNode a, TSNode b) { return ts_node_eq(a, b); }
 inline const void* node_id(TSNode n) { return n.id; }
 
@@ -77,7 +145,24 @@ class PooledCursor {
 // ts_node_named_child is linear per call, so quadratic over a long module.
 template <typename F>
 void for_each_named_child(TSNode n, F&& f) {
-  if (ts_node_is_null(n) || ts_node_child_count(n) == 0) return;
+  if (ts_node_is_null(n)) return;
+  if (TreeIndex* ix = detail::index_for(n)) {
+    if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
+      for (int32_t c = (*ix)[i].first_child; c != TreeIndex::kNone;) {
+        const TreeIndex::Entry e = (*ix)[c];  // a copy: f may index another statement
+        if (e.named) f(e.node);
+        c = e.next_sibling;
+      }
+      return;
+    }
+    if (ts_node_eq(n, ix->root())) {
+      for (const TSNode top : ix->tops()) {
+        if (ts_node_is_named(top)) f(top);
+      }
+      return;
+    }
+  }
+  if (ts_node_child_count(n) == 0) return;
   PooledCursor pc(n);
   TSTreeCursor* c = pc.get();
   if (ts_tree_cursor_goto_first_child(c)) {
@@ -99,6 +184,17 @@ TSNode unwrap(TSNode n);
 template <typename F>
 void preorder(TSNode n, F&& visit) {
   if (ts_node_is_null(n)) return;
+  if (TreeIndex* ix = detail::index_for(n)) {
+    if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
+      // A subtree is a range of entries in pre-order; skipping one's children jumps to its end.
+      const int32_t end = (*ix)[i].end;
+      for (int32_t j = i; j < end;) {
+        const TreeIndex::Entry e = (*ix)[j];
+        j = (!e.named || visit(e.node)) ? j + 1 : e.end;
+      }
+      return;
+    }
+  }
   PooledCursor pc(n);
   TSTreeCursor* c = pc.get();
   for (;;) {

@@ -3,29 +3,42 @@
 #include <map>
 
 #include "report/finding_json.h"
+#include "report/json_stream.h"
 #include "report/report.h"
 
 namespace leakfix {
 
+void write_finding_members(JsonStream& out, const Finding& f) {
+  auto opt = [&](std::string_view k, const std::optional<std::string>& v) {
+    out.key(k);
+    if (v) out.value(*v);
+    else out.null();
+  };
+  out.member("rule", f.rule);
+  out.member("kind", to_string(f.kind));
+  out.member("severity", to_string(f.severity()));
+  out.member("file", f.file);
+  out.member("line", f.span.line);
+  out.member("column", f.span.column);
+  out.member("end_line", f.span.end_line);
+  out.member("end_column", f.span.end_column);
+  out.member("function", f.function);
+  opt("variable", f.variable.empty() ? std::nullopt : std::optional<std::string>(f.variable));
+  opt("route", f.route);
+  opt("exposure", f.exposure);
+  out.member("phase", phase_of(f.kind));
+  out.member("fixable", f.fixable);
+  opt("reason", f.fixable ? std::nullopt : f.reason);
+  out.member("message", f.message);
+}
+
 nlohmann::ordered_json finding_json(const Finding& f) {
-  using json = nlohmann::ordered_json;
-  auto opt = [](const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); };
-  return json{{"rule", f.rule},
-              {"kind", std::string(to_string(f.kind))},
-              {"severity", std::string(to_string(f.severity()))},
-              {"file", f.file},
-              {"line", f.span.line},
-              {"column", f.span.column},
-              {"end_line", f.span.end_line},
-              {"end_column", f.span.end_column},
-              {"function", f.function},
-              {"variable", f.variable.empty() ? json(nullptr) : json(f.variable)},
-              {"route", opt(f.route)},
-              {"exposure", opt(f.exposure)},
-              {"phase", phase_of(f.kind)},
-              {"fixable", f.fixable},
-              {"reason", f.fixable ? json(nullptr) : opt(f.reason)},
-              {"message", f.message}};
+  std::string text;
+  JsonStream out(text);
+  out.begin_object();
+  write_finding_members(out, f);
+  out.end_object();
+  return nlohmann::ordered_json::parse(text);
 }
 
 namespace {
@@ -46,35 +59,57 @@ nlohmann::ordered_json fix_json(const FixView& fix, const Finding& f, const Repo
 
 }  // namespace
 
-void render_json(std::ostream& out, const Report& r) {
-  using json = nlohmann::ordered_json;
-  json findings = json::array();
+void render_json(std::ostream& stream, const Report& r) {
+  std::string text;
+  JsonStream out(text);
+  out.begin_object();
+  out.member("version", 1);
+  out.key("findings");
+  out.begin_array();
   for (std::size_t i = 0; i < r.findings.size(); ++i) {
-    auto item = finding_json(r.findings[i]);
+    out.begin_object();
+    write_finding_members(out, r.findings[i]);
     if (r.fix_mode) {
+      out.key("fix");
       const auto fx = r.fixes.find(i);
-      item["fix"] = fx == r.fixes.end() ? json(nullptr) : fix_json(fx->second, r.findings[i], r);
+      if (fx == r.fixes.end()) out.null();
+      else out.value(fix_json(fx->second, r.findings[i], r));
     }
-    findings.push_back(std::move(item));
+    out.end_object();
+    // Written as it goes: a large report is not held twice.
+    if (text.size() > (1u << 20)) {
+      stream << text;
+      text.clear();
+    }
   }
-  json errors = json::array();
+  out.end_array();
+  out.key("errors");
+  out.begin_array();
   for (const auto& e : r.errors) {
-    json item{{"file", e.file}, {"message", e.message}};
-    if (e.line > 0) item["line"] = e.line;
-    errors.push_back(item);
+    out.begin_object();
+    out.member("file", e.file);
+    out.member("message", e.message);
+    if (e.line > 0) out.member("line", e.line);
+    out.end_object();
   }
-  std::map<std::string, int> by_kind;
-  for (const auto& f : r.findings) ++by_kind[std::string(to_string(f.kind))];
-  json doc;
-  doc["version"] = 1;
-  doc["findings"] = std::move(findings);
-  doc["errors"] = std::move(errors);
-  doc["summary"] = {{"files", r.files}, {"findings", r.findings.size()}, {"by_kind", by_kind}};
+  out.end_array();
+  std::map<std::string_view, std::size_t> by_kind;
+  for (const auto& f : r.findings) ++by_kind[to_string(f.kind)];
+  out.key("summary");
+  out.begin_object();
+  out.member("files", r.files);
+  out.member("findings", r.findings.size());
+  out.key("by_kind");
+  out.begin_object();
+  for (const auto& [kind, n] : by_kind) out.member(kind, n);
+  out.end_object();
   if (r.fix_mode) {
-    doc["summary"]["fixable"] = r.fixes.size();
-    doc["summary"]["applied"] = r.applied;
+    out.member("fixable", r.fixes.size());
+    out.member("applied", r.applied);
   }
-  out << doc.dump(2) << '\n';
+  out.end_object();
+  out.end_object();
+  stream << text << '\n';
 }
 
 }  // namespace leakfix
