@@ -29,16 +29,18 @@ std::string with_bom(const SourceFile& source, std::string_view text) {
 }  // namespace
 
 std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why) {
-  const ParsedFile original(source);
-  const int errors_before = error_count(original);
   const std::string body = apply_edits(source.text(), fix.edits);
-  const SourceFile middle(source.path(), with_bom(source, body));
-  const ParsedFile parsed(middle);
-  const auto imports = import_edits(parsed, fix.imports, fix.maybe_unused);
-  const std::string text = imports.empty() ? body : apply_edits(middle.text(), imports);
+  std::string text = body;
+  if (!fix.imports.empty() || !fix.maybe_unused.empty()) {
+    const SourceFile middle(source.path(), with_bom(source, body));
+    const ParsedFile parsed(middle);
+    const auto imports = import_edits(parsed, fix.imports, fix.maybe_unused);
+    if (!imports.empty()) text = apply_edits(middle.text(), imports);
+  }
   const SourceFile result(source.path(), with_bom(source, text));
   const ParsedFile check(result);
-  if (error_count(check) > errors_before) {
+  // The original is parsed only to excuse errors it had already.
+  if (const int errors = error_count(check); errors > 0 && errors > error_count(ParsedFile(source))) {
     if (why) *why = "the rewritten code would not parse; please report this";
     return std::nullopt;
   }

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "core/parallel.h"
 #include "python/analyzer.h"
 #include "python/callee.h"
 #include "python/tree.h"
@@ -40,20 +41,6 @@ bool affected(std::string_view text, const std::string& file_module, const Trigg
   if (t.module.empty()) return true;
   if (t.method) return file_module == t.module;
   return file_module == t.module || text.find(t.module) != std::string_view::npos;
-}
-
-// Runs `work(i)` for every index in `items` on `jobs` threads.
-template <typename F>
-void parallel_for(const std::vector<std::size_t>& items, int jobs, F&& work) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < items.size();) work(items[i]);
-  };
-  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(items.size())));
-  std::vector<std::thread> threads;
-  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
 }
 
 // Route and exposure of every finding: the routes of the files with findings, the blueprint

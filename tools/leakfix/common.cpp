@@ -117,12 +117,12 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   return out;
 }
 
-std::optional<FixView> fix_view(const Finding& f, const SourceFile& source) {
+std::optional<FixView> fix_view(const Finding& f, const SourceFile& source, bool diff) {
   if (!f.fix) return std::nullopt;
   const auto after = python::apply_fix(source, *f.fix, nullptr);
   if (!after) return std::nullopt;
   FixView v;
-  v.diff = unified_diff(f.file, source.bytes(), *after);
+  if (diff) v.diff = unified_diff(f.file, source.bytes(), *after);
   v.edits = line_edits(source.text(), std::string_view(*after).substr(source.bom_size()));
   return v;
 }

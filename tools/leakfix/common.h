@@ -41,6 +41,6 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
                                          const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits);
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
-std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source);
+std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source, bool diff = true);
 
 }  // namespace leakfix::cli

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/baseline.h"
+#include "core/parallel.h"
 #include "core/git.h"
 #include "common.h"
 #include "core/walk.h"
@@ -30,7 +31,9 @@ std::string absolute_normal(const std::string& path) {
 // Fills the SARIF fingerprints and baseline states of what is left. False on an error (said).
 bool apply_gates(Report& report, const ScanOptions& o) {
   const std::string baseline_path = o.baseline.empty() ? ".leakfix-baseline.json" : o.baseline;
-  auto entries = entries_of(report.findings, baseline_path);
+  // Only SARIF carries fingerprints.
+  const bool fingerprints = o.format == "sarif";
+  const auto entries = fingerprints ? entries_of(report.findings, baseline_path) : std::vector<BaselineEntry>();
   std::vector<bool> keep(report.findings.size(), true);
   if (!o.baseline.empty()) {
     auto baseline = load_baseline(o.baseline);
@@ -71,7 +74,7 @@ bool apply_gates(Report& report, const ScanOptions& o) {
   for (std::size_t i = 0; i < keep.size(); ++i) {
     if (!keep[i]) continue;
     kept.push_back(std::move(report.findings[i]));
-    report.fingerprints.push_back(fingerprint(entries[i]));
+    if (fingerprints) report.fingerprints.push_back(fingerprint(entries[i]));
     if (!o.baseline.empty()) report.baseline_states.emplace_back("new");
   }
   report.findings = std::move(kept);
@@ -100,9 +103,18 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
   if (o.format == "json") {
     render_json(std::cout, report);
   } else if (o.format == "sarif") {
+    // SARIF states each fix as replacements, without a diff. Every fix is applied and re-parsed
+    // to be stated, so they are worked out in parallel.
+    std::vector<std::size_t> fixable;
     for (std::size_t i = 0; i < report.findings.size(); ++i) {
-      const auto& f = report.findings[i];
-      if (auto v = f.fix ? fix_view(f, report.sources.at(f.file)) : std::nullopt) report.fixes.emplace(i, std::move(*v));
+      if (report.findings[i].fix) fixable.push_back(i);
+    }
+    std::vector<std::optional<FixView>> views(report.findings.size());
+    parallel_for(fixable, o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()), [&](std::size_t i) {
+      views[i] = fix_view(report.findings[i], report.sources.at(report.findings[i].file), false);
+    });
+    for (auto i : fixable) {
+      if (views[i]) report.fixes.emplace(i, std::move(*views[i]));
     }
     render_sarif(std::cout, report, LEAKFIX_VERSION);
   } else if (o.format == "github") {
