@@ -1,6 +1,7 @@
 #include "python/tree.h"
 
 #include <algorithm>
+#include <bit>
 
 #include <stdexcept>
 
@@ -42,15 +43,17 @@ int32_t TreeIndex::lookup(const void* id) const {
   }
 }
 
-void TreeIndex::insert(const void* id, int32_t index) {
-  if ((used_ + 1) * 2 > table_.size()) {
-    std::vector<Slot> old(table_.size() * 2);
-    old.swap(table_);
-    used_ = 0;
-    for (const Slot& s : old) {
-      if (s.id) insert(s.id, s.index);
-    }
+void TreeIndex::rehash(std::size_t size) {
+  std::vector<Slot> old(size);
+  old.swap(table_);
+  used_ = 0;
+  for (const Slot& s : old) {
+    if (s.id) insert(s.id, s.index);
   }
+}
+
+void TreeIndex::insert(const void* id, int32_t index) {
+  if ((used_ + 1) * 2 > table_.size()) rehash(table_.size() * 2);
   const std::size_t mask = table_.size() - 1;
   for (std::size_t h = (reinterpret_cast<std::uintptr_t>(id) >> 3) * 0x9E3779B97F4A7C15ull >> 20;; ++h) {
     Slot& s = table_[h & mask];
@@ -65,30 +68,42 @@ void TreeIndex::insert(const void* id, int32_t index) {
 
 void TreeIndex::index_top(std::size_t t) {
   indexed_[t] = 1;
+  // About one visible node in three bytes of Python, half of them named: room for that many at
+  // half the table's load, so that the table grows once, not node by node.
+  const std::size_t bytes = ts_node_end_byte(tops_[t]) - ts_node_start_byte(tops_[t]);
+  const std::size_t want = (used_ + bytes / 4 + 16) * 2;
+  if (want > table_.size()) rehash(std::bit_ceil(want));
+  nodes_.reserve(nodes_.size() + bytes / 4 + 16);
   PooledCursor pc(tops_[t]);
   TSTreeCursor* c = pc.get();
   std::vector<int32_t> open;  // the entries above the cursor's node
   std::vector<int32_t> last;  // the last child entered under each of them
   for (;;) {
-    const auto index = static_cast<int32_t>(nodes_.size());
-    Entry e;
-    e.node = ts_tree_cursor_current_node(c);
-    e.named = ts_node_is_named(e.node);
-    if (!open.empty()) {
-      e.parent = open.back();
-      e.field = ts_tree_cursor_current_field_id(c);
-      if (last.back() == kNone) nodes_[static_cast<std::size_t>(open.back())].first_child = index;
-      else nodes_[static_cast<std::size_t>(last.back())].next_sibling = index;
-      last.back() = index;
+    const TSNode node = ts_tree_cursor_current_node(c);
+    const bool named = ts_node_is_named(node);
+    // Anonymous leaves (punctuation, keywords) are stepped over, not kept: the analysis never
+    // asks about them, and they are nearly half the nodes.
+    if (named || open.empty() || ts_node_child_count(node) > 0) {
+      const auto index = static_cast<int32_t>(nodes_.size());
+      Entry e;
+      e.node = node;
+      e.named = named;
+      if (!open.empty()) {
+        e.parent = open.back();
+        e.field = ts_tree_cursor_current_field_id(c);
+        if (last.back() == kNone) nodes_[static_cast<std::size_t>(open.back())].first_child = index;
+        else nodes_[static_cast<std::size_t>(last.back())].next_sibling = index;
+        last.back() = index;
+      }
+      e.end = index + 1;
+      nodes_.push_back(e);
+      insert(node.id, index);
+      if (ts_tree_cursor_goto_first_child(c)) {
+        open.push_back(index);
+        last.push_back(kNone);
+        continue;
+      }
     }
-    nodes_.push_back(e);
-    insert(e.node.id, index);
-    if (ts_tree_cursor_goto_first_child(c)) {
-      open.push_back(index);
-      last.push_back(kNone);
-      continue;
-    }
-    nodes_.back().end = index + 1;
     for (;;) {
       if (open.empty()) return;
       if (ts_tree_cursor_goto_next_sibling(c)) break;
@@ -122,7 +137,9 @@ TSNode field(TSNode n, TSFieldId id) {
       for (int32_t c = (*ix)[i].first_child; c != TreeIndex::kNone; c = (*ix)[c].next_sibling) {
         if ((*ix)[c].field == id) return (*ix)[c].node;
       }
-      return TSNode{};
+      // The fields of tree-sitter-python that name a token rather than a node.
+      static const TSFieldId operator_field = field_id("operator"), operators_field = field_id("operators");
+      return id == operator_field || id == operators_field ? ts_node_child_by_field_id(n, id) : TSNode{};
     }
   }
   return ts_node_child_by_field_id(n, id);

@@ -20,7 +20,8 @@ namespace leakfix::python {
 // and the end of its subtree, and a table from node id to entry. The analysis walks a function
 // many times (control flow, events, references, the rewrite); tree-sitter's cursor and
 // ts_node_child_by_field_id cost more per step than the parse did per node, a flat entry costs
-// a load.
+// a load. Anonymous leaves (punctuation, keywords) are not kept: nearly half the nodes, and the
+// analysis never walks them; the fields that name one (an operator) ask tree-sitter.
 class TreeIndex {
  public:
   static constexpr int32_t kNone = -1;
@@ -56,6 +57,7 @@ class TreeIndex {
   };
   int32_t lookup(const void* id) const;
   void insert(const void* id, int32_t index);
+  void rehash(std::size_t size);
   void index_top(std::size_t t);
 
   TSNode root_;
