@@ -73,7 +73,9 @@ void TreeIndex::index_top(std::size_t t) {
   const std::size_t bytes = ts_node_end_byte(tops_[t]) - ts_node_start_byte(tops_[t]);
   const std::size_t want = (used_ + bytes / 4 + 16) * 2;
   if (want > table_.size()) rehash(std::bit_ceil(want));
-  nodes_.reserve(nodes_.size() + bytes / 4 + 16);
+  if (const std::size_t room = nodes_.size() + bytes / 4 + 16; room > nodes_.capacity()) {
+    nodes_.reserve(std::max(room, 2 * nodes_.capacity()));
+  }
   PooledCursor pc(tops_[t]);
   TSTreeCursor* c = pc.get();
   std::vector<int32_t> open;  // the entries above the cursor's node
