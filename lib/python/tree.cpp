@@ -21,8 +21,6 @@ ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::
   index_ = std::make_unique<TreeIndex>(root());
 }
 
-thread_local TreeIndex* detail::active_index = nullptr;
-
 TreeIndex::TreeIndex(TSNode root) : root_(root) {
   TSTreeCursor c = ts_tree_cursor_new(root);
   if (ts_tree_cursor_goto_first_child(&c)) {

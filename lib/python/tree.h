@@ -98,9 +98,14 @@ class ParsedFile {
 };
 
 namespace detail {
-extern thread_local TreeIndex* active_index;
+// The index of the innermost Navigator on this thread. A function-local thread_local: an extern
+// one failed UBSan's null check on the store through its TLS wrapper in the unit-test binary.
+inline TreeIndex*& active_index() {
+  static thread_local TreeIndex* active = nullptr;
+  return active;
+}
 inline TreeIndex* index_for(TSNode n) {
-  TreeIndex* ix = active_index;
+  TreeIndex* ix = active_index();
   return ix && ix->tree() == n.tree ? ix : nullptr;
 }
 }  // namespace detail
@@ -109,8 +114,8 @@ inline TreeIndex* index_for(TSNode n) {
 // its file from the file's index; for other trees they ask tree-sitter. Per thread; they nest.
 class Navigator {
  public:
-  explicit Navigator(const ParsedFile& file) : previous_(detail::active_index) { detail::active_index = &file.index(); }
-  ~Navigator() { detail::active_index = previous_; }
+  explicit Navigator(const ParsedFile& file) : previous_(detail::active_index()) { detail::active_index() = &file.index(); }
+  ~Navigator() { detail::active_index() = previous_; }
   Navigator(const Navigator&) = delete;
   Navigator& operator=(const Navigator&) = delete;
 
