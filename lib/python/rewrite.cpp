@@ -94,12 +94,6 @@ class Rewriter {
 
   TSNode parent(TSNode n) const { return file_.parent(n); }
 
-  // Pre-order over n's named descendants; `visit` returns false to skip a node's children.
-  template <typename F>
-  void walk(TSNode root, F&& visit) const {
-    preorder(root, std::forward<F>(visit));
-  }
-
   // ---- names ----------------------------------------------------------------------------
 
   bool is_name_ref(TSNode id) const {
@@ -114,7 +108,7 @@ class Rewriter {
   std::vector<TSNode> refs_in(TSNode n) const {
     std::vector<TSNode> out;
     // Only subtrees whose text holds the name are entered.
-    walk(n, [&](TSNode c) {
+    preorder(n, [&](TSNode c) {
       const auto len = ts_node_end_byte(c) - ts_node_start_byte(c);
       if (len < name_.size()) return false;
       if (len == name_.size()) {
@@ -380,7 +374,7 @@ class Rewriter {
   template <typename F>
   // Only statements that mention the name: the releases this looks for all do.
   void each_statement(TSNode from, F&& f) const {
-    walk(from, [&](TSNode n) {
+    preorder(from, [&](TSNode n) {
       if (!holds_name(n)) return false;
       if (is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda")) return false;
       if (is_statement_list(parent(n)) && !is(n, "comment")) f(n);
@@ -409,7 +403,7 @@ class Rewriter {
     // Every release call must be one of those statements: `x = conn.close()` is not rewritable.
     for (std::size_t j = index_ + 1; j <= last_; ++j) {
       std::optional<std::string> why;
-      walk(stmts_[j], [&](TSNode n) {
+      preorder(stmts_[j], [&](TSNode n) {
         if (why || !holds_name(n)) return false;
         if (!is(n, "call") || release_call(n) == ReleaseKind::None) return true;
         const TSNode st = parent(n);
