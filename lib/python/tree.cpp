@@ -10,11 +10,18 @@ namespace leakfix::python {
 ParsedFile::ParsedFile(SourceFile source) : ParsedFile(std::make_shared<const SourceFile>(std::move(source))) {}
 
 ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::move(source)) {
-  // A parser per call: parsers are cheap and not thread-safe.
-  std::unique_ptr<TSParser, void (*)(TSParser*)> parser(ts_parser_new(), ts_parser_delete);
-  if (!ts_parser_set_language(parser.get(), tree_sitter_python())) {
-    throw std::logic_error("tree-sitter-python's ABI does not match the tree-sitter runtime");
-  }
+  // A parser per thread: parsers are not thread-safe, and making one costs about as much as
+  // parsing a 100-byte file.
+  struct ParserDeleter {
+    void operator()(TSParser* p) const { ts_parser_delete(p); }
+  };
+  thread_local const std::unique_ptr<TSParser, ParserDeleter> parser = [] {
+    std::unique_ptr<TSParser, ParserDeleter> p(ts_parser_new());
+    if (!ts_parser_set_language(p.get(), tree_sitter_python())) {
+      throw std::logic_error("tree-sitter-python's ABI does not match the tree-sitter runtime");
+    }
+    return p;
+  }();
   const auto t = source_->text();
   tree_.reset(ts_parser_parse_string(parser.get(), nullptr, t.data(), static_cast<uint32_t>(t.size())));
   if (!tree_) throw std::runtime_error("tree-sitter could not parse the file");
