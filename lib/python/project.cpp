@@ -24,7 +24,7 @@ constexpr int kMaxRounds = 8;
 
 struct Slot {
   InputFile input;
-  std::shared_ptr<const SourceFile> source;  // read once
+  std::shared_ptr<SourceFile> source;  // read once; the parses share it, the report takes it
   std::optional<FileResult> result;
   std::optional<Error> error;
 };
@@ -142,7 +142,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       s.error = Error{s.input.display, 0, fmt::format("skipped: larger than {} MB", kMaxFileBytes >> 20)};
       return;
     }
-    s.source = std::make_shared<const SourceFile>(std::move(*read));
+    s.source = std::make_shared<SourceFile>(std::move(*read));
   });
 
   std::mutex progress_lock;
@@ -237,13 +237,14 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     if (s.error) out.errors.push_back(*s.error);
     if (!s.result) continue;
     ++out.parsed;
-    if (!s.result->findings.empty()) {
-      out.sources.emplace(s.input.display, *s.source);
-      out.paths.emplace(s.input.display, s.input.path);
-    }
     for (auto& f : s.result->findings) {
       f.snippet = normalise_snippet(s.source->line(f.span.line));
       out.findings.push_back(std::move(f));
+    }
+    if (!s.result->findings.empty()) {
+      // Every parse of it is over: the text moves to the report rather than being copied.
+      out.sources.emplace(s.input.display, std::move(*s.source));
+      out.paths.emplace(s.input.display, s.input.path);
     }
   }
   sort_findings(out.findings);
