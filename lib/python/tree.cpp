@@ -35,7 +35,6 @@ TreeIndex::TreeIndex(TSNode root) : root_(root) {
     while (ts_tree_cursor_goto_next_sibling(&c));
   }
   ts_tree_cursor_delete(&c);
-  indexed_.assign(tops_.size(), 0);
   table_.resize(64);
 }
 
@@ -71,17 +70,17 @@ void TreeIndex::insert(const void* id, int32_t index) {
   }
 }
 
-void TreeIndex::index_top(std::size_t t) {
-  indexed_[t] = 1;
+void TreeIndex::index_unit(TSNode unit, TSNode parent) {
+  unit_parents_.emplace(static_cast<int32_t>(nodes_.size()), parent);
   // About one visible node in three bytes of Python, half of them named: room for that many at
   // half the table's load, so that the table grows once, not node by node.
-  const std::size_t bytes = ts_node_end_byte(tops_[t]) - ts_node_start_byte(tops_[t]);
+  const std::size_t bytes = ts_node_end_byte(unit) - ts_node_start_byte(unit);
   const std::size_t want = (used_ + bytes / 4 + 16) * 2;
   if (want > table_.size()) rehash(std::bit_ceil(want));
   if (const std::size_t room = nodes_.size() + bytes / 4 + 16; room > nodes_.capacity()) {
     nodes_.reserve(std::max(room, 2 * nodes_.capacity()));
   }
-  PooledCursor pc(tops_[t]);
+  PooledCursor pc(unit);
   TSTreeCursor* c = pc.get();
   std::vector<int32_t> open;  // the entries above the cursor's node
   std::vector<int32_t> last;  // the last child entered under each of them
@@ -128,13 +127,41 @@ int32_t TreeIndex::find(TSNode n) const {
 }
 
 void TreeIndex::cover(TSNode n) {
-  if (n.tree != root_.tree || ts_node_is_null(n)) return;
+  if (n.tree != root_.tree || ts_node_is_null(n) || find(n) != kNone) return;
   // The last top-level statement starting at or before n holds it, if any does.
   const uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
   auto it = std::upper_bound(tops_.begin(), tops_.end(), start, [](uint32_t b, TSNode t) { return b < ts_node_start_byte(t); });
   if (it == tops_.begin() || ts_node_end_byte(*std::prev(it)) < end) return;
-  const auto t = static_cast<std::size_t>(std::prev(it) - tops_.begin());
-  if (!indexed_[t]) index_top(t);
+  TSNode unit = *std::prev(it), parent = root_;
+  // Inside a class, the unit is the statement of its body that holds n (a method, most often):
+  // one acquisition in a large class does not copy the whole class. The class itself, its body
+  // and its decorators are left to tree-sitter.
+  static const TSFieldId body_id = field_id("body"), definition_id = field_id("definition");
+  for (;;) {
+    const TSNode cls = is(unit, "decorated_definition") ? ts_node_child_by_field_id(unit, definition_id) : unit;
+    if (!is(cls, "class_definition")) break;
+    const TSNode body = ts_node_child_by_field_id(cls, body_id);
+    TSNode holder{};
+    PooledCursor pc(body);
+    if (!ts_node_is_null(body) && ts_tree_cursor_goto_first_child(pc.get())) {
+      do {
+        const TSNode s = ts_tree_cursor_current_node(pc.get());
+        if (ts_node_start_byte(s) > start) break;
+        if (ts_node_end_byte(s) >= end && ts_node_is_named(s)) holder = s;
+      } while (!ts_node_is_null(holder) ? false : ts_tree_cursor_goto_next_sibling(pc.get()));
+    }
+    if (ts_node_is_null(holder)) return;
+    unit = holder;
+    parent = body;
+  }
+  if (find(unit) == kNone) index_unit(unit, parent);
+}
+
+TSNode TreeIndex::parent(int32_t i) const {
+  const int32_t p = nodes_[static_cast<std::size_t>(i)].parent;
+  if (p != kNone) return nodes_[static_cast<std::size_t>(p)].node;
+  const auto it = unit_parents_.find(i);
+  return it != unit_parents_.end() ? it->second : TSNode{};
 }
 
 TSNode field(TSNode n, TSFieldId id) {
@@ -196,9 +223,12 @@ TSNode ParsedFile::parent(TSNode n) const {
     index_->cover(n);
     i = index_->find(n);
   }
-  if (i == TreeIndex::kNone) return ts_node_parent(n);
-  const int32_t p = (*index_)[i].parent;
-  return p == TreeIndex::kNone ? root() : (*index_)[p].node;
+  if (i != TreeIndex::kNone) return index_->parent(i);
+  // Not indexed: a class's own nodes, or an anonymous leaf. ts_node_parent walks down from the
+  // root, so its answers are remembered.
+  auto [it, added] = fallback_parents_.try_emplace(n.id);
+  if (added) it->second = ts_node_parent(n);
+  return it->second;
 }
 
 std::string_view type(TSNode n) {

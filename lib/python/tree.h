@@ -27,7 +27,7 @@ class TreeIndex {
   static constexpr int32_t kNone = -1;
   struct Entry {
     TSNode node;
-    int32_t parent = kNone;  // kNone: a top-level statement, whose parent is the root
+    int32_t parent = kNone;  // kNone: the first entry of a statement, see parent(i)
     int32_t first_child = kNone;
     int32_t next_sibling = kNone;
     int32_t end = 0;  // one past the last descendant: a subtree is the range [index, end)
@@ -42,11 +42,14 @@ class TreeIndex {
   const TSTree* tree() const { return root_.tree; }
   TSNode root() const { return root_; }
   const std::vector<TSNode>& tops() const { return tops_; }
-  // Indexes the top-level statement holding n, if it is not yet. The analysis covers the
-  // statements it is about to walk many times; the rest of the file is never copied.
+  // Indexes the statement holding n, if it is not yet: the top-level statement, or inside a
+  // class the statement of the class body. The analysis covers the statements it is about to
+  // walk many times; the rest of the file is never copied.
   void cover(TSNode n);
   // The entry of n; kNone for the root and for nodes of statements not covered.
   int32_t find(TSNode n) const;
+  // The parent of entry i (for the first entry of a statement, the node above the statement).
+  TSNode parent(int32_t i) const;
   // Entries move when a statement is indexed: copy what is needed before calling back.
   const Entry& operator[](int32_t i) const { return nodes_[static_cast<std::size_t>(i)]; }
 
@@ -58,11 +61,11 @@ class TreeIndex {
   int32_t lookup(const void* id) const;
   void insert(const void* id, int32_t index);
   void rehash(std::size_t size);
-  void index_top(std::size_t t);
+  void index_unit(TSNode unit, TSNode parent);
 
   TSNode root_;
   std::vector<TSNode> tops_;
-  std::vector<char> indexed_;  // per top-level statement
+  std::unordered_map<int32_t, TSNode> unit_parents_;  // by the first entry of each statement
   std::vector<Entry> nodes_;
   std::vector<Slot> table_;  // open addressing, a power of two long
   std::size_t used_ = 0;
@@ -95,6 +98,7 @@ class ParsedFile {
   std::shared_ptr<const SourceFile> source_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
   std::unique_ptr<TreeIndex> index_;  // behind a pointer: Navigators hold its address
+  mutable std::unordered_map<const void*, TSNode> fallback_parents_;  // of nodes not indexed
 };
 
 namespace detail {

@@ -127,3 +127,46 @@ TEST(TreeIndex, NodesOfAnotherTreeAreAnsweredByTreeSitter) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TreeIndex, InsideAClassOnlyTheStatementHoldingTheNodeIsIndexed) {
+  const ParsedFile file(SourceFile("t.py",
+                                   "@decorate\n"
+                                   "class Repo(Base):\n"
+                                   "    limit = 3\n"
+                                   "\n"
+                                   "    def load(self):\n"
+                                   "        conn = connect()\n"
+                                   "        return conn\n"
+                                   "\n"
+                                   "    class Inner:\n"
+                                   "        def save(self):\n"
+                                   "            close(self)\n"));
+  const Navigator nav(file);
+  std::vector<TSNode> calls;
+  preorder(file.root(), [&](TSNode n) {
+    if (is(n, "call")) calls.push_back(n);
+    return true;
+  });
+  ASSERT_EQ(calls.size(), 2u);  // connect() and close(self); the decorator and the base are not calls
+  for (const TSNode call : calls) {
+    // Every step up answers as tree-sitter does, through indexed and unindexed nodes alike.
+    for (TSNode n = call; !ts_node_eq(n, file.root()); n = ts_node_parent(n)) {
+      EXPECT_TRUE(ts_node_eq(file.parent(n), ts_node_parent(n))) << type(n);
+    }
+  }
+  auto& ix = file.index();
+  const TSNode decorated = file.index().tops()[0];
+  const TSNode cls = field(decorated, "definition");
+  EXPECT_EQ(ix.find(decorated), TreeIndex::kNone);
+  EXPECT_EQ(ix.find(cls), TreeIndex::kNone);
+  EXPECT_NE(ix.find(calls[0]), TreeIndex::kNone);
+  EXPECT_NE(ix.find(calls[1]), TreeIndex::kNone);
+  // The class attribute was never asked about, so it is not indexed.
+  const TSNode attribute = ts_node_named_child(field(cls, "body"), 0);
+  EXPECT_EQ(type(attribute), "expression_statement");
+  EXPECT_EQ(ix.find(attribute), TreeIndex::kNone);
+}
+
+}  // namespace
