@@ -10,6 +10,12 @@ median wall time of R runs of each command and the ratios the design sets target
   * sparse corpus (5% of files acquire): ast-grep / leakfix (target: several times)
 and then scans the machine's Python standard library (site-packages included) with each
 shipped rule, reporting time, findings per kind and files skipped.
+
+leakfix and the parse are timed in pairs, one right after the other, and the ratio reported is
+the median of the pairs' ratios: on a shared machine the load drifts between runs by more than
+the difference being measured, and a pair sees nearly the same load. --instructions also counts
+instructions (valgrind's callgrind, on the first 200 files of each corpus, one thread), which
+does not depend on the load at all.
 """
 import argparse
 import json
@@ -28,15 +34,48 @@ TS_PARSE = os.path.join(ROOT, "build", "ts-parse")
 AST_GREP = os.path.join(OUT, "node_modules", ".bin", "ast-grep")
 
 
-def median_time(cmd, runs, ok=(0, 1)):
-    times = []
+def run_once(cmd, ok=(0, 1)):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=1800)
+    if proc.returncode not in ok:
+        sys.exit(f"bench: {' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return time.perf_counter() - start
+
+
+def median_time(cmd, runs):
+    return statistics.median(run_once(cmd) for _ in range(runs))
+
+
+def paired(first, second, runs):
+    """Median times of both commands and the median ratio second/first over runs taken in pairs."""
+    a, b = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=1800)
-        times.append(time.perf_counter() - start)
-        if proc.returncode not in ok:
-            sys.exit(f"bench: {' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-    return statistics.median(times)
+        a.append(run_once(first))
+        b.append(run_once(second))
+    return statistics.median(a), statistics.median(b), statistics.median(y / x for x, y in zip(a, b))
+
+
+def instructions(cmd):
+    """Instructions the command executes, counted by callgrind."""
+    if not shutil.which("valgrind"):
+        sys.exit("bench: --instructions needs valgrind (apt-get install valgrind)")
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=3600)
+    for line in proc.stderr.splitlines():
+        if "refs:" in line:
+            return int(line.split("refs:")[1].strip().replace(",", ""))
+    sys.exit(f"bench: callgrind gave no count for {' '.join(cmd)}: {proc.stderr[-500:]}")
+
+
+def sample(path, files):
+    """The first `files` Python files of a corpus, in a folder of their own."""
+    out = path + f"-sample{files}"
+    if not os.path.isdir(out):
+        chosen = sorted(os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs if f.endswith(".py"))[:files]
+        os.makedirs(out)
+        for i, f in enumerate(chosen):
+            shutil.copy(f, os.path.join(out, f"{i:04d}_{os.path.basename(f)}"))
+    return out
 
 
 def corpus(name, files, fraction, route_share=1.0):
@@ -48,8 +87,8 @@ def corpus(name, files, fraction, route_share=1.0):
     return path, size
 
 
-def row(label, seconds, extra=""):
-    print(f"  {label:<44} {seconds:8.3f} s  {extra}")
+def row(label, value, extra="", unit="s"):
+    print(f"  {label:<44} {value:8.3f} {unit}  {extra}")
 
 
 def main():
@@ -57,6 +96,7 @@ def main():
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-stdlib", action="store_true")
+    ap.add_argument("--instructions", action="store_true", help="also count instructions with valgrind")
     args = ap.parse_args()
     for tool in (LEAKFIX, TS_PARSE, AST_GREP):
         if not os.path.exists(tool):
@@ -71,24 +111,31 @@ def main():
         path, size = corpus(f"{name}-{args.files}", args.files, 1.0, share)
         print(f"{name.capitalize()} corpus: {args.files} route files, {size / 1e6:.1f} MB, {what}")
         for jobs in (1, cores):
-            parse = median_time([TS_PARSE, "-j", str(jobs), path], args.runs)
-            scan = median_time([LEAKFIX, "scan", path, "-j", str(jobs), "-q", "--format", "json"], args.runs)
+            parse, scan, ratio = paired([TS_PARSE, "-j", str(jobs), path],
+                                        [LEAKFIX, "scan", path, "-j", str(jobs), "-q", "--format", "json"], args.runs)
             row(f"tree-sitter parse only, {jobs} thread(s)", parse, f"{size / 1e6 / parse:.1f} MB/s")
-            row(f"leakfix scan --format json, {jobs} thread(s)", scan, f"ratio to parse {scan / parse:.2f}x")
-            ratios[f"{name}_j{jobs}"] = scan / parse
+            row(f"leakfix scan --format json, {jobs} thread(s)", scan, f"ratio to parse {ratio:.2f}x (median of pairs)")
+            ratios[f"{name}_j{jobs}"] = ratio
+        if args.instructions:
+            few = sample(path, 200)
+            parse = instructions([TS_PARSE, "-j", "1", few])
+            scan = instructions([LEAKFIX, "scan", few, "-j", "1", "-q", "--format", "json"])
+            row("instructions, 200 files, parse only", parse / 1e9, unit="G")
+            row("instructions, 200 files, leakfix scan", scan / 1e9, f"ratio to parse {scan / parse:.2f}x", unit="G")
+            ratios[f"{name}_instructions"] = scan / parse
         sg = median_time([AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", path], args.runs)
         row("ast-grep run -p 'get_db_connection()'", sg)
         print()
 
     sparse, sparse_size = corpus(f"sparse-{args.files}", args.files, 0.05)
     print(f"Sparse corpus: {args.files} files, {sparse_size / 1e6:.1f} MB, 5% of files acquire")
-    scan = median_time([LEAKFIX, "scan", sparse, "-q", "--format", "json"], args.runs)
     parse = median_time([TS_PARSE, "-j", str(cores), sparse], args.runs)
-    sg = median_time([AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", sparse], args.runs)
+    scan, sg, ratio = paired([LEAKFIX, "scan", sparse, "-q", "--format", "json"],
+                             [AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", sparse], args.runs)
     row(f"tree-sitter parse of every file, {cores} threads", parse)
     row("leakfix scan --format json", scan)
-    row("ast-grep run -p 'get_db_connection()'", sg, f"ast-grep / leakfix {sg / scan:.1f}x")
-    ratios["sparse_astgrep_over_leakfix"] = sg / scan
+    row("ast-grep run -p 'get_db_connection()'", sg, f"ast-grep / leakfix {ratio:.1f}x (median of pairs)")
+    ratios["sparse_astgrep_over_leakfix"] = ratio
 
     if not args.skip_stdlib:
         stdlib = sysconfig.get_paths()["stdlib"]
