@@ -15,9 +15,10 @@ extern "C" const TSLanguage* tree_sitter_python(void);
 
 namespace leakfix::python {
 
-// A flat copy of the tree, made one top-level statement at a time, when the analysis is about to
-// walk that statement: each visible node with its parent, first child, next sibling, field
-// and the end of its subtree, and a table from node id to entry. The analysis walks a function
+// A flat copy of the tree, made one statement at a time (a top-level statement, or a statement of
+// a class body) when the analysis is about to walk that statement: each visible node with its
+// parent, first child, next sibling, field and the end of its subtree, and a table from node id
+// to entry. The analysis walks a function
 // many times (control flow, events, references, the rewrite); tree-sitter's cursor and
 // ts_node_child_by_field_id cost more per step than the parse did per node, a flat entry costs
 // a load. Anonymous leaves (punctuation, keywords) are not kept: nearly half the nodes, and the
@@ -89,6 +90,7 @@ class ParsedFile {
   TSNode parent(TSNode n) const;
   // The nodes from `top` (a child of the root) down to the smallest one holding `byte`.
   std::vector<TSNode> path_to(TSNode top, uint32_t byte) const;
+  // A cache that fills as the analysis asks, hence reachable from a const file.
   TreeIndex& index() const { return *index_; }
 
  private:
