@@ -9,20 +9,14 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import LEAKFIX, ROOT, check, finish, leakfix  # noqa: E402
+
 FIXTURES = ROOT / "tests/fixtures/cxx"
-LEAKFIX = str(pathlib.Path(sys.argv[1]).resolve())
-failures = []
 
 
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(name)
-        print(f"FAIL: {name} {detail}")
-
-
-def leakfix(*args, cwd=ROOT):
-    return subprocess.run([LEAKFIX, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+def run(*args, cwd=ROOT):
+    return leakfix(*args, cwd=cwd, timeout=300)  # a Clang run per TU
 
 
 # Expectations written next to the code, in every fixture.
@@ -39,7 +33,7 @@ per_kind = {}
 for name in ("shapes.cpp", "noguard.cpp", "pool.cpp"):
     source = FIXTURES / name
     expected = expectations(source)
-    r = leakfix("scan", str(source.relative_to(ROOT)), "--format", "json", "--", "-std=c++17")
+    r = run("scan", str(source.relative_to(ROOT)), "--format", "json", "--", "-std=c++17")
     doc = json.loads(r.stdout)
     found = {f["line"]: f["kind"] for f in doc["findings"]}
     for f in doc["findings"]:
@@ -63,7 +57,7 @@ with tempfile.TemporaryDirectory() as tmp:
     entries = [{"directory": str(FIXTURES), "file": str(FIXTURES / name), "command": f"c++ -std=c++17 -c {FIXTURES / name}"}
                for name in ("pool.cpp", "noguard.cpp", "compile_errors.cpp", "no_names.cpp")]
     (build / "compile_commands.json").write_text(json.dumps(entries))
-    r = leakfix("scan", "-p", str(build), "tests/fixtures/cxx", "--format", "json", "-j", "2")
+    r = run("scan", "-p", str(build), "tests/fixtures/cxx", "--format", "json", "-j", "2")
     doc = json.loads(r.stdout)
     check("-p: the pool findings", {f["line"] for f in doc["findings"] if f["file"].endswith("pool.cpp")} == set(expected), r.stderr)
     check("-p: the other file's findings", {(f["line"], f["kind"]) for f in doc["findings"] if f["file"].endswith("noguard.cpp")} ==
@@ -74,30 +68,30 @@ with tempfile.TemporaryDirectory() as tmp:
     check("clang prints nothing by itself", "error generated" not in r.stderr and "errors generated" not in r.stderr, r.stderr)
     check("the run goes on after it", r.returncode == 1)
     # Same output whatever -j is.
-    r1 = leakfix("scan", "-p", str(build), "tests/fixtures/cxx", "--format", "json", "-j", "1")
+    r1 = run("scan", "-p", str(build), "tests/fixtures/cxx", "--format", "json", "-j", "1")
     check("same findings with -j1 and -j2", json.loads(r1.stdout)["findings"] == doc["findings"])
     # No database, no flags: said, not guessed.
     lone = tmp / "lone.cpp"
     lone.write_text((FIXTURES / "pool.cpp").read_text())
-    r = leakfix("scan", str(lone), "--format", "json")
+    r = run("scan", str(lone), "--format", "json")
     errs = json.loads(r.stdout)["errors"]
     check("no compile command is said", any("no compile command" in e["message"] for e in errs), r.stdout)
     # A file that is not in the database.
-    r = leakfix("scan", "-p", str(build), str(lone), "--format", "json")
+    r = run("scan", "-p", str(build), str(lone), "--format", "json")
     check("a file missing from the database is said",
           any("not in" in e["message"] and "skipped" in e["message"] for e in json.loads(r.stdout)["errors"]), r.stdout[-400:])
     # A broken database directory.
-    r = leakfix("scan", "-p", str(tmp / "nowhere"), "tests/fixtures/cxx/pool.cpp")
+    r = run("scan", "-p", str(tmp / "nowhere"), "tests/fixtures/cxx/pool.cpp")
     check("a missing database is said", "compile_commands.json" in r.stderr, r.stderr)
     # Mixed trees: Python and C++ in one run.
     mixed = tmp / "mixed"
     mixed.mkdir()
     (mixed / "a.cpp").write_text((FIXTURES / "pool.cpp").read_text())
     (mixed / "b.py").write_text("from db import get_db_connection\n\n\ndef f():\n    conn = get_db_connection()\n    return conn.x()\n")
-    r = leakfix("scan", str(mixed), "--format", "json", "--", "-std=c++17")
+    r = run("scan", str(mixed), "--format", "json", "--", "-std=c++17")
     rules = {f["rule"] for f in json.loads(r.stdout)["findings"]}
     check("python and C++ in one run", rules == {"db-connection", "pool-acquire", "mutex-lock"}, str(rules))
-    r = leakfix("scan", str(mixed / "a.cpp"), "--format", "sarif", "--", "-std=c++17")
+    r = run("scan", str(mixed / "a.cpp"), "--format", "sarif", "--", "-std=c++17")
     sarif = json.loads(r.stdout)
     check("sarif for C++", len(sarif["runs"][0]["results"]) == len(expected))
 
@@ -107,7 +101,7 @@ with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
     for name in ("pool.cpp", "noguard.cpp"):
         (tmp / name).write_bytes((FIXTURES / name).read_bytes())
-    r = leakfix("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
+    r = run("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
     check("fix --write: applied", "Applied 14 fixes" in r.stdout, r.stdout[-300:])
     for name in ("pool.cpp", "noguard.cpp"):
         want = (ROOT / "tests/cxx/expected" / name).read_bytes()
@@ -117,10 +111,10 @@ with tempfile.TemporaryDirectory() as tmp:
         compiled = subprocess.run(["clang++-14", "-std=c++17", "-fsyntax-only", str(tmp / name)], capture_output=True, text=True)
         check(f"{name}: the fixed file compiles", compiled.returncode == 0, compiled.stderr)
     before = {n: (tmp / n).read_bytes() for n in ("pool.cpp", "noguard.cpp")}
-    r = leakfix("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
+    r = run("fix", "--write", "pool.cpp", "noguard.cpp", "--", "-std=c++17", cwd=tmp)
     check("second fix applies nothing", "Applied 0 fixes" in r.stdout, r.stdout[-300:])
     check("second fix changes nothing", all((tmp / n).read_bytes() == b for n, b in before.items()))
-    r = leakfix("scan", "pool.cpp", "noguard.cpp", "--format", "json", "--", "-std=c++17", cwd=tmp)
+    r = run("scan", "pool.cpp", "noguard.cpp", "--format", "json", "--", "-std=c++17", cwd=tmp)
     left = json.loads(r.stdout)["findings"]
     check("what is left cannot be fixed", all(not f["fixable"] for f in left), json.dumps([f["line"] for f in left if f["fixable"]]))
     reasons = {f["line"]: f["reason"] for f in left}
@@ -131,7 +125,7 @@ with tempfile.TemporaryDirectory() as tmp:
     styled.mkdir()
     (styled / ".clang-format").write_text("BasedOnStyle: LLVM\nIndentWidth: 4\n")
     (styled / "noguard.cpp").write_bytes((FIXTURES / "noguard.cpp").read_bytes())
-    leakfix("fix", "--write", "noguard.cpp", "--", "-std=c++17", cwd=styled)
+    run("fix", "--write", "noguard.cpp", "--", "-std=c++17", cwd=styled)
     text = (styled / "noguard.cpp").read_text()
     check(".clang-format applied to the rewrite", "    auto c_release = [&](Conn *p) { pool.release(p); };" in text, text[:900])
     check(".clang-format leaves other lines", "int count(Conn* c);" in text)
@@ -139,7 +133,7 @@ with tempfile.TemporaryDirectory() as tmp:
     fresh = tmp / "fresh"
     fresh.mkdir()
     (fresh / "noguard.cpp").write_bytes((FIXTURES / "noguard.cpp").read_bytes())
-    r = leakfix("fix", "--diff", "noguard.cpp", "--", "-std=c++17", cwd=fresh)
+    r = run("fix", "--diff", "noguard.cpp", "--", "-std=c++17", cwd=fresh)
     subprocess.run(["git", "init", "-q", str(fresh)], check=True)
     applied = subprocess.run(["git", "apply", "-"], input=r.stdout, text=True, cwd=fresh, capture_output=True)
     check("git apply takes the C++ diff", applied.returncode == 0, applied.stderr)
@@ -160,5 +154,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("without the C++ module: C++ files are named as skipped",
           any("leakfix-cxx.so" in e["message"] for e in doc["errors"]), json.dumps(doc["errors"]))
 
-print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+finish()

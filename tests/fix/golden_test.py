@@ -10,19 +10,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import check, finish, leakfix  # noqa: E402
+
 HERE = pathlib.Path(__file__).resolve().parent
-LEAKFIX = str(pathlib.Path(sys.argv[1]).resolve())
-failures = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(f"{name}: {detail}")
-        print(f"FAIL: {name} {detail}")
 
 
 def run(*args, cwd):
-    return subprocess.run([LEAKFIX, *args], cwd=cwd, capture_output=True, timeout=120)
+    return leakfix(*args, cwd=cwd, text=False)  # bytes: the files are not all UTF-8
 
 
 def fresh_copy(tmp, name):
@@ -152,5 +147,4 @@ with tempfile.TemporaryDirectory() as tmp:
         run("fix", "--write", "-q", "shapes.py", cwd=work)
         check(f"shapes.py in layout {name}: second fix changes nothing", (work / "shapes.py").read_bytes() == got)
 
-print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+finish()

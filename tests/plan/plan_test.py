@@ -8,21 +8,10 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import ROOT, check, finish, leakfix  # noqa: E402
+
 HERE = ROOT / "tests/plan"
-LEAKFIX = str(pathlib.Path(sys.argv[1]).resolve())
-failures = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(name)
-        print(f"FAIL: {name} {detail}")
-
-
-def leakfix(*args):
-    return subprocess.run([LEAKFIX, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-
 
 # Exposure and route of every shape, annotated in the fixture: `# expect-route: ROUTE | EXPOSURE`.
 r = leakfix("scan", "tests/plan/exposure", "--format", "json")
@@ -104,5 +93,4 @@ with tempfile.TemporaryDirectory() as tmp:
     r = leakfix("plan", str(pathlib.Path(tmp)))
     check("nothing to plan", r.returncode == 0 and "Nothing to do" in r.stdout)
 
-print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+finish()
