@@ -165,12 +165,15 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     }
     // Files the prefilter skips count as done for the progress line.
     if (round == 0) done = files.size() - todo.size();
+    const auto call_names = k.call_names();
     parallel_for(todo, jobs, [&](std::size_t i) {
       auto& s = slots[i];
       // Trees are not kept between rounds: a file is parsed again only when a discovery in
-      // another file reaches it, which is rare, and memory stays per file.
+      // another file reaches it, which is rare, and memory stays per file. Only the statements
+      // that name a call of interest are parsed, unless the findings carry their fixes' text
+      // (whose indentation and imports may look anywhere in the file).
       try {
-        const ParsedFile parsed(s.source);
+        const ParsedFile parsed = k.fix_edits || options.whole_files ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
         s.result = analyze_file(parsed, k);
       } catch (const std::exception& e) {
         s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};

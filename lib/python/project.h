@@ -20,6 +20,9 @@ struct ProjectOptions {
   // Called after each file is analysed, from worker threads but never two at a time.
   std::function<void(std::size_t done, std::size_t total, std::size_t findings)> progress;
   bool fix_edits = false;  // findings carry the edits of their fixes (fix, SARIF), not only `fixable`
+  // Parse every statement of a file, not only those that name a call of interest. The findings
+  // are the same either way; this is for checking that they are.
+  bool whole_files = false;
 };
 
 struct ProjectResult {

@@ -798,6 +798,8 @@ std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
     const TSNode d = is(s, "decorated_definition") ? field(s, "definition") : s;
     if (is(d, "function_definition")) out.emplace(file.text(field(d, "name")));
   });
+  // Those not parsed are named too.
+  for (const auto& name : file.skipped_functions()) out.insert(name);
   return out;
 }
 

@@ -2,16 +2,19 @@
 
 #include <algorithm>
 #include <bit>
-
 #include <stdexcept>
+
+#include "python/statements.h"
 
 namespace leakfix::python {
 
 ParsedFile::ParsedFile(SourceFile source) : ParsedFile(std::make_shared<const SourceFile>(std::move(source))) {}
 
-ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::move(source)) {
-  // A parser per thread: parsers are not thread-safe, and making one costs about as much as
-  // parsing a 100-byte file.
+namespace {
+
+// A parser per thread: parsers are not thread-safe, and making one costs about as much as
+// parsing a 100-byte file.
+TSParser* thread_parser() {
   struct ParserDeleter {
     void operator()(TSParser* p) const { ts_parser_delete(p); }
   };
@@ -22,10 +25,42 @@ ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::
     }
     return p;
   }();
+  return parser.get();
+}
+
+}  // namespace
+
+ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::move(source)) { parse({}); }
+
+ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source, Unparsed) : source_(std::move(source)) {}
+
+ParsedFile ParsedFile::for_calls(std::shared_ptr<const SourceFile> source, const std::vector<std::string>& names) {
+  ParsedFile file(std::move(source), Unparsed{});
+  auto selection = select_statements(file.source_->text(), names);
+  if (selection) {
+    file.parse(selection->ranges);
+    // Code that does not parse may have been split where the grammar would not split it.
+    if (!ts_node_has_error(file.root())) {
+      file.skipped_functions_ = std::move(selection->skipped_functions);
+      return file;
+    }
+  }
+  file.parse({});
+  return file;
+}
+
+void ParsedFile::parse(const std::vector<TSRange>& ranges) {
+  TSParser* parser = thread_parser();
   const auto t = source_->text();
-  tree_.reset(ts_parser_parse_string(parser.get(), nullptr, t.data(), static_cast<uint32_t>(t.size())));
+  // Ranges stay set on the parser until changed: every parse sets its own (none: the whole text).
+  if (!ts_parser_set_included_ranges(parser, ranges.data(), static_cast<uint32_t>(ranges.size()))) {
+    throw std::logic_error("statement ranges out of order");
+  }
+  tree_.reset(ts_parser_parse_string(parser, nullptr, t.data(), static_cast<uint32_t>(t.size())));
+  if (!ranges.empty()) ts_parser_set_included_ranges(parser, nullptr, 0);
   if (!tree_) throw std::runtime_error("tree-sitter could not parse the file");
   index_ = std::make_unique<TreeIndex>(root());
+  fallback_parents_.clear();
 }
 
 TreeIndex::TreeIndex(TSNode root) : root_(root) {

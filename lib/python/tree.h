@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,9 @@ class ParsedFile {
  public:
   explicit ParsedFile(SourceFile source);
   explicit ParsedFile(std::shared_ptr<const SourceFile> source);
+  // Parses only the top-level statements an analysis of calls of `names` needs (see
+  // statements.h), or the whole file when they are all of it or the part does not parse cleanly.
+  static ParsedFile for_calls(std::shared_ptr<const SourceFile> source, const std::vector<std::string>& names);
   ParsedFile(ParsedFile&&) noexcept = default;
   ParsedFile& operator=(ParsedFile&&) noexcept = default;
 
@@ -92,8 +96,15 @@ class ParsedFile {
   std::vector<TSNode> path_to(TSNode top, uint32_t byte) const;
   // A cache that fills as the analysis asks, hence reachable from a const file.
   TreeIndex& index() const { return *index_; }
+  // The names of the top-level functions not parsed (for_calls); the tree has none of their
+  // nodes.
+  const std::vector<std::string>& skipped_functions() const { return skipped_functions_; }
 
  private:
+  struct Unparsed {};
+  ParsedFile(std::shared_ptr<const SourceFile> source, Unparsed);
+  void parse(const std::vector<TSRange>& ranges);
+
   struct TreeDeleter {
     void operator()(TSTree* t) const { ts_tree_delete(t); }
   };
@@ -101,6 +112,7 @@ class ParsedFile {
   std::unique_ptr<TSTree, TreeDeleter> tree_;
   std::unique_ptr<TreeIndex> index_;  // behind a pointer: Navigators hold its address
   mutable std::unordered_map<const void*, TSNode> fallback_parents_;  // of nodes not indexed
+  std::vector<std::string> skipped_functions_;
 };
 
 namespace detail {

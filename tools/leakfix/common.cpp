@@ -64,6 +64,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   python::ProjectOptions options;
   options.jobs = jobs;
   options.fix_edits = fix_edits;
+  // A diagnostic switch: the findings must not change with it.
+  if (const char* whole = std::getenv("LEAKFIX_WHOLE_FILES"); whole && *whole && std::string_view(whole) != "0") options.whole_files = true;
   const bool progress = show_progress(quiet) && out.walked.files.size() > 1;
   if (progress) {
     options.progress = [](std::size_t done, std::size_t total, std::size_t findings) {

@@ -1,0 +1,47 @@
+#pragma once
+// Which top-level statements of a file the analysis needs, found from its text before parsing.
+// A route file acquires in a few of its functions; parsing only those (with the imports and the
+// module's other statements) is what lets a scan cost less than a parse of the whole file. A
+// function that names no acquirer, release or import cannot change a verdict, as a file that
+// names none cannot.
+#include <tree_sitter/api.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leakfix::python {
+
+// One top-level statement as a range of whole lines: from the first line of its code (its first
+// decorator) to the line before the next one's. Comments and blank lines between two statements
+// belong to the first.
+struct TopLevelStatement {
+  uint32_t begin = 0, end = 0;  // bytes
+  uint32_t row = 0;             // of begin, 0-based
+  bool definition = false;      // def, async def or class, decorated or not
+  bool is_class = false;
+  std::string_view name;        // the definition's name
+};
+
+// The top-level statements of Python source, by its tokens: strings (triple-quoted, escaped,
+// any prefix), comments, brackets and backslash continuations never end a statement, and a line
+// at column 0 that continues one (`else:`, `elif`, `except`, `finally:`) does not start one. Where
+// the text is not valid Python the split may be coarser than the grammar's, never finer around
+// code that parses.
+std::vector<TopLevelStatement> top_level_statements(std::string_view text);
+
+struct Selection {
+  std::vector<TSRange> ranges;                 // to parse, in order; never all of the file
+  std::vector<std::string> skipped_functions;  // names of the top-level functions left out
+};
+
+// The ranges to parse for an analysis that looks at calls of `names`: every statement that is not
+// a definition, and the definitions whose text names one of `names` (or an alias a `NAME as
+// alias` gives it), an import or a blueprint registration. Nothing (parse the whole file) when
+// every definition is needed, or when a statement at module level names one of `names` other
+// than in an import: what the module scope holds can be used by any function.
+std::optional<Selection> select_statements(std::string_view text, const std::vector<std::string>& names);
+
+}  // namespace leakfix::python
