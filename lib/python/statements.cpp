@@ -55,7 +55,8 @@ bool continues_statement(std::string_view text, std::size_t i) {
 // string cannot end in an odd backslash either). A one-line string ends at an unescaped newline.
 std::size_t skip_string(std::string_view text, std::size_t i, uint32_t& row) {
   const char q = text[i];
-  const bool triple = text.substr(i, 3) == std::string(3, q);
+  auto three = [&](std::size_t at) { return at + 2 < text.size() && text[at + 1] == q && text[at + 2] == q; };
+  const bool triple = three(i);
   std::size_t j = i + (triple ? 3 : 1);
   while (j < text.size()) {
     const char c = text[j];
@@ -75,7 +76,7 @@ std::size_t skip_string(std::string_view text, std::size_t i, uint32_t& row) {
       ++j;
       continue;
     }
-    if (c == q && (!triple || text.substr(j, 3) == std::string(3, q))) return j + (triple ? 3 : 1);
+    if (c == q && (!triple || three(j))) return j + (triple ? 3 : 1);
     ++j;
   }
   return text.size();
@@ -187,8 +188,7 @@ std::optional<Selection> select_statements(std::string_view text, const std::vec
   mark("import", others_hit);
   mark("register_blueprint", others_hit);
 
-  Selection out;
-  std::vector<char> keep(statements.size(), 1);
+  std::vector<char> skip(statements.size(), 0);
   for (std::size_t k = 0; k < statements.size(); ++k) {
     const auto& s = statements[k];
     if (!s.definition) {
@@ -196,11 +196,18 @@ std::optional<Selection> select_statements(std::string_view text, const std::vec
       if (names_hit[k] && !is_import) return std::nullopt;
       continue;
     }
-    if (names_hit[k] || others_hit[k]) continue;
-    keep[k] = 0;
-    if (!s.name.empty() && !s.is_class) out.skipped_functions.emplace_back(s.name);
+    skip[k] = !names_hit[k] && !others_hit[k];
   }
-  if (std::all_of(keep.begin(), keep.end(), [](char c) { return c != 0; })) return std::nullopt;
+  return selection_without(text, statements, skip);
+}
+
+std::optional<Selection> selection_without(std::string_view text, const std::vector<TopLevelStatement>& statements,
+                                           const std::vector<char>& skip) {
+  Selection out;
+  for (std::size_t k = 0; k < statements.size(); ++k) {
+    if (skip[k] && !statements[k].name.empty() && !statements[k].is_class) out.skipped_functions.emplace_back(statements[k].name);
+  }
+  if (std::none_of(skip.begin(), skip.end(), [](char c) { return c != 0; })) return std::nullopt;
 
   // One range per run of kept statements. A statement begins at column 0; the file's end may not.
   auto point_at = [&](std::size_t k) {
@@ -211,12 +218,12 @@ std::optional<Selection> select_statements(std::string_view text, const std::vec
     return TSPoint{statements.back().row + rows, static_cast<uint32_t>(text.size() - line_start)};
   };
   for (std::size_t k = 0; k < statements.size();) {
-    if (!keep[k]) {
+    if (skip[k]) {
       ++k;
       continue;
     }
     std::size_t e = k;
-    while (e < statements.size() && keep[e]) ++e;
+    while (e < statements.size() && !skip[e]) ++e;
     TSRange r;
     r.start_byte = statements[k].begin;
     r.start_point = point_at(k);

@@ -37,6 +37,11 @@ struct Selection {
   std::vector<std::string> skipped_functions;  // names of the top-level functions left out
 };
 
+// The ranges that cover every statement but the definitions marked in `skip` (one mark per
+// statement); nothing when no definition is marked.
+std::optional<Selection> selection_without(std::string_view text, const std::vector<TopLevelStatement>& statements,
+                                           const std::vector<char>& skip);
+
 // The ranges to parse for an analysis that looks at calls of `names`: every statement that is not
 // a definition, and the definitions whose text names one of `names` (or an alias a `NAME as
 // alias` gives it), an import or a blueprint registration. Nothing (parse the whole file) when

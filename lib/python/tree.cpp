@@ -4,8 +4,6 @@
 #include <bit>
 #include <stdexcept>
 
-#include "python/statements.h"
-
 namespace leakfix::python {
 
 ParsedFile::ParsedFile(SourceFile source) : ParsedFile(std::make_shared<const SourceFile>(std::move(source))) {}
@@ -35,11 +33,14 @@ ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source) : source_(std::
 ParsedFile::ParsedFile(std::shared_ptr<const SourceFile> source, Unparsed) : source_(std::move(source)) {}
 
 ParsedFile ParsedFile::for_calls(std::shared_ptr<const SourceFile> source, const std::vector<std::string>& names) {
+  auto selection = select_statements(source->text(), names);
+  return selective(std::move(source), std::move(selection));
+}
+
+ParsedFile ParsedFile::selective(std::shared_ptr<const SourceFile> source, std::optional<Selection> selection) {
   ParsedFile file(std::move(source), Unparsed{});
-  auto selection = select_statements(file.source_->text(), names);
   if (selection) {
     file.parse(selection->ranges);
-    // Code that does not parse may have been split where the grammar would not split it.
     if (!ts_node_has_error(file.root())) {
       file.skipped_functions_ = std::move(selection->skipped_functions);
       return file;

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/source_file.h"
+#include "python/statements.h"
 
 extern "C" const TSLanguage* tree_sitter_python(void);
 
@@ -80,6 +82,9 @@ class ParsedFile {
   // Parses only the top-level statements an analysis of calls of `names` needs (see
   // statements.h), or the whole file when they are all of it or the part does not parse cleanly.
   static ParsedFile for_calls(std::shared_ptr<const SourceFile> source, const std::vector<std::string>& names);
+  // Parses the ranges of a selection; the whole file when there is none or they do not parse
+  // cleanly (code that does not parse may have been split where the grammar would not split it).
+  static ParsedFile selective(std::shared_ptr<const SourceFile> source, std::optional<Selection> selection);
   ParsedFile(ParsedFile&&) noexcept = default;
   ParsedFile& operator=(ParsedFile&&) noexcept = default;
 
