@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <unordered_map>
 
 namespace leakfix::python {
 namespace {
@@ -198,12 +200,26 @@ void annotate_exposure(std::vector<Finding>& findings, const std::vector<FileRou
     return std::find(list.begin(), list.end(), name) != list.end();
   };
 
-  // Functions with routes first; then helpers take the most exposed of their callers.
-  std::map<std::pair<std::string, std::string>, Reach> reach;  // (file, function)
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_simple_name;
-  for (const auto& f : files) {
+  // Functions with routes first; then helpers take the most exposed of their callers. A function
+  // is known by its file and dotted name, numbered in the order first met.
+  std::unordered_map<std::string, int> id_of;  // file + '\0' + function
+  auto key = [](std::string_view file, std::string_view function) {
+    std::string k(file);
+    k += '\0';
+    k += function;
+    return k;
+  };
+  std::vector<std::optional<Reach>> reach;
+  std::unordered_map<std::string_view, std::vector<int>> by_simple_name;
+  std::vector<std::vector<int>> ids(files.size());  // of each file's functions, in order
+  for (std::size_t fi = 0; fi < files.size(); ++fi) {
+    const auto& f = files[fi];
     for (const auto& fn : f.functions) {
-      by_simple_name[std::string(last_part(fn.name))].emplace_back(f.file, fn.name);
+      const auto [it, added] = id_of.try_emplace(key(f.file, fn.name), static_cast<int>(reach.size()));
+      if (added) reach.emplace_back();
+      const int id = it->second;
+      ids[fi].push_back(id);
+      by_simple_name[last_part(fn.name)].push_back(id);
       if (fn.routes.empty()) continue;
       Reach r;
       const bool admin_decorated = std::any_of(fn.decorators.begin(), fn.decorators.end(),
@@ -232,28 +248,31 @@ void annotate_exposure(std::vector<Finding>& findings, const std::vector<FileRou
         else if (login_decorated && level == Level::Public) level = Level::Authenticated;
         r.level = std::max(r.level, level);
       }
-      reach[{f.file, fn.name}] = std::move(r);
+      reach[static_cast<std::size_t>(id)] = std::move(r);
     }
   }
-  // Propagate to callees, a few levels deep, keeping the most exposed caller.
+  // Propagate to callees, a few levels deep, keeping the most exposed caller (the first met
+  // among equals). A caller's own entry never changes while it passes it on: it would have to
+  // be less exposed than itself.
   for (int round = 0; round < 6; ++round) {
     bool changed = false;
-    for (const auto& f : files) {
-      for (const auto& caller : f.functions) {
-        const auto it = reach.find({f.file, caller.name});
-        if (it == reach.end()) continue;
-        const Reach from = it->second;
+    for (std::size_t fi = 0; fi < files.size(); ++fi) {
+      for (std::size_t j = 0; j < files[fi].functions.size(); ++j) {
+        const auto& caller = files[fi].functions[j];
+        const auto& from_entry = reach[static_cast<std::size_t>(ids[fi][j])];
+        if (!from_entry) continue;
+        const Reach& from = *from_entry;
         for (const auto& callee : caller.calls) {
           const auto targets = by_simple_name.find(callee);
           if (targets == by_simple_name.end()) continue;
-          for (const auto& key : targets->second) {
-            const auto have = reach.find(key);
-            const bool routed = have != reach.end() && have->second.via.empty() && !have->second.routes.empty();
+          for (const int target : targets->second) {
+            auto& have = reach[static_cast<std::size_t>(target)];
+            const bool routed = have && have->via.empty() && !have->routes.empty();
             if (routed) continue;  // a route keeps its own exposure
-            if (have == reach.end() || have->second.level < from.level) {
+            if (!have || have->level < from.level) {
               Reach r = from;
               if (r.via.empty()) r.via = caller.name;
-              reach[key] = std::move(r);
+              have = std::move(r);
               changed = true;
             }
           }
@@ -268,20 +287,25 @@ void annotate_exposure(std::vector<Finding>& findings, const std::vector<FileRou
     if (!known_files.contains(finding.file)) continue;
     // The finding's function, or the outermost function holding it (a nested function or lambda).
     std::string name = finding.function;
-    auto it = reach.find({finding.file, name});
-    while (it == reach.end() && name.find('.') != std::string::npos) {
+    auto reach_of = [&](const std::string& function) -> const std::optional<Reach>* {
+      const auto it = id_of.find(key(finding.file, function));
+      return it == id_of.end() || !reach[static_cast<std::size_t>(it->second)] ? nullptr : &reach[static_cast<std::size_t>(it->second)];
+    };
+    auto found = reach_of(name);
+    while (!found && name.find('.') != std::string::npos) {
       name = name.substr(0, name.rfind('.'));
-      it = reach.find({finding.file, name});
+      found = reach_of(name);
     }
-    if (it == reach.end()) {
+    if (!found) {
       finding.exposure = std::string(name_of(Level::Internal));
       continue;
     }
-    finding.exposure = std::string(name_of(it->second.level));
+    const Reach& r = **found;
+    finding.exposure = std::string(name_of(r.level));
     std::string routes;
-    for (const auto& r : it->second.routes) routes += (routes.empty() ? "" : ", ") + r;
+    for (const auto& route : r.routes) routes += (routes.empty() ? "" : ", ") + route;
     if (!routes.empty()) finding.route = routes;
-    if (!it->second.via.empty()) finding.route_via = it->second.via;
+    if (!r.via.empty()) finding.route_via = r.via;
   }
 }
 
