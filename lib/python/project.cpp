@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "core/multi_search.h"
 #include "core/parallel.h"
 #include "python/analyzer.h"
 #include "python/callee.h"
@@ -36,12 +37,35 @@ struct Trigger {
   bool method = false; // discovered methods are called only inside their own class's file
 };
 
-bool affected(std::string_view text, const std::string& file_module, const Trigger& t) {
-  if (text.find(t.name) == std::string_view::npos) return false;
-  if (t.module.empty()) return true;
-  if (t.method) return file_module == t.module;
-  return file_module == t.module || text.find(t.module) != std::string_view::npos;
-}
+// The files a round's names may change the analysis of: those that mention a name, and for a
+// discovered wrapper, that are its module or mention it too (methods: only their own module).
+class Prefilter {
+ public:
+  explicit Prefilter(const std::vector<Trigger>& triggers) : triggers_(triggers), search_(needles(triggers)) {}
+
+  bool affected(std::string_view text, std::string_view file_module) const {
+    const auto found = search_.find_all(text);
+    for (std::size_t i = 0; i < triggers_.size(); ++i) {
+      const Trigger& t = triggers_[i];
+      if (!found[2 * i]) continue;
+      if (t.module.empty()) return true;
+      if (file_module == t.module || (!t.method && found[2 * i + 1])) return true;
+    }
+    return false;
+  }
+
+ private:
+  static std::vector<std::string> needles(const std::vector<Trigger>& triggers) {
+    std::vector<std::string> out;
+    for (const auto& t : triggers) {
+      out.push_back(t.name);
+      out.push_back(t.module);
+    }
+    return out;
+  }
+  const std::vector<Trigger>& triggers_;
+  MultiSearch search_;
+};
 
 // Route and exposure of every finding: the routes of the files with findings, the blueprint
 // registrations wherever they are, and, for helpers without a route, the files that call them.
@@ -151,13 +175,11 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
     // The prefilter reads every file's text: in parallel too.
+    const Prefilter prefilter(new_names);
     std::vector<char> wanted(slots.size(), 0);
     parallel_for(all, jobs, [&](std::size_t i) {
       const auto& s = slots[i];
-      if (!s.source) return;
-      const auto text = s.source->text();
-      const auto module = module_name(s.input.display);
-      wanted[i] = std::any_of(new_names.begin(), new_names.end(), [&](const Trigger& t) { return affected(text, module, t); });
+      if (s.source) wanted[i] = prefilter.affected(s.source->text(), module_name(s.input.display));
     });
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
