@@ -29,6 +29,14 @@ std::string string_value(const ParsedFile& file, TSNode n) {
   return out;
 }
 
+// Whether a decorator's first argument can be a URL rule: Flask's start with a slash (or are
+// empty, under a blueprint's prefix). `@mock.patch("os.getcwd")` names no route.
+bool rule_like(const ParsedFile& file, TSNode first) {
+  if (!is(first, "string")) return true;  // a rule held in a name: it may be one
+  const auto value = string_value(file, first);
+  return value.empty() || value.front() == '/';
+}
+
 TSNode keyword(TSNode args, std::string_view name, const ParsedFile& file) {
   TSNode out{};
   for (TSNode a : code_children(args)) {
@@ -67,11 +75,12 @@ void function_facts(const ParsedFile& file, TSNode def, const std::string& prefi
       const TSNode callee = is(e, "call") ? field(e, "function") : e;
       const std::string_view method = is(callee, "attribute") ? file.text(field(callee, "attribute")) : file.text(callee);
       const std::string owner = is(callee, "attribute") ? std::string(file.text(field(callee, "object"))) : "";
+      const TSNode args = is(e, "call") ? field(e, "arguments") : TSNode{};
       if (is(e, "call") && !owner.empty() &&
-          (method == "route" || std::find(std::begin(kRouteMethods), std::end(kRouteMethods), method) != std::end(kRouteMethods))) {
+          (method == "route" || std::find(std::begin(kRouteMethods), std::end(kRouteMethods), method) != std::end(kRouteMethods)) &&
+          rule_like(file, first_positional(args))) {
         RouteDecl r;
         r.owner = owner;
-        const TSNode args = field(e, "arguments");
         r.path = string_value(file, first_positional(args));
         if (method == "route") {
           const TSNode methods = keyword(args, "methods", file);
