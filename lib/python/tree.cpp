@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace leakfix::python {
 
@@ -267,28 +268,79 @@ TSNode ParsedFile::parent(TSNode n) const {
   return it->second;
 }
 
-std::string_view type(TSNode n) {
+namespace {
+
+const std::vector<std::string_view>& symbol_names() {
   static const std::vector<std::string_view> names = [] {
     const TSLanguage* lang = tree_sitter_python();
     std::vector<std::string_view> out(ts_language_symbol_count(lang));
     for (TSSymbol i = 0; i < out.size(); ++i) out[i] = ts_language_symbol_name(lang, i);
     return out;
   }();
+  return names;
+}
+
+// A table from the hash of a field's name to its id.
+struct FieldTable {
+  std::vector<std::pair<uint64_t, TSFieldId>> by_hash;  // open addressing, a power of two long
+
+  FieldTable() {
+    const TSLanguage* lang = tree_sitter_python();
+    const TSFieldId count = static_cast<TSFieldId>(ts_language_field_count(lang));
+    by_hash.assign(std::bit_ceil(std::size_t{count} * 4u), {0, 0});
+    for (TSFieldId id = 1; id <= count; ++id) {
+      const uint64_t h = GrammarName::hash_of(ts_language_field_name_for_id(lang, id));
+      for (std::size_t i = h;; ++i) {
+        auto& slot = by_hash[i & (by_hash.size() - 1)];
+        if (slot.second == 0) {
+          slot = {h, id};
+          break;
+        }
+        if (slot.first == h) throw std::logic_error("two field names of the grammar hash alike");
+      }
+    }
+  }
+};
+
+const FieldTable& fields() {
+  static const FieldTable table;
+  return table;
+}
+
+}  // namespace
+
+namespace detail {
+
+uint64_t type_hash(TSSymbol symbol) {
+  static const std::vector<uint64_t> hashes = [] {
+    std::vector<uint64_t> out;
+    std::unordered_map<uint64_t, std::string_view> seen;
+    for (const auto name : symbol_names()) {
+      out.push_back(GrammarName::hash_of(name));
+      const auto [it, added] = seen.emplace(out.back(), name);
+      if (!added && it->second != name) throw std::logic_error("two node types of the grammar hash alike");
+    }
+    return out;
+  }();
+  return symbol < hashes.size() ? hashes[symbol] : GrammarName::hash_of(ts_language_symbol_name(tree_sitter_python(), symbol));
+}
+
+}  // namespace detail
+
+std::string_view type(TSNode n) {
+  const auto& names = symbol_names();
   if (ts_node_is_null(n)) return {};
   const TSSymbol sym = ts_node_symbol(n);
   return sym < names.size() ? names[sym] : std::string_view(ts_node_type(n));
 }
 
-TSFieldId field_id(std::string_view name) {
-  static const std::vector<std::pair<std::string_view, TSFieldId>> fields = [] {
-    const TSLanguage* lang = tree_sitter_python();
-    std::vector<std::pair<std::string_view, TSFieldId>> out;
-    for (TSFieldId i = 1; i <= ts_language_field_count(lang); ++i) out.emplace_back(ts_language_field_name_for_id(lang, i), i);
-    std::sort(out.begin(), out.end());
-    return out;
-  }();
-  auto it = std::lower_bound(fields.begin(), fields.end(), name, [](const auto& f, std::string_view n) { return f.first < n; });
-  return it != fields.end() && it->first == name ? it->second : 0;
+TSFieldId field_id(GrammarName name) {
+  const auto& by_hash = fields().by_hash;
+  for (std::size_t i = name.hash;; ++i) {
+    const auto& slot = by_hash[i & (by_hash.size() - 1)];
+    if (slot.second == 0) return 0;
+    if (slot.first == name.hash) return slot.second;
+  }
 }
 
 std::vector<TSNode> code_children(TSNode n) {

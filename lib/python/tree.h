@@ -149,12 +149,31 @@ class Navigator {
 // The node's type name, from a table built once: ts_node_type returns a C string, and measuring
 // it on every comparison showed up in profiles.
 std::string_view type(TSNode n);
-inline bool is(TSNode n, std::string_view t) { return type(n) == t; }
+
+// A node type or field name as the code writes it, hashed when compiled: `is(n, "call")` and
+// `field(n, "body")` compare integers, not strings. The grammar's names hash apart (checked
+// when the tables are built).
+struct GrammarName {
+  consteval GrammarName(const char* s) : text(s), hash(hash_of(text)) {}
+  static constexpr uint64_t hash_of(std::string_view s) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
+  }
+  std::string_view text;
+  uint64_t hash;
+};
+
+namespace detail {
+uint64_t type_hash(TSSymbol symbol);  // of the symbol's name
+}  // namespace detail
+
+inline bool is(TSNode n, GrammarName t) { return !ts_node_is_null(n) && detail::type_hash(ts_node_symbol(n)) == t.hash; }
 // The child in a field. Field ids are looked up once per name: ts_language_field_id_for_name
 // compares the name with every field name of the grammar.
-TSFieldId field_id(std::string_view name);
+TSFieldId field_id(GrammarName name);
 TSNode field(TSNode n, TSFieldId id);
-inline TSNode field(TSNode n, std::string_view name) { return field(n, field_id(name)); }
+inline TSNode field(TSNode n, GrammarName name) { return field(n, field_id(name)); }
 inline bool same(TSNode a, TSNode b) { return ts_node_eq(a, b); }
 inline const void* node_id(TSNode n) { return n.id; }
 
