@@ -160,30 +160,36 @@ std::vector<TopLevelStatement> top_level_statements(std::string_view text) {
 std::optional<Selection> select_statements(std::string_view text, const std::vector<std::string>& names_in) {
   const auto statements = top_level_statements(text);
   if (statements.empty()) return std::nullopt;
-  // Names a `NAME as alias` (an import) gives another name to.
-  std::vector<std::string> names = names_in;
-  for (const auto& name : names_in) {
-    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-      std::size_t j = pos + name.size();
-      const std::size_t before_as = j;
-      while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n' || text[j] == '\\')) ++j;
-      if (j == before_as || !word_at(text, j, "as")) continue;
-      std::size_t k = j + 2;
-      while (k < text.size() && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r' || text[k] == '\n' || text[k] == '\\')) ++k;
-      const auto alias = identifier_at(text, k);
-      if (k > j + 2 && !alias.empty() && std::find(names.begin(), names.end(), alias) == names.end()) names.emplace_back(alias);
-    }
-  }
   // Which statements mention what.
   std::vector<char> names_hit(statements.size(), 0), others_hit(statements.size(), 0);
+  auto statement_at = [&](std::size_t pos) {
+    const auto it = std::upper_bound(statements.begin(), statements.end(), pos,
+                                     [](std::size_t p, const TopLevelStatement& s) { return p < s.begin; });
+    return it == statements.begin() ? statements.size() : static_cast<std::size_t>(std::prev(it) - statements.begin());
+  };
   auto mark = [&](std::string_view word, std::vector<char>& hit) {
     for (auto pos = text.find(word); pos != std::string_view::npos; pos = text.find(word, pos + word.size())) {
-      const auto it = std::upper_bound(statements.begin(), statements.end(), pos,
-                                       [](std::size_t p, const TopLevelStatement& s) { return p < s.begin; });
-      if (it != statements.begin()) hit[static_cast<std::size_t>(std::prev(it) - statements.begin())] = 1;
+      if (const auto k = statement_at(pos); k < statements.size()) hit[k] = 1;
     }
   };
-  for (const auto& name : names) mark(name, names_hit);
+  // The names, and those a `NAME as alias` (an import) gives another name to.
+  std::vector<std::string> names = names_in;
+  auto blank = [&](std::size_t i) {
+    return i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' || text[i] == '\\');
+  };
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    const std::string name = names[n];  // a copy: aliases are appended while it is searched for
+    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
+      if (const auto k = statement_at(pos); k < statements.size()) names_hit[k] = 1;
+      std::size_t j = pos + name.size();
+      while (blank(j)) ++j;
+      if (j == pos + name.size() || !word_at(text, j, "as")) continue;
+      std::size_t a = j + 2;
+      while (blank(a)) ++a;
+      const auto alias = identifier_at(text, a);
+      if (a > j + 2 && !alias.empty() && std::find(names.begin(), names.end(), alias) == names.end()) names.emplace_back(alias);
+    }
+  }
   // Imports anywhere resolve names for the whole file; registrations give routes their prefix.
   mark("import", others_hit);
   mark("register_blueprint", others_hit);
