@@ -76,6 +76,7 @@ class FileAnalyzer {
     discover_releases();
     parse_errors();
     if (!out_.findings.empty()) out_.routes = extract_routes(file_, false);
+    out_.imports.assign(imports_.bindings().begin(), imports_.bindings().end());
     return std::move(out_);
   }
 

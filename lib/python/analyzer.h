@@ -47,6 +47,9 @@ struct FileResult {
   std::vector<std::string> request_scoped;
   bool teardown_closes = false;
   FileRoutes routes;  // set when the file has findings (without calls)
+  // What the file's imports bind, local name to what it stands for: which later discoveries
+  // the file can call (see may_call).
+  std::vector<std::pair<std::string, std::string>> imports;
 };
 
 FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge);

@@ -115,6 +115,52 @@ bool matches(std::string_view pattern, std::string_view module, std::string_view
   return p.ends_with(suffix) && (p.size() == suffix.size() || p[p.size() - suffix.size() - 1] == '.');
 }
 
+namespace {
+
+bool identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Past blanks, line breaks, backslash continuations and comments.
+std::size_t skip_space(std::string_view text, std::size_t i) {
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\\') {
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+bool ends_with_segments(std::string_view path, std::string_view tail) {
+  return path == tail || (path.size() > tail.size() && path.ends_with(tail) && path[path.size() - tail.size() - 1] == '.');
+}
+
+}  // namespace
+
+bool may_call(std::string_view text, std::string_view file_module, const std::vector<std::pair<std::string, std::string>>& bindings,
+              std::string_view module, std::string_view name) {
+  if (file_module == module) return true;
+  for (auto pos = text.find(module); pos != std::string_view::npos; pos = text.find(module, pos + 1)) {
+    if (pos > 0 && identifier_char(text[pos - 1])) continue;
+    std::size_t i = skip_space(text, pos + module.size());
+    if (i >= text.size() || text[i] != '.') continue;
+    i = skip_space(text, i + 1);
+    if (text.substr(i, name.size()) == name && (i + name.size() == text.size() || !identifier_char(text[i + name.size()]))) return true;
+  }
+  const std::string function = std::string(module) + "." + std::string(name);
+  for (const auto& [local, full] : bindings) {
+    if (ends_with_segments(full, function)) return true;                // `from module import name [as x]`
+    if (local != module && ends_with_segments(full, module)) return true;  // `import module as x`: `x.name()`
+  }
+  return false;
+}
+
 bool is_constructor(std::string_view callee) {
   if (callee == "cls" || callee.ends_with("__class__") || callee == "type(self)") return true;
   const auto last = last_segment(callee);

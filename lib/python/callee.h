@@ -42,6 +42,8 @@ class Imports {
   // Local names that stand for something whose last segment is one of `names` (gdc for
   // `from db import get_db_connection as gdc`).
   std::vector<std::string> aliases_of(const std::vector<std::string>& names) const;
+  // Every local name an import binds, with what it stands for ("tk" -> "tokenize").
+  const std::map<std::string, std::string, std::less<>>& bindings() const { return alias_; }
 
  private:
   std::map<std::string, std::string, std::less<>> alias_;
@@ -52,6 +54,13 @@ Callee callee_of(const ParsedFile& file, const Imports& imports, TSNode call);
 Callee name_of(const ParsedFile& file, const Imports& imports, TSNode expr);
 
 bool matches(std::string_view pattern, const Callee& callee);
+
+// Whether a file can hold a call that the module-qualified matches() below accepts for `name`
+// defined in `module`: the file is that module, writes `module.name` (blanks, line breaks and
+// comments allowed around the dot), or imports a name that stands for the module (under another
+// name) or for the function. `bindings` are the file's imports as Imports::bindings() gives them.
+bool may_call(std::string_view text, std::string_view file_module, const std::vector<std::pair<std::string, std::string>>& bindings,
+              std::string_view module, std::string_view name);
 
 // Whether a call written as `callee` builds an object that may keep its arguments: a class
 // (capitalised by convention), `cls(...)` in a classmethod, `self.__class__(...)`, `type(self)(...)`.

@@ -38,18 +38,20 @@ struct Trigger {
 };
 
 // The files a round's names may change the analysis of: those that mention a name, and for a
-// discovered wrapper, that are its module or mention it too (methods: only their own module).
+// discovered wrapper, that are its module or can call into it (methods: only their own module).
+// A file analysed before is known by its imports; another, by whether it mentions the module.
 class Prefilter {
  public:
   explicit Prefilter(const std::vector<Trigger>& triggers) : triggers_(triggers), search_(needles(triggers)) {}
 
-  bool affected(std::string_view text, std::string_view file_module) const {
+  bool affected(std::string_view text, std::string_view file_module, const FileResult* earlier) const {
     const auto found = search_.find_all(text);
     for (std::size_t i = 0; i < triggers_.size(); ++i) {
       const Trigger& t = triggers_[i];
       if (!found[2 * i]) continue;
-      if (t.module.empty()) return true;
-      if (file_module == t.module || (!t.method && found[2 * i + 1])) return true;
+      if (t.module.empty() || file_module == t.module) return true;
+      if (t.method) continue;
+      if (earlier ? may_call(text, file_module, earlier->imports, t.module, t.name) : found[2 * i + 1] != 0) return true;
     }
     return false;
   }
@@ -179,7 +181,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     std::vector<char> wanted(slots.size(), 0);
     parallel_for(all, jobs, [&](std::size_t i) {
       const auto& s = slots[i];
-      if (s.source) wanted[i] = prefilter.affected(s.source->text(), module_name(s.input.display));
+      if (s.source) wanted[i] = prefilter.affected(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr);
     });
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
