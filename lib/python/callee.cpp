@@ -117,11 +117,6 @@ bool matches(std::string_view pattern, std::string_view module, std::string_view
 
 namespace {
 
-bool identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
-
 // Past blanks, line breaks, backslash continuations and comments.
 std::size_t skip_space(std::string_view text, std::size_t i) {
   while (i < text.size()) {

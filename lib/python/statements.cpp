@@ -3,12 +3,12 @@
 #include <algorithm>
 
 namespace leakfix::python {
-namespace {
-
 bool identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
+
+namespace {
 
 // Whether `word` is written at i, as a whole word.
 bool word_at(std::string_view text, std::size_t i, std::string_view word) {

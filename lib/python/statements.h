@@ -14,6 +14,9 @@
 
 namespace leakfix::python {
 
+// Whether a byte can be part of an identifier (any non-ASCII byte may be).
+bool identifier_char(char c);
+
 // One top-level statement as a range of whole lines: from the first line of its code (its first
 // decorator) to the line before the next one's. Comments and blank lines between two statements
 // belong to the first.
