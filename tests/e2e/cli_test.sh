@@ -164,6 +164,12 @@ check "explain of an unknown kind exits 2" test "$code" = 2
 run scan app
 check "no progress line when piped" bash -c "! grep -q 'files analysed' '$WORK/err'"
 
+# Parsing only the statements that matter changes nothing in the report.
+run scan app --format json
+cp "$WORK/out" "$WORK/partial.json"
+(cd "$WORK" && LEAKFIX_WHOLE_FILES=1 timeout 60 "$LEAKFIX" scan app --format json >"$WORK/whole.json" 2>/dev/null)
+check "the same report with every statement parsed (LEAKFIX_WHOLE_FILES=1)" cmp -s "$WORK/partial.json" "$WORK/whole.json"
+
 # On a terminal (a pseudo-terminal from script(1)): progress and colour; not under CI or --quiet
 if command -v script >/dev/null 2>&1; then
   (cd "$WORK" && script -qec "env -u NO_COLOR '$LEAKFIX' scan app --concise" /dev/null >"$WORK/tty" 2>&1)
