@@ -44,16 +44,30 @@ class Prefilter {
  public:
   explicit Prefilter(const std::vector<Trigger>& triggers) : triggers_(triggers), search_(needles(triggers)) {}
 
-  bool affected(std::string_view text, std::string_view file_module, const FileResult* earlier) const {
+  // The triggers that can change the file's analysis.
+  std::vector<const Trigger*> affecting(std::string_view text, std::string_view file_module, const FileResult* earlier) const {
+    std::vector<const Trigger*> out;
     const auto found = search_.find_all(text);
     for (std::size_t i = 0; i < triggers_.size(); ++i) {
       const Trigger& t = triggers_[i];
       if (!found[2 * i]) continue;
-      if (t.module.empty() || file_module == t.module) return true;
-      if (t.method) continue;
-      if (earlier ? may_call(text, file_module, earlier->imports, t.module, t.name) : found[2 * i + 1] != 0) return true;
+      if (t.module.empty() || file_module == t.module ||
+          (!t.method && (earlier ? may_call(text, file_module, earlier->imports, t.module, t.name) : found[2 * i + 1] != 0))) {
+        out.push_back(&t);
+      }
     }
-    return false;
+    return out;
+  }
+
+  // For a file analysed before: its statements that can call what the triggers name.
+  std::optional<Selection> statements_to_redo(std::string_view text, std::string_view file_module, const FileResult& earlier) const {
+    const auto triggers = affecting(text, file_module, &earlier);
+    std::vector<std::string> names;
+    for (const Trigger* t : triggers) names.push_back(t->name);
+    return select_statements_where(text, names, [&](std::string_view statement, std::size_t i) {
+      const Trigger& t = *triggers[i];
+      return t.module.empty() || t.method || may_call(statement, file_module, earlier.imports, t.module, t.name);
+    });
   }
 
  private:
@@ -140,6 +154,42 @@ void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
   }
 }
 
+// A file's result after a round that analysed again only the statements `parsed` holds: what
+// the earlier rounds found in the others stands, since none of them can call what was
+// discovered since. Discoveries only add up (the project ignores those it knows).
+FileResult merge_rounds(FileResult earlier, FileResult now, const ParsedFile& parsed) {
+  const auto& ranges = parsed.parsed_ranges();
+  if (ranges.empty()) return now;  // the whole file was analysed
+  const auto& source = parsed.source();
+  auto analysed_again = [&](const Finding& f) {
+    const uint32_t at = source.line_offset(f.span.line);
+    return std::any_of(ranges.begin(), ranges.end(), [&](const TSRange& r) { return at >= r.start_byte && at < r.end_byte; });
+  };
+  std::vector<Finding> findings;
+  for (auto& f : earlier.findings) {
+    if (!analysed_again(f)) findings.push_back(std::move(f));
+  }
+  for (auto& f : now.findings) findings.push_back(std::move(f));
+  sort_findings(findings);
+  now.findings = std::move(findings);
+  now.acquirers.insert(now.acquirers.begin(), earlier.acquirers.begin(), earlier.acquirers.end());
+  now.releases.insert(now.releases.begin(), earlier.releases.begin(), earlier.releases.end());
+  now.request_scoped.insert(now.request_scoped.begin(), earlier.request_scoped.begin(), earlier.request_scoped.end());
+  now.teardown_closes = now.teardown_closes || earlier.teardown_closes;
+  // Routes: the functions of both parses; the blueprints are in every parse.
+  if (now.routes.file.empty()) {
+    now.routes = std::move(earlier.routes);
+  } else {
+    for (auto& fn : earlier.routes.functions) {
+      const bool known = std::any_of(now.routes.functions.begin(), now.routes.functions.end(),
+                                     [&](const FunctionFacts& g) { return g.name == fn.name; });
+      if (!known) now.routes.functions.push_back(std::move(fn));
+    }
+  }
+  if (now.findings.empty()) now.routes = FileRoutes{};
+  return now;
+}
+
 }  // namespace
 
 ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,
@@ -181,7 +231,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     std::vector<char> wanted(slots.size(), 0);
     parallel_for(all, jobs, [&](std::size_t i) {
       const auto& s = slots[i];
-      if (s.source) wanted[i] = prefilter.affected(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr);
+      if (s.source) wanted[i] = !prefilter.affecting(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr).empty();
     });
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -190,15 +240,23 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     // Files the prefilter skips count as done for the progress line.
     if (round == 0) done = files.size() - todo.size();
     const auto call_names = k.call_names();
+    const bool whole = k.fix_edits || options.whole_files;
     parallel_for(todo, jobs, [&](std::size_t i) {
       auto& s = slots[i];
       // Trees are not kept between rounds: a file is parsed again only when a discovery in
-      // another file reaches it, which is rare, and memory stays per file. Only the statements
-      // that name a call of interest are parsed, unless the findings carry their fixes' text
-      // (whose indentation and imports may look anywhere in the file).
+      // another file reaches it, and memory stays per file. Only the statements that name a
+      // call of interest are parsed, unless the findings carry their fixes' text (whose
+      // indentation and imports may look anywhere in the file). A file analysed in an earlier
+      // round has only its statements that can call this round's discoveries analysed again.
       try {
-        const ParsedFile parsed = k.fix_edits || options.whole_files ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
-        s.result = analyze_file(parsed, k);
+        if (s.result && !whole) {
+          const auto redo = prefilter.statements_to_redo(s.source->text(), module_name(s.input.display), *s.result);
+          const ParsedFile parsed = ParsedFile::selective(s.source, redo);
+          s.result = merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed);
+        } else {
+          const ParsedFile parsed = whole ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
+          s.result = analyze_file(parsed, k);
+        }
       } catch (const std::exception& e) {
         s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
         return;

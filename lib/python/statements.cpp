@@ -157,7 +157,12 @@ std::vector<TopLevelStatement> top_level_statements(std::string_view text) {
   return out;
 }
 
-std::optional<Selection> select_statements(std::string_view text, const std::vector<std::string>& names_in) {
+std::optional<Selection> select_statements(std::string_view text, const std::vector<std::string>& names) {
+  return select_statements_where(text, names, [](std::string_view, std::size_t) { return true; });
+}
+
+std::optional<Selection> select_statements_where(std::string_view text, const std::vector<std::string>& names_in,
+                                                 const std::function<bool(std::string_view, std::size_t)>& can_call) {
   const auto statements = top_level_statements(text);
   if (statements.empty()) return std::nullopt;
   // Which statements mention what.
@@ -172,22 +177,29 @@ std::optional<Selection> select_statements(std::string_view text, const std::vec
       if (const auto k = statement_at(pos); k < statements.size()) hit[k] = 1;
     }
   };
-  // The names, and those a `NAME as alias` (an import) gives another name to.
-  std::vector<std::string> names = names_in;
+  // The names, and those a `NAME as alias` (an import) gives another name to, each with the
+  // name it stands for.
+  std::vector<std::pair<std::string, std::size_t>> names;
+  for (std::size_t i = 0; i < names_in.size(); ++i) names.emplace_back(names_in[i], i);
+  std::vector<char> tried(statements.size() * names_in.size(), 0);
   auto blank = [&](std::size_t i) {
     return i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' || text[i] == '\\');
   };
   for (std::size_t n = 0; n < names.size(); ++n) {
-    const std::string name = names[n];  // a copy: aliases are appended while it is searched for
+    const auto [name, origin] = names[n];  // a copy: aliases are appended while it is searched for
     for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-      if (const auto k = statement_at(pos); k < statements.size()) names_hit[k] = 1;
+      if (const auto k = statement_at(pos); k < statements.size() && !names_hit[k] && !tried[k * names_in.size() + origin]) {
+        tried[k * names_in.size() + origin] = 1;
+        names_hit[k] = can_call(text.substr(statements[k].begin, statements[k].end - statements[k].begin), origin) ? 1 : 0;
+      }
       std::size_t j = pos + name.size();
       while (blank(j)) ++j;
       if (j == pos + name.size() || !word_at(text, j, "as")) continue;
       std::size_t a = j + 2;
       while (blank(a)) ++a;
       const auto alias = identifier_at(text, a);
-      if (a > j + 2 && !alias.empty() && std::find(names.begin(), names.end(), alias) == names.end()) names.emplace_back(alias);
+      const bool known = std::any_of(names.begin(), names.end(), [&](const auto& m) { return m.first == alias; });
+      if (a > j + 2 && !alias.empty() && !known) names.emplace_back(std::string(alias), origin);
     }
   }
   // Imports anywhere resolve names for the whole file; registrations give routes their prefix.

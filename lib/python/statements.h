@@ -7,6 +7,7 @@
 #include <tree_sitter/api.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,5 +52,10 @@ std::optional<Selection> selection_without(std::string_view text, const std::vec
 // every definition is needed, or when a statement at module level names one of `names` other
 // than in an import: what the module scope holds can be used by any function.
 std::optional<Selection> select_statements(std::string_view text, const std::vector<std::string>& names);
+
+// As select_statements, but a statement that names names[i] (or an alias of it) counts only when
+// can_call(the statement's text, i) says the call it names can be the one looked for.
+std::optional<Selection> select_statements_where(std::string_view text, const std::vector<std::string>& names,
+                                                 const std::function<bool(std::string_view, std::size_t)>& can_call);
 
 }  // namespace leakfix::python

@@ -44,6 +44,7 @@ ParsedFile ParsedFile::selective(std::shared_ptr<const SourceFile> source, std::
     file.parse(selection->ranges);
     if (!ts_node_has_error(file.root())) {
       file.skipped_functions_ = std::move(selection->skipped_functions);
+      file.parsed_ranges_ = std::move(selection->ranges);
       return file;
     }
   }

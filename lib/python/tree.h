@@ -104,6 +104,8 @@ class ParsedFile {
   // The names of the top-level functions not parsed (for_calls); the tree has none of their
   // nodes.
   const std::vector<std::string>& skipped_functions() const { return skipped_functions_; }
+  // The ranges parsed (whole lines); empty when the whole file was.
+  const std::vector<TSRange>& parsed_ranges() const { return parsed_ranges_; }
 
  private:
   struct Unparsed {};
@@ -118,6 +120,7 @@ class ParsedFile {
   std::unique_ptr<TreeIndex> index_;  // behind a pointer: Navigators hold its address
   mutable std::unordered_map<const void*, TSNode> fallback_parents_;  // of nodes not indexed
   std::vector<std::string> skipped_functions_;
+  std::vector<TSRange> parsed_ranges_;
 };
 
 namespace detail {

@@ -227,3 +227,26 @@ TEST(ForCalls, KeptStatementsParseAsInTheWholeFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SelectStatements, CountsAMentionOnlyWhereItCanBeTheCallLookedFor) {
+  const std::string text =
+      "import tokenize\n"
+      "def reads(p):\n    return tokenize.open(p)\n"
+      "def writes(p):\n    return open(p, 'w')\n"
+      "from tokenize import open as topen\n"
+      "def aliased(p):\n    return topen(p)\n";
+  std::vector<std::pair<std::string, std::size_t>> asked;
+  const auto s = select_statements_where(text, {"open"}, [&](std::string_view statement, std::size_t i) {
+    asked.emplace_back(std::string(statement.substr(0, statement.find('\n'))), i);
+    return statement.find("tokenize.open") != std::string_view::npos || statement.find("topen(") != std::string_view::npos;
+  });
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->skipped_functions, (std::vector<std::string>{"writes"}));
+  // Asked once per statement that names `open` or its alias, always about name 0.
+  for (const auto& [line, i] : asked) EXPECT_EQ(i, 0u) << line;
+  EXPECT_EQ(asked.size(), 4u);
+}
+
+}  // namespace
