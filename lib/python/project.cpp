@@ -59,9 +59,10 @@ class Prefilter {
     return out;
   }
 
-  // For a file analysed before: its statements that can call what the triggers name.
-  std::optional<Selection> statements_to_redo(std::string_view text, std::string_view file_module, const FileResult& earlier) const {
-    const auto triggers = affecting(text, file_module, &earlier);
+  // For a file analysed before: its statements that can call what `triggers` (those affecting
+  // it) name.
+  static std::optional<Selection> statements_to_redo(std::string_view text, std::string_view file_module, const FileResult& earlier,
+                                                     const std::vector<const Trigger*>& triggers) {
     std::vector<std::string> names;
     for (const Trigger* t : triggers) names.push_back(t->name);
     return select_statements_where(text, names, [&](std::string_view statement, std::size_t i) {
@@ -228,14 +229,14 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
     // The prefilter reads every file's text: in parallel too.
     const Prefilter prefilter(new_names);
-    std::vector<char> wanted(slots.size(), 0);
+    std::vector<std::vector<const Trigger*>> hits(slots.size());
     parallel_for(all, jobs, [&](std::size_t i) {
       const auto& s = slots[i];
-      if (s.source) wanted[i] = !prefilter.affecting(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr).empty();
+      if (s.source) hits[i] = prefilter.affecting(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr);
     });
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (wanted[i]) todo.push_back(i);
+      if (!hits[i].empty()) todo.push_back(i);
     }
     // Files the prefilter skips count as done for the progress line.
     if (round == 0) done = files.size() - todo.size();
@@ -250,7 +251,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       // round has only its statements that can call this round's discoveries analysed again.
       try {
         if (s.result && !whole) {
-          const auto redo = prefilter.statements_to_redo(s.source->text(), module_name(s.input.display), *s.result);
+          const auto redo = Prefilter::statements_to_redo(s.source->text(), module_name(s.input.display), *s.result, hits[i]);
           const ParsedFile parsed = ParsedFile::selective(s.source, redo);
           s.result = merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed);
         } else {
