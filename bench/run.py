@@ -32,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 LEAKFIX = os.path.join(ROOT, "build", "leakfix")
 TS_PARSE = os.path.join(ROOT, "build", "ts-parse")
+SPLIT_CHECK = os.path.join(ROOT, "build", "split-check")
 AST_GREP = os.path.join(OUT, "node_modules", ".bin", "ast-grep")
 
 
@@ -129,7 +130,7 @@ def main():
     ap.add_argument("--skip-stdlib", action="store_true")
     ap.add_argument("--instructions", action="store_true", help="also count instructions with valgrind")
     args = ap.parse_args()
-    for tool in (LEAKFIX, TS_PARSE, AST_GREP):
+    for tool in (LEAKFIX, TS_PARSE, SPLIT_CHECK, AST_GREP):
         if not os.path.exists(tool):
             sys.exit(f"bench: {tool} is missing; run bench/run.sh")
     version = subprocess.run([AST_GREP, "--version"], capture_output=True, text=True).stdout.strip()
@@ -204,6 +205,11 @@ def main():
         print(f"  {'same report with every statement parsed':<44} {'yes' if same else 'NO'}")
         if not same:
             sys.exit("bench: parsing only the statements that matter changed the report on the standard library")
+        # The statement split the scan relies on, against the grammar's, on every file.
+        split = subprocess.run([SPLIT_CHECK, stdlib], capture_output=True, text=True, timeout=1800)
+        print(f"  statement split against the grammar: {split.stdout.strip().splitlines()[-1]}")
+        if split.returncode != 0:
+            sys.exit("bench: the statement split cuts a statement the grammar keeps whole:\n" + split.stdout[-2000:])
     print("\nratios: " + json.dumps({k: round(v, 2) for k, v in ratios.items()}))
 
 
