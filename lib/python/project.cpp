@@ -37,9 +37,19 @@ struct Trigger {
   bool method = false; // discovered methods are called only inside their own class's file
 };
 
-// The files a round's names may change the analysis of: those that mention a name, and for a
-// discovered wrapper, that are its module or can call into it (methods: only their own module).
-// A file analysed before is known by its imports; another, by whether it mentions the module.
+// Whether code (a file, or one of its statements) can call what a trigger names: any code when
+// the trigger has no module, and code in that module; a discovered method nowhere else; a
+// function wherever may_call finds a way to it by the file's imports, or, in a file not analysed
+// yet (its imports unknown), wherever the module is mentioned.
+bool can_reach(const Trigger& t, std::string_view code, std::string_view file_module, const FileResult* earlier,
+               bool mentions_module) {
+  if (t.module.empty() || file_module == t.module) return true;
+  if (t.method) return false;
+  return earlier ? may_call(code, file_module, earlier->imports, t.module, t.name) : mentions_module;
+}
+
+// The files a round's names may change the analysis of: those that mention a name where it can be
+// reached (see can_reach). One pass over each file finds every name and module.
 class Prefilter {
  public:
   explicit Prefilter(const std::vector<Trigger>& triggers) : triggers_(triggers), search_(needles(triggers)) {}
@@ -49,26 +59,9 @@ class Prefilter {
     std::vector<const Trigger*> out;
     const auto found = search_.find_all(text);
     for (std::size_t i = 0; i < triggers_.size(); ++i) {
-      const Trigger& t = triggers_[i];
-      if (!found[2 * i]) continue;
-      if (t.module.empty() || file_module == t.module ||
-          (!t.method && (earlier ? may_call(text, file_module, earlier->imports, t.module, t.name) : found[2 * i + 1] != 0))) {
-        out.push_back(&t);
-      }
+      if (found[2 * i] && can_reach(triggers_[i], text, file_module, earlier, found[2 * i + 1] != 0)) out.push_back(&triggers_[i]);
     }
     return out;
-  }
-
-  // For a file analysed before: its statements that can call what `triggers` (those affecting
-  // it) name.
-  static std::optional<Selection> statements_to_redo(std::string_view text, std::string_view file_module, const FileResult& earlier,
-                                                     const std::vector<const Trigger*>& triggers) {
-    std::vector<std::string> names;
-    for (const Trigger* t : triggers) names.push_back(t->name);
-    return select_statements_where(text, names, [&](std::string_view statement, std::size_t i) {
-      const Trigger& t = *triggers[i];
-      return t.module.empty() || t.method || may_call(statement, file_module, earlier.imports, t.module, t.name);
-    });
   }
 
  private:
@@ -83,6 +76,17 @@ class Prefilter {
   const std::vector<Trigger>& triggers_;
   MultiSearch search_;
 };
+
+// For a file analysed before: its statements that can call what `triggers` (those affecting it)
+// name.
+std::optional<Selection> statements_to_redo(std::string_view text, std::string_view file_module, const FileResult& earlier,
+                                            const std::vector<const Trigger*>& triggers) {
+  std::vector<std::string> names;
+  for (const Trigger* t : triggers) names.push_back(t->name);
+  return select_statements_where(text, names, [&](std::string_view statement, std::size_t i) {
+    return can_reach(*triggers[i], statement, file_module, &earlier, true);
+  });
+}
 
 // Route and exposure of every finding: the routes of the files with findings, the blueprint
 // registrations wherever they are, and, for helpers without a route, the files that call them.
@@ -251,7 +255,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       // round has only its statements that can call this round's discoveries analysed again.
       try {
         if (s.result && !whole) {
-          const auto redo = Prefilter::statements_to_redo(s.source->text(), module_name(s.input.display), *s.result, hits[i]);
+          const auto redo = statements_to_redo(s.source->text(), module_name(s.input.display), *s.result, hits[i]);
           const ParsedFile parsed = ParsedFile::selective(s.source, redo);
           s.result = merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed);
         } else {

@@ -76,12 +76,13 @@ void function_facts(const ParsedFile& file, TSNode def, const std::string& prefi
       const std::string_view method = is(callee, "attribute") ? file.text(field(callee, "attribute")) : file.text(callee);
       const std::string owner = is(callee, "attribute") ? std::string(file.text(field(callee, "object"))) : "";
       const TSNode args = is(e, "call") ? field(e, "arguments") : TSNode{};
+      const TSNode rule = first_positional(args);
       if (is(e, "call") && !owner.empty() &&
           (method == "route" || std::find(std::begin(kRouteMethods), std::end(kRouteMethods), method) != std::end(kRouteMethods)) &&
-          rule_like(file, first_positional(args))) {
+          rule_like(file, rule)) {
         RouteDecl r;
         r.owner = owner;
-        r.path = string_value(file, first_positional(args));
+        r.path = string_value(file, rule);
         if (method == "route") {
           const TSNode methods = keyword(args, "methods", file);
           for (TSNode m : code_children(methods)) r.methods.push_back(upper(string_value(file, m)));

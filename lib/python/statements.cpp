@@ -3,6 +3,7 @@
 #include <algorithm>
 
 namespace leakfix::python {
+
 bool identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
