@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/embedded.h"
+#include "python/statements.h"
 
 namespace leakfix::python {
 namespace {
@@ -33,7 +34,7 @@ std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::s
   std::vector<uint32_t> hits;
   for (const auto& name : names) {
     for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-      hits.push_back(static_cast<uint32_t>(pos));
+      if (whole_name_at(text, pos, name.size())) hits.push_back(static_cast<uint32_t>(pos));
     }
   }
   std::sort(hits.begin(), hits.end());

@@ -9,6 +9,13 @@ bool identifier_char(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
+bool whole_name_at(std::string_view text, std::size_t pos, std::size_t len) {
+  if (len == 0 || pos + len > text.size()) return false;
+  if (identifier_char(text[pos]) && pos > 0 && identifier_char(text[pos - 1])) return false;
+  const std::size_t end = pos + len;
+  return !(identifier_char(text[end - 1]) && end < text.size() && identifier_char(text[end]));
+}
+
 namespace {
 
 // Whether `word` is written at i, as a whole word.
@@ -189,6 +196,7 @@ std::optional<Selection> select_statements_where(std::string_view text, const st
   for (std::size_t n = 0; n < names.size(); ++n) {
     const auto [name, origin] = names[n];  // a copy: aliases are appended while it is searched for
     for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
+      if (!whole_name_at(text, pos, name.size())) continue;
       if (const auto k = statement_at(pos); k < statements.size() && !names_hit[k] && !tried[k * names_in.size() + origin]) {
         tried[k * names_in.size() + origin] = 1;
         names_hit[k] = can_call(text.substr(statements[k].begin, statements[k].end - statements[k].begin), origin) ? 1 : 0;

@@ -18,6 +18,11 @@ namespace leakfix::python {
 // Whether a byte can be part of an identifier (any non-ASCII byte may be).
 bool identifier_char(char c);
 
+// Whether the `len` bytes at `pos` are a name on their own, not part of a longer identifier
+// ("connect" in `connection_ctx` is not): a byte of the name's own at either end that could
+// continue an identifier must not be continued. (A name such as `g.` may end with a dot.)
+bool whole_name_at(std::string_view text, std::size_t pos, std::size_t len);
+
 // One top-level statement as a range of whole lines: from the first line of its code (its first
 // decorator) to the line before the next one's. Comments and blank lines between two statements
 // belong to the first.

@@ -245,8 +245,13 @@ std::vector<TSNode> ParsedFile::path_to(TSNode top, uint32_t byte) const {
   std::vector<TSNode> path{top};
   PooledCursor pc(top);
   while (ts_tree_cursor_goto_first_child_for_byte(pc.get(), byte) >= 0) {
-    const TSNode child = ts_tree_cursor_current_node(pc.get());
-    if (ts_node_start_byte(child) > byte) break;
+    // tree-sitter 0.20 also stops at a child that ends exactly at the byte (the `[` before a
+    // name that opens a list): the node holding the byte is a later sibling.
+    TSNode child = ts_tree_cursor_current_node(pc.get());
+    while (ts_node_end_byte(child) <= byte && ts_tree_cursor_goto_next_sibling(pc.get())) {
+      child = ts_tree_cursor_current_node(pc.get());
+    }
+    if (ts_node_start_byte(child) > byte || ts_node_end_byte(child) <= byte) break;
     path.push_back(child);
   }
   return path;
