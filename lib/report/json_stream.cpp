@@ -80,6 +80,18 @@ void JsonStream::value(const nlohmann::ordered_json& j) {
 void JsonStream::string(std::string_view s) {
   out_ += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // Printable ASCII other than the two escaped characters goes out as one run.
+    std::size_t plain = i;
+    while (plain < s.size()) {
+      const auto p = static_cast<unsigned char>(s[plain]);
+      if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+      ++plain;
+    }
+    if (plain > i) {
+      out_.append(s.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
