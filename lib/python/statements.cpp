@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
+#include "core/word_search.h"
+
 namespace leakfix::python {
 
-bool identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
+bool identifier_char(char c) { return word_byte(c); }
 
 bool whole_name_at(std::string_view text, std::size_t pos, std::size_t len) {
   if (len == 0 || pos + len > text.size()) return false;
@@ -193,10 +192,30 @@ std::optional<Selection> select_statements_where(std::string_view text, const st
   auto blank = [&](std::size_t i) {
     return i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' || text[i] == '\\');
   };
-  for (std::size_t n = 0; n < names.size(); ++n) {
-    const auto [name, origin] = names[n];  // a copy: aliases are appended while it is searched for
-    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-      if (!whole_name_at(text, pos, name.size())) continue;
+  // The mentions of names[from...], found in one pass for the names that are words.
+  auto mentions = [&](std::size_t from) {
+    std::vector<std::string> words;
+    std::vector<std::size_t> word_name;
+    std::vector<std::pair<std::size_t, std::size_t>> out;  // (name, byte)
+    for (std::size_t n = from; n < names.size(); ++n) {
+      const auto& name = names[n].first;
+      if (WordSearch::is_word(name)) {
+        words.push_back(name);
+        word_name.push_back(n);
+        continue;
+      }
+      for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
+        if (whole_name_at(text, pos, name.size())) out.emplace_back(n, pos);
+      }
+    }
+    for (const auto& hit : WordSearch(words).find_all(text)) out.emplace_back(word_name[hit.name], hit.at);
+    return out;
+  };
+  // Names an alias adds are looked for in a pass of their own.
+  for (std::size_t from = 0; from < names.size();) {
+    const std::size_t end = names.size();
+    for (const auto& [n, pos] : mentions(from)) {
+      const auto [name, origin] = names[n];  // a copy: aliases are appended while it is searched for
       if (const auto k = statement_at(pos); k < statements.size() && !names_hit[k] && !tried[k * names_in.size() + origin]) {
         tried[k * names_in.size() + origin] = 1;
         names_hit[k] = can_call(text.substr(statements[k].begin, statements[k].end - statements[k].begin), origin) ? 1 : 0;
@@ -210,6 +229,7 @@ std::optional<Selection> select_statements_where(std::string_view text, const st
       const bool known = std::any_of(names.begin(), names.end(), [&](const auto& m) { return m.first == alias; });
       if (a > j + 2 && !alias.empty() && !known) names.emplace_back(std::string(alias), origin);
     }
+    from = end;
   }
   // Imports anywhere resolve names for the whole file; registrations give routes their prefix.
   mark("import", others_hit);

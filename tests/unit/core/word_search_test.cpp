@@ -1,0 +1,74 @@
+// WordSearch finds exactly the whole-word occurrences a search per name finds.
+#include "core/word_search.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+using leakfix::WordSearch;
+
+namespace {
+
+std::vector<std::pair<uint32_t, uint32_t>> by_find(const std::vector<std::string>& names, std::string_view text) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (uint32_t i = 0; i < names.size(); ++i) {
+    const auto& n = names[i];
+    for (auto p = text.find(n); p != std::string_view::npos; p = text.find(n, p + 1)) {
+      const bool starts = p == 0 || !leakfix::word_byte(text[p - 1]);
+      const bool ends = p + n.size() == text.size() || !leakfix::word_byte(text[p + n.size()]);
+      if (starts && ends) out.emplace_back(static_cast<uint32_t>(p), i);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> by_search(const std::vector<std::string>& names, std::string_view text) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (const auto& h : WordSearch(names).find_all(text)) out.emplace_back(h.at, h.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST(WordSearch, FindsWholeWordsOnly) {
+  const std::vector<std::string> names{"connect", "open", "close"};
+  const auto hits = WordSearch(names).find_all("with connection_ctx() as c: reopen(x); open(y).close()");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].name, 1u);
+  EXPECT_EQ(hits[1].name, 2u);
+}
+
+TEST(WordSearch, ANameGivenTwiceIsFoundUnderBothIndices) {
+  const std::vector<std::string> names{"release", "other", "release"};
+  const auto hits = WordSearch(names).find_all("pool.release(conn)");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].name, 0u);
+  EXPECT_EQ(hits[1].name, 2u);
+}
+
+TEST(WordSearch, NonAsciiBytesAreWordBytes) {
+  const std::vector<std::string> names{"open"};
+  EXPECT_TRUE(WordSearch(names).find_all("\xc3\xa9open(x)").empty());
+  EXPECT_EQ(WordSearch(names).find_all("(open)").size(), 1u);
+}
+
+TEST(WordSearch, AgreesWithFindOnRandomTexts) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "abc_ .(1";
+  auto random_word = [&](std::size_t max) {
+    std::string w(1 + rng() % max, 'a');
+    for (auto& c : w) c = "abc_"[rng() % 4];
+    return w;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> names;
+    for (int i = 0, n = 1 + static_cast<int>(rng() % 12); i < n; ++i) names.push_back(random_word(4));
+    std::string text(rng() % 300, ' ');
+    for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+    ASSERT_EQ(by_search(names, text), by_find(names, text)) << text;
+  }
+}
