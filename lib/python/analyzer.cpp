@@ -13,6 +13,7 @@
 #include "python/cfg.h"
 #include "python/flow.h"
 #include "python/locate.h"
+#include "python/statements.h"
 #include "python/suppression.h"
 #include "python/rewrite.h"
 #include "python/use.h"
@@ -205,6 +206,47 @@ class FileAnalyzer {
     return slot.get();
   }
 
+  // The tests (ScopeFacts::Test) of the if/elif statements the acquisition sits under, with the
+  // outcome that leads to it: the branch taken, and every earlier condition of the chain false.
+  // A test whose name is mentioned between it and the acquisition is left out: it may have been
+  // bound again.
+  std::vector<std::pair<int, bool>> tests_above(TSNode call, TSNode scope, const ScopeFacts& facts) const {
+    std::vector<std::pair<int, bool>> out;
+    if (facts.test_of.empty()) return out;
+    const auto text = file_.source().text();
+    const auto at = ts_node_start_byte(call);
+    auto add = [&](TSNode cond, bool taken) {
+      const auto t = facts.test_of.find(node_id(cond));
+      if (t == facts.test_of.end()) return;
+      const auto& name = facts.test_texts[static_cast<std::size_t>(t->second.key)];
+      const auto word = std::string_view(name).substr(0, name.find(' '));
+      const auto between = text.substr(ts_node_end_byte(cond), at - ts_node_end_byte(cond));
+      for (auto p = between.find(word); p != std::string_view::npos; p = between.find(word, p + 1)) {
+        if (whole_name_at(between, p, word.size())) return;
+      }
+      out.emplace_back(t->second.key, taken == t->second.equal_on_true);
+    };
+    TSNode child = call;
+    for (TSNode p = file_.parent(call); !ts_node_is_null(p) && !same(p, scope); child = p, p = file_.parent(p)) {
+      if (is(p, "if_statement")) {
+        const TSNode cond = field(p, "condition");
+        if (same(field(p, "consequence"), child)) {
+          add(cond, true);
+          continue;
+        }
+        // In an elif or else: the if's condition and the elifs before were false.
+        add(cond, false);
+        for (TSNode alt : code_children(p)) {
+          if (same(alt, child)) break;
+          if (is(alt, "elif_clause")) add(field(alt, "condition"), false);
+        }
+      } else if (is(p, "elif_clause") && same(field(p, "consequence"), child)) {
+        add(field(p, "condition"), true);
+      }
+    }
+    return out;
+  }
+
   // CFG nodes standing for the statement (or condition) that holds `n`.
   const std::vector<int>* nodes_holding(const Cfg& cfg, TSNode n) const {
     for (TSNode p = n; !ts_node_is_null(p) && !same(p, cfg.scope); p = file_.parent(p)) {
@@ -351,6 +393,7 @@ class FileAnalyzer {
     start.acquisition = index;
     start.with_closes = a.rule->acquirer_with_closes(*a.acquirer);
     start.scope_end_line = file_.end_line(scope);
+    start.tests = tests_above(a.call, scope, data->facts);
     for (int node : *nodes) {
       start.node = node;
       Outcome o = follow(data->cfg, data->facts, start);

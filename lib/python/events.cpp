@@ -1,5 +1,7 @@
 #include "python/events.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -85,6 +87,7 @@ class Extractor {
         case CfgKind::Cond:
           expr(n.ts);
           guard(static_cast<int>(i), n.ts);
+          test(static_cast<int>(i), n.ts);
           break;
         case CfgKind::Return: returned(n.ts); break;
         case CfgKind::Raise: expr(n.ts); break;
@@ -155,7 +158,8 @@ class Extractor {
     }
   }
 
-  // `if conn:`, `if not conn:`, `if conn is None:`, `if conn is not None:`, `if conn != None:`
+  // `if conn:`, `if not conn:`, `if conn is None:`, `if conn is not None:`, `if conn != None:`,
+  // `if conn is not sys.stdout:`
   void guard(int node, TSNode cond) {
     TSNode c = unwrap(cond);
     if (is(c, "named_expression")) c = field(c, "name");
@@ -172,13 +176,74 @@ class Extractor {
     const auto kids = code_children(c);
     if (kids.size() != 2) return;
     TSNode a = unwrap(kids[0]), b = unwrap(kids[1]);
-    if (is(a, "none")) std::swap(a, b);
-    if (!is(a, "identifier") || !is(b, "none")) return;
+    if (is(a, "none") || is(a, "attribute")) std::swap(a, b);
     const auto text = file().text(c);
+    // `if f is not sys.stdin.buffer: f.close()`: a handle just acquired is no object that an
+    // attribute already held, so the identity is decided while the name holds it.
+    if (is(a, "identifier") && is(b, "attribute")) {
+      const bool is_not = text.find("is not") != std::string_view::npos;
+      if (!is_not && text.find(" is ") == std::string_view::npos) return;
+      f_.guards[node] = ScopeFacts::Guard{name_of(a), is_not == truthy, false};
+      return;
+    }
+    if (!is(a, "identifier") || !is(b, "none")) return;
     const bool negated = text.find("is not") != std::string_view::npos || text.find("!=") != std::string_view::npos;
     const bool equal = negated || text.find(" is ") != std::string_view::npos || text.find("==") != std::string_view::npos;
     if (!equal) return;
     f_.guards[node] = ScopeFacts::Guard{name_of(a), negated == truthy, false};
+  }
+
+  // See ScopeFacts::Test.
+  void test(int node, TSNode cond) {
+    TSNode c = unwrap(cond);
+    bool negated = false;
+    if (is(c, "not_operator")) {
+      negated = true;
+      c = unwrap(field(c, "argument"));
+    }
+    TSNode name{};
+    std::string constant;
+    bool equal = true;
+    if (is(c, "identifier")) {
+      name = c;
+    } else if (is(c, "comparison_operator")) {
+      const auto kids = code_children(c);
+      if (kids.size() != 2) return;
+      TSNode a = unwrap(kids[0]), b = unwrap(kids[1]);
+      auto constant_node = [](TSNode n) {
+        return is(n, "string") || is(n, "integer") || is(n, "float") || is(n, "none") || is(n, "true") || is(n, "false");
+      };
+      if (constant_node(a)) std::swap(a, b);
+      if (!is(a, "identifier") || !constant_node(b)) return;
+      // The operator is what lies between the two operands.
+      const auto t = file().source().text();
+      const auto lo = std::min(ts_node_end_byte(a), ts_node_end_byte(b)), hi = std::max(ts_node_start_byte(a), ts_node_start_byte(b));
+      std::string op;
+      for (char ch : t.substr(lo, hi - lo)) {
+        if (ch != ' ' && ch != '\t' && ch != '(' && ch != ')') op += ch;
+      }
+      if (op == "==" || op == "is") equal = true;
+      else if (op == "!=" || op == "isnot") equal = false;
+      else return;
+      if (is(b, "string") && file().text(b).find('{') != std::string_view::npos) return;  // an f-string
+      constant = std::string(file().text(b));
+      name = a;
+    } else {
+      return;
+    }
+    const auto text = file().text(name);
+    if (globals_.contains(std::string(text))) return;
+    const std::string key_text = fmt::format("{} == {}", text, constant);
+    auto it = std::find(f_.test_texts.begin(), f_.test_texts.end(), key_text);
+    int key = static_cast<int>(it - f_.test_texts.begin());
+    if (it == f_.test_texts.end()) {
+      if (f_.test_texts.size() >= ScopeFacts::kMaxTests) return;
+      f_.test_texts.push_back(key_text);
+      f_.test_names.push_back(name_of(name));
+    }
+    const ScopeFacts::Test test{key, equal != negated};
+    f_.tests[node] = test;
+    f_.test_of[node_id(cond)] = test;
   }
 
   bool is_nested_def(std::string_view name) const { return nested_defs_.contains(std::string(name)); }

@@ -83,6 +83,20 @@ struct ScopeFacts {
     bool plain = false;  // a truth test (`if x:` / `if not x:`), which a True/False flag also decides
   };
   std::map<int, Guard> guards;
+  // Cond nodes that test a local name that does not hold the handle against a constant (`if
+  // file == "-":`, `if mode != "w":`, `if path is None:`) or for its truth (`if debug:`): a path
+  // takes the branch it took at the same test before, until the name is bound again. So the
+  // close under `if file != "-":` is not skipped on a path that opened in the `else` of `if
+  // file == "-":`.
+  struct Test {
+    int key = -1;               // index into test_names: one per name and constant
+    bool equal_on_true = true;  // whether the True edge means "equal to the constant" (or truthy)
+  };
+  static constexpr std::size_t kMaxTests = 64;
+  std::map<int, Test> tests;                            // Cond node -> its test
+  std::unordered_map<const void*, Test> test_of;        // condition expression -> its test
+  std::vector<int> test_names;                          // key -> the name it tests
+  std::vector<std::string> test_texts;                  // key -> "name op constant", to intern keys
 
   int intern(std::string_view name);
   int find(std::string_view name) const;

@@ -2,7 +2,9 @@
 
 #include <deque>
 #include <functional>
+#include <unordered_map>
 #include <unordered_set>
+#include <bitset>
 
 namespace leakfix::python {
 namespace {
@@ -10,12 +12,14 @@ namespace {
 constexpr std::size_t kMaxStates = 200000;
 
 enum class Exc : unsigned char { None, Implicit, Explicit };
+using Tests = std::bitset<ScopeFacts::kMaxTests>;
 
 struct State {
   int node;
   NameSet aliases;   // names holding the handle
   NameSet closures;  // nested functions that captured it
   NameSet truthy, falsy;  // names set to True / False since the acquisition (`close = True`)
+  Tests known, equal;     // the outcomes of tests on this path (ScopeFacts::Test)
   Exc exc = Exc::None;
   ExitCause cause;
   int raise_line = 0;
@@ -24,6 +28,7 @@ struct State {
 struct Key {
   int node;
   NameSet aliases, closures, truthy, falsy;
+  Tests known, equal;
   Exc exc;
   bool operator==(const Key&) const = default;
 };
@@ -31,18 +36,26 @@ struct Key {
 struct KeyHash {
   std::size_t operator()(const Key& k) const {
     const std::hash<NameSet> h;
-    return h(k.aliases) * 31u ^ h(k.closures) * 17u ^ h(k.truthy) * 13u ^ h(k.falsy) * 11u ^
+    const std::hash<Tests> t;
+    return h(k.aliases) * 31u ^ h(k.closures) * 17u ^ h(k.truthy) * 13u ^ h(k.falsy) * 11u ^ t(k.known) * 5u ^ t(k.equal) * 3u ^
            static_cast<std::size_t>(k.node) * 7u ^ static_cast<std::size_t>(k.exc);
   }
 };
 
 class Follower {
  public:
-  Follower(const Cfg& cfg, const ScopeFacts& facts, const FlowStart& start) : cfg_(cfg), f_(facts), start_(start) {}
+  Follower(const Cfg& cfg, const ScopeFacts& facts, const FlowStart& start) : cfg_(cfg), f_(facts), start_(start) {
+    for (std::size_t k = 0; k < f_.test_names.size(); ++k) tests_of_[f_.test_names[k]].set(k);
+  }
 
   Outcome run() {
     State s;
     s.node = start_.node;
+    for (const auto& [key, equal] : start_.tests) {
+      if (key < 0 || static_cast<std::size_t>(key) >= s.known.size()) continue;
+      s.known.set(static_cast<std::size_t>(key));
+      s.equal.set(static_cast<std::size_t>(key), equal);
+    }
     if (start_.acquisition < 0) {
       if (start_.name < 0) return untracked();
       s.aliases.set(static_cast<std::size_t>(start_.name));
@@ -108,6 +121,10 @@ class Follower {
         // Any binding of a name forgets what was known of it as a flag.
         s.truthy.reset(static_cast<std::size_t>(e.name));
         s.falsy.reset(static_cast<std::size_t>(e.name));
+        if (const auto t = tests_of_.find(e.name); t != tests_of_.end()) {
+          s.known &= ~t->second;
+          s.equal &= ~t->second;
+        }
       }
       switch (e.kind) {
         case EventKind::BindFlag:
@@ -181,7 +198,7 @@ class Follower {
 
   void push(State s, int to) {
     s.node = to;
-    Key k{to, s.aliases, s.closures, s.truthy, s.falsy, s.exc};
+    Key k{to, s.aliases, s.closures, s.truthy, s.falsy, s.known, s.equal, s.exc};
     if (seen_.insert(k).second) work_.push_back(std::move(s));
   }
 
@@ -215,6 +232,13 @@ class Follower {
             if (has(post.aliases, g.name) && g.branch != value) continue;
             if (g.plain && has(post.truthy, g.name) && g.branch != value) continue;
             if (g.plain && has(post.falsy, g.name) && g.branch == value) continue;
+          }
+          if (const auto t = f_.tests.find(post.node); t != f_.tests.end()) {
+            const auto key = static_cast<std::size_t>(t->second.key);
+            const bool equal = value == t->second.equal_on_true;
+            if (post.known.test(key) && post.equal.test(key) != equal) continue;
+            next.known.set(key);
+            next.equal.set(key, equal);
           }
           if (next.exc == Exc::None && (next.cause.why == ExitWhy::FallOff || next.cause.why == ExitWhy::Branch)) {
             next.cause = {ExitWhy::Branch, n.line, value};
@@ -265,6 +289,7 @@ class Follower {
   // nearest leaking exit.
   std::deque<State> work_;
   std::unordered_set<Key, KeyHash> seen_;
+  std::unordered_map<int, Tests> tests_of_;  // name -> the tests of it
 };
 
 }  // namespace

@@ -43,6 +43,9 @@ struct FlowStart {
   int name = -1;         // for a parameter: the name holding the handle at entry
   bool with_closes = false;
   int scope_end_line = 0;
+  // The tests (ScopeFacts::Test keys) the acquisition sits under, with the outcome that leads
+  // to it: `(key, equal)`.
+  std::vector<std::pair<int, bool>> tests;
 };
 
 Outcome follow(const Cfg& cfg, const ScopeFacts& facts, const FlowStart& start);
