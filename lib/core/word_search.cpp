@@ -14,6 +14,25 @@ uint64_t hash_of(std::string_view s) {
 
 }  // namespace
 
+uint64_t WordSearch::hash(std::string_view word) { return hash_of(word); }
+
+std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
+  std::vector<uint64_t> out;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    if (!word_byte(text[i])) {
+      ++i;
+      continue;
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (; i < n && word_byte(text[i]); ++i) h = (h ^ static_cast<unsigned char>(text[i])) * 1099511628211ull;
+    out.push_back(h);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 bool WordSearch::is_word(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), word_byte);
 }
@@ -53,19 +72,42 @@ int32_t WordSearch::index_of(std::string_view word) const {
   }
 }
 
+namespace {
+
+// word_byte as a table: the scan below looks every byte up.
+struct WordBytes {
+  bool is[256] = {};
+  constexpr WordBytes() {
+    for (int c = 0; c < 256; ++c) is[c] = word_byte(static_cast<char>(c));
+  }
+};
+constexpr WordBytes kWordBytes;
+
+}  // namespace
+
 std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
   std::vector<Hit> out;
   if (longest_ == 0) return out;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
-    if (!word_byte(text[i])) {
-      ++i;
+    // A word that cannot be a name is stepped over without a look-up.
+    if (!first_[p[i]]) {
+      if (kWordBytes.is[p[i]]) {
+        while (i < n && kWordBytes.is[p[i]]) ++i;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    if (i > 0 && kWordBytes.is[p[i - 1]]) {
+      ++i;  // inside a word that began with another byte
       continue;
     }
     const std::size_t begin = i;
-    while (i < n && word_byte(text[i])) ++i;
+    while (i < n && kWordBytes.is[p[i]]) ++i;
     const std::size_t len = i - begin;
-    if (len < shortest_ || len > longest_ || !first_[static_cast<unsigned char>(text[begin])]) continue;
+    if (len < shortest_ || len > longest_) continue;
     for (int32_t k = index_of(text.substr(begin, len)); k >= 0; k = same_next_[static_cast<std::size_t>(k)]) {
       out.push_back(Hit{static_cast<uint32_t>(k), static_cast<uint32_t>(begin)});
     }

@@ -12,7 +12,7 @@ namespace leakfix {
 
 // Whether a byte can be part of a word: ASCII letters, digits, `_`, and any non-ASCII byte (an
 // identifier of Python and of most languages).
-inline bool word_byte(char c) {
+constexpr bool word_byte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
@@ -23,6 +23,13 @@ class WordSearch {
   explicit WordSearch(const std::vector<std::string>& names);
 
   static bool is_word(std::string_view s);
+
+  // A word's hash, as word_hashes computes it.
+  static uint64_t hash(std::string_view word);
+  // The hashes of the distinct words of a text, sorted: whether a text writes a word, asked for
+  // many words over several rounds, without reading the text again (two words may share a hash:
+  // a yes can be wrong, a no cannot).
+  static std::vector<uint64_t> word_hashes(std::string_view text);
 
   struct Hit {
     uint32_t name;  // index into the names

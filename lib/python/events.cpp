@@ -100,6 +100,7 @@ class Extractor {
         default: break;
       }
     }
+    forget_single_tests();
   }
 
  private:
@@ -191,6 +192,15 @@ class Extractor {
     const bool equal = negated || text.find(" is ") != std::string_view::npos || text.find("==") != std::string_view::npos;
     if (!equal) return;
     f_.guards[node] = ScopeFacts::Guard{name_of(a), negated == truthy, false};
+  }
+
+  // A test written once decides nothing later on a path (but where the acquisition sits under
+  // it, which test_of keeps): remembering its outcome would only split the paths followed.
+  // Copies of one condition (a finally block copied per way out) count once.
+  void forget_single_tests() {
+    std::vector<int> written(f_.test_texts.size(), 0);
+    for (const auto& [cond, test] : f_.test_of) ++written[static_cast<std::size_t>(test.key)];
+    std::erase_if(f_.tests, [&](const auto& entry) { return written[static_cast<std::size_t>(entry.second.key)] < 2; });
   }
 
   // See ScopeFacts::Test.

@@ -15,6 +15,7 @@
 #include "core/parallel.h"
 #include "python/analyzer.h"
 #include "python/callee.h"
+#include "python/release_helpers.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -28,6 +29,7 @@ struct Slot {
   std::shared_ptr<SourceFile> source;  // read once; the parses share it, the report takes it
   std::optional<FileResult> result;
   std::optional<Error> error;
+  std::vector<uint64_t> words;  // WordSearch::word_hashes of the text, for every round's prefilter
 };
 
 // A name whose discovery may change the analysis of the files that can call it.
@@ -54,27 +56,22 @@ bool can_reach(const Trigger& t, std::string_view code, std::string_view file_mo
 class Prefilter {
  public:
   explicit Prefilter(const std::vector<Trigger>& triggers) : triggers_(triggers) {
-    std::vector<std::string> words;
-    std::map<std::string, int32_t, std::less<>> number;
-    auto word = [&](std::string_view w) -> int32_t {
-      if (!WordSearch::is_word(w)) return -1;
-      const auto [it, added] = number.try_emplace(std::string(w), static_cast<int32_t>(words.size()));
-      if (added) words.emplace_back(w);
-      return it->second;
+    auto word = [&](std::string_view w) -> std::optional<uint64_t> {
+      if (!WordSearch::is_word(w)) return std::nullopt;
+      return WordSearch::hash(w);
     };
     for (const auto& t : triggers) {
       name_word_.push_back(word(t.name));
-      module_word_.push_back(t.module.empty() ? -1 : word(last_segment(t.module)));
+      module_word_.push_back(t.module.empty() ? std::nullopt : word(last_segment(t.module)));
     }
-    words_ = words.size();
-    search_ = std::make_unique<WordSearch>(words);
   }
 
-  // The triggers that can change the file's analysis.
-  std::vector<const Trigger*> affecting(std::string_view text, std::string_view file_module, const FileResult* earlier) const {
-    std::vector<char> seen(words_, 0);
-    for (const auto& hit : search_->find_all(text)) seen[hit.name] = 1;
-    auto written = [&](int32_t w, std::string_view s) { return w >= 0 ? seen[static_cast<std::size_t>(w)] != 0 : text.find(s) != std::string_view::npos; };
+  // The triggers that can change the file's analysis; `words` are the file's word hashes.
+  std::vector<const Trigger*> affecting(std::string_view text, const std::vector<uint64_t>& words, std::string_view file_module,
+                                        const FileResult* earlier) const {
+    auto written = [&](std::optional<uint64_t> w, std::string_view s) {
+      return w ? std::binary_search(words.begin(), words.end(), *w) : text.find(s) != std::string_view::npos;
+    };
     std::vector<const Trigger*> out;
     for (std::size_t i = 0; i < triggers_.size(); ++i) {
       const auto& t = triggers_[i];
@@ -87,9 +84,9 @@ class Prefilter {
 
  private:
   const std::vector<Trigger>& triggers_;
-  std::vector<int32_t> name_word_, module_word_;  // each trigger's words, or -1: searched as text
-  std::size_t words_ = 0;
-  std::unique_ptr<WordSearch> search_;
+  // The hash of each trigger's name and module's last word; none for what is not a word
+  // (`g.`), which is searched for as text.
+  std::vector<std::optional<uint64_t>> name_word_, module_word_;
 };
 
 // For a file analysed before: its statements that can call what `triggers` (those affecting it)
@@ -210,77 +207,8 @@ FileResult merge_rounds(FileResult earlier, FileResult now, const ParsedFile& pa
   return now;
 }
 
-// Release helpers (`def release(conn): conn.close()`) live anywhere, often in files that name
-// no acquirer and so are never analysed for one. Such a function matters only where a handle is
-// passed to it: the files not analysed yet that define (`def NAME`) a function to which a file
-// with findings passes a finding's variable (`NAME(conn)`, `pool.NAME(a, conn)`), and that name
-// a release (`close`), are analysed for what they release.
-std::vector<std::string> handle_callees(std::string_view text, const std::vector<Finding>& findings) {
-  std::set<std::string, std::less<>> variables;
-  for (const auto& f : findings) {
-    if (WordSearch::is_word(f.variable)) variables.insert(f.variable);
-  }
-  std::vector<std::string> out;
-  const WordSearch search(std::vector<std::string>(variables.begin(), variables.end()));
-  for (const auto& hit : search.find_all(text)) {
-    // Back to the bracket that opens the argument list the variable is in, on its line.
-    std::size_t p = hit.at;
-    int depth = 0;
-    while (p > 0 && text[p - 1] != '\n') {
-      const char c = text[--p];
-      if (c == ')' || c == ']' || c == '}') ++depth;
-      else if ((c == '[' || c == '{') && depth-- == 0) break;
-      else if (c == '(' && depth-- == 0) {
-        std::size_t e = p;
-        while (e > 0 && (text[e - 1] == ' ' || text[e - 1] == '\t')) --e;
-        std::size_t b = e;
-        while (b > 0 && word_byte(text[b - 1])) --b;
-        if (b < e) out.emplace_back(text.substr(b, e - b));
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-// Whether the function defined at `name` (`def name(a, b): ...`) writes a release of one of its
-// parameters (`b.close(`, `putconn(b`) in the lines that follow: what a release helper does.
-bool releases_a_parameter(std::string_view text, std::size_t name, const std::set<std::string, std::less<>>& releases) {
-  const std::size_t open = text.find('(', name);
-  const std::size_t close = open == std::string_view::npos ? open : text.find(')', open);
-  if (close == std::string_view::npos || close - open > 1000) return false;
-  const auto body = text.substr(close, 4000);
-  auto word_before = [&](std::size_t e) {
-    std::size_t b = e;
-    while (b > 0 && word_byte(body[b - 1])) --b;
-    return body.substr(b, e - b);
-  };
-  for (std::size_t i = open + 1; i < close;) {
-    if (!word_byte(text[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t e = i;
-    while (e < close && word_byte(text[e])) ++e;
-    const auto param = text.substr(i, e - i);
-    i = e;
-    // Words of defaults and annotations are tried too: a superset does no harm, the analysis
-    // decides. A method's own object is not what it releases.
-    if (param == "self" || param == "cls") continue;
-    for (auto p = body.find(param); p != std::string_view::npos; p = body.find(param, p + param.size())) {
-      const std::size_t after = p + param.size();
-      if (!whole_name_at(body, p, param.size())) continue;
-      if (after < body.size() && body[after] == '.') {
-        std::size_t w = after + 1;
-        while (w < body.size() && word_byte(body[w])) ++w;
-        if (w < body.size() && body[w] == '(' && releases.contains(body.substr(after + 1, w - after - 1))) return true;
-      }
-      if (p > 0 && body[p - 1] == '(' && releases.contains(word_before(p - 1))) return true;
-    }
-  }
-  return false;
-}
-
+// The files not analysed yet that may define a release helper for the findings of `analysed`
+// (see release_helpers.h).
 std::vector<std::size_t> release_helper_files(const std::vector<Slot>& slots, const std::vector<std::size_t>& analysed,
                                               const std::vector<std::string>& release_names, int jobs) {
   std::set<std::string, std::less<>> called;
@@ -297,19 +225,7 @@ std::vector<std::size_t> release_helper_files(const std::vector<Slot>& slots, co
   }
   std::vector<char> wanted(slots.size(), 0);
   parallel_for(unread, jobs, [&](std::size_t i) {
-    const auto text = slots[i].source->text();
-    for (auto d = text.find("def"); d != std::string_view::npos; d = text.find("def", d + 3)) {
-      if (!whole_name_at(text, d, 3)) continue;
-      std::size_t b = d + 3;
-      while (b < text.size() && (text[b] == ' ' || text[b] == '\t')) ++b;
-      std::size_t e = b;
-      while (e < text.size() && word_byte(text[e])) ++e;
-      if (b == d + 3 || !called.contains(text.substr(b, e - b))) continue;
-      if (releases_a_parameter(text, b, releases)) {
-        wanted[i] = 1;
-        return;
-      }
-    }
+    wanted[i] = defines_release_helper(slots[i].source->text(), called, releases) ? 1 : 0;
   });
   std::vector<std::size_t> out;
   for (const std::size_t i : unread) {
@@ -358,8 +274,10 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     const Prefilter prefilter(new_names);
     std::vector<std::vector<const Trigger*>> hits(slots.size());
     parallel_for(all, jobs, [&](std::size_t i) {
-      const auto& s = slots[i];
-      if (s.source) hits[i] = prefilter.affecting(s.source->text(), module_name(s.input.display), s.result ? &*s.result : nullptr);
+      auto& s = slots[i];
+      if (!s.source) return;
+      if (round == 0) s.words = WordSearch::word_hashes(s.source->text());
+      hits[i] = prefilter.affecting(s.source->text(), s.words, module_name(s.input.display), s.result ? &*s.result : nullptr);
     });
     std::vector<std::size_t> todo;
     for (std::size_t i = 0; i < slots.size(); ++i) {
