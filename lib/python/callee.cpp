@@ -158,7 +158,9 @@ bool may_call(std::string_view text, std::string_view file_module, const std::ve
 
 bool is_constructor(std::string_view callee) {
   if (callee == "cls" || callee.ends_with("__class__") || callee == "type(self)") return true;
-  const auto last = last_segment(callee);
+  // A private class is a class too: `_ProxyFile(f)`.
+  auto last = last_segment(callee);
+  while (!last.empty() && last[0] == '_') last.remove_prefix(1);
   return !last.empty() && last[0] >= 'A' && last[0] <= 'Z';
 }
 

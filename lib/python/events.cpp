@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -555,6 +556,16 @@ class Extractor {
                    std::string(file().text(fn)), at});
       }
     }
+    // self.initfp(f), where initfp keeps its parameter on the object (`self._file = file`): the
+    // object owns the handle from here, as if it had been stored in this function.
+    if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && file().text(field(fn, "object")) == "self") {
+      for (const auto& [index, attribute] : stored_parameters(last)) {
+        const TSNode arg = unwrap(positional(c, index));
+        if (is(arg, "identifier")) {
+          emit(Event{EventKind::Escape, name_of(arg), -1, -1, false, false, false, EscapeWhy::Stored, {}, attribute, at});
+        }
+      }
+    }
     const bool thread = thread_calls().contains(last);
     const bool container = !bare && container_calls().contains(last);
     const bool set_attr = bare && last == "setattr";
@@ -568,6 +579,41 @@ class Extractor {
     if (is(fn, "identifier") && is_nested_def(file().text(fn))) {
       emit(Event{EventKind::ClosureUse, name_of(fn), -1, -1, false, false, true, {}, {}, {}, at});
     }
+  }
+
+  // For a method of the class around this scope: the parameters (by position after `self`) that
+  // its body stores on the object as they are (`self._file = file`), with the attribute.
+  const std::vector<std::pair<int, std::string>>& stored_parameters(std::string_view method) {
+    auto [it, added] = stored_parameters_.try_emplace(std::string(method));
+    if (!added) return it->second;
+    TSNode cls = file().parent(cfg_.scope);
+    if (is(cls, "decorated_definition")) cls = file().parent(cls);
+    cls = file().parent(cls);
+    if (!is(cls, "class_definition")) return it->second;
+    for (TSNode member : code_children(field(cls, "body"))) {
+      const TSNode def = is(member, "decorated_definition") ? field(member, "definition") : member;
+      if (!is(def, "function_definition") || file().text(field(def, "name")) != method) continue;
+      std::vector<std::string_view> params;
+      for (TSNode p : code_children(field(def, "parameters"))) {
+        const TSNode id = is(p, "identifier") ? p : is(p, "default_parameter") || is(p, "typed_default_parameter") ? field(p, "name")
+                          : is(p, "typed_parameter") ? ts_node_named_child(p, 0) : TSNode{};
+        params.push_back(is(id, "identifier") ? file().text(id) : std::string_view());
+      }
+      preorder(field(def, "body"), [&](TSNode n) {
+        if (is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition")) return false;
+        if (!is(n, "assignment")) return true;
+        const TSNode left = field(n, "left"), right = unwrap(field(n, "right"));
+        if (!is(left, "attribute") || file().text(field(left, "object")) != "self" || !is(right, "identifier")) return true;
+        for (std::size_t i = 1; i < params.size(); ++i) {
+          if (!params[i].empty() && params[i] == file().text(right)) {
+            it->second.emplace_back(static_cast<int>(i - 1), std::string(file().text(left)));
+          }
+        }
+        return true;
+      });
+      break;
+    }
+    return it->second;
   }
 
   void expr(TSNode e) {
@@ -623,6 +669,7 @@ class Extractor {
   std::set<std::string> nested_defs_;
   std::vector<std::tuple<int, std::size_t, TSNode>> pending_captures_;  // node, event index, body
   std::string class_name_;
+  std::map<std::string, std::vector<std::pair<int, std::string>>, std::less<>> stored_parameters_;
   CallSite site_;
 };
 
