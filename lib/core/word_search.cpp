@@ -14,22 +14,57 @@ uint64_t hash_of(std::string_view s) {
 
 }  // namespace
 
-uint64_t WordSearch::hash(std::string_view word) { return hash_of(word); }
+namespace {
+
+// word_byte as a table: the scan below looks every byte up.
+struct WordBytes {
+  bool is[256] = {};
+  constexpr WordBytes() {
+    for (int c = 0; c < 256; ++c) is[c] = word_byte(static_cast<char>(c));
+  }
+};
+constexpr WordBytes kWordBytes;
+
+}  // namespace
+
+uint64_t WordSearch::hash(std::string_view word) { return hash_of(word) | 1; }
 
 std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
+  // Words repeat (a file writes `self` hundreds of times): the distinct ones are gathered in a
+  // table first, and only they are sorted.
+  std::vector<uint64_t> table(std::bit_ceil(std::max<std::size_t>(64, text.size() / 8)), 0);
+  std::size_t mask = table.size() - 1;
   std::vector<uint64_t> out;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
-    if (!word_byte(text[i])) {
+    if (!kWordBytes.is[p[i]]) {
       ++i;
       continue;
     }
     uint64_t h = 1469598103934665603ull;
-    for (; i < n && word_byte(text[i]); ++i) h = (h ^ static_cast<unsigned char>(text[i])) * 1099511628211ull;
-    out.push_back(h);
+    for (; i < n && kWordBytes.is[p[i]]; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    h |= 1;  // 0 marks an empty slot; a hash differs from its word's only in its lowest bit
+    for (std::size_t k = (h >> 7) & mask;; k = (k + 1) & mask) {
+      if (table[k] == h) break;
+      if (table[k] == 0) {
+        table[k] = h;
+        out.push_back(h);
+        if (out.size() * 2 > table.size()) {  // keep the table at most half full
+          std::vector<uint64_t> bigger(table.size() * 2, 0);
+          for (const uint64_t x : out) {
+            std::size_t j = (x >> 7) & (bigger.size() - 1);
+            while (bigger[j] != 0) j = (j + 1) & (bigger.size() - 1);
+            bigger[j] = x;
+          }
+          table.swap(bigger);
+          mask = table.size() - 1;
+        }
+        break;
+      }
+    }
   }
   std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -72,18 +107,6 @@ int32_t WordSearch::index_of(std::string_view word) const {
   }
 }
 
-namespace {
-
-// word_byte as a table: the scan below looks every byte up.
-struct WordBytes {
-  bool is[256] = {};
-  constexpr WordBytes() {
-    for (int c = 0; c < 256; ++c) is[c] = word_byte(static_cast<char>(c));
-  }
-};
-constexpr WordBytes kWordBytes;
-
-}  // namespace
 
 std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
   std::vector<Hit> out;

@@ -24,7 +24,7 @@ class WordSearch {
 
   static bool is_word(std::string_view s);
 
-  // A word's hash, as word_hashes computes it.
+  // A word's hash, as word_hashes computes it (never 0).
   static uint64_t hash(std::string_view word);
   // The hashes of the distinct words of a text, sorted: whether a text writes a word, asked for
   // many words over several rounds, without reading the text again (two words may share a hash:

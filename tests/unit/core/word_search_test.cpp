@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,5 +72,24 @@ TEST(WordSearch, AgreesWithFindOnRandomTexts) {
     std::string text(rng() % 300, ' ');
     for (auto& c : text) c = alphabet[rng() % alphabet.size()];
     ASSERT_EQ(by_search(names, text), by_find(names, text)) << text;
+  }
+}
+
+TEST(WordHashes, HoldEveryDistinctWordOnceInOrder) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 100; ++round) {
+    std::string text;
+    std::set<std::string> words;
+    for (int i = 0, n = static_cast<int>(rng() % 2000); i < n; ++i) {
+      std::string w(1 + rng() % 3, 'a');
+      for (auto& c : w) c = "abcd_"[rng() % 5];
+      words.insert(w);
+      text += w + (rng() % 2 ? " " : ".(");
+    }
+    std::vector<uint64_t> expected;
+    for (const auto& w : words) expected.push_back(WordSearch::hash(w));
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    ASSERT_EQ(WordSearch::word_hashes(text), expected);
   }
 }
