@@ -6,17 +6,14 @@
 namespace leakfix {
 namespace {
 
+// FNV-1a with the lowest bit set, so that 0 can mark an empty slot.
 uint64_t hash_of(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  uint64_t h = 1469598103934665603ull;
   for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  return h;
+  return h | 1;
 }
 
-}  // namespace
-
-namespace {
-
-// word_byte as a table: the scan below looks every byte up.
+// word_byte as a table: the scans below look every byte up.
 struct WordBytes {
   bool is[256] = {};
   constexpr WordBytes() {
@@ -25,15 +22,26 @@ struct WordBytes {
 };
 constexpr WordBytes kWordBytes;
 
+// Puts h in an open-addressing table (0 is empty) unless it is there; whether it was added.
+bool add_hash(std::vector<uint64_t>& table, uint64_t h) {
+  const std::size_t mask = table.size() - 1;
+  for (std::size_t k = (h >> 7) & mask;; k = (k + 1) & mask) {
+    if (table[k] == h) return false;
+    if (table[k] == 0) {
+      table[k] = h;
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
-uint64_t WordSearch::hash(std::string_view word) { return hash_of(word) | 1; }
+uint64_t WordSearch::hash(std::string_view word) { return hash_of(word); }
 
 std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
   // Words repeat (a file writes `self` hundreds of times): the distinct ones are gathered in a
-  // table first, and only they are sorted.
+  // table first, kept at most half full, and only they are sorted.
   std::vector<uint64_t> table(std::bit_ceil(std::max<std::size_t>(64, text.size() / 8)), 0);
-  std::size_t mask = table.size() - 1;
   std::vector<uint64_t> out;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
@@ -42,26 +50,14 @@ std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
       ++i;
       continue;
     }
-    uint64_t h = 1469598103934665603ull;
-    for (; i < n && kWordBytes.is[p[i]]; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    h |= 1;  // 0 marks an empty slot; a hash differs from its word's only in its lowest bit
-    for (std::size_t k = (h >> 7) & mask;; k = (k + 1) & mask) {
-      if (table[k] == h) break;
-      if (table[k] == 0) {
-        table[k] = h;
-        out.push_back(h);
-        if (out.size() * 2 > table.size()) {  // keep the table at most half full
-          std::vector<uint64_t> bigger(table.size() * 2, 0);
-          for (const uint64_t x : out) {
-            std::size_t j = (x >> 7) & (bigger.size() - 1);
-            while (bigger[j] != 0) j = (j + 1) & (bigger.size() - 1);
-            bigger[j] = x;
-          }
-          table.swap(bigger);
-          mask = table.size() - 1;
-        }
-        break;
-      }
+    const std::size_t begin = i;
+    while (i < n && kWordBytes.is[p[i]]) ++i;
+    const uint64_t h = hash_of(text.substr(begin, i - begin));
+    if (!add_hash(table, h)) continue;
+    out.push_back(h);
+    if (out.size() * 2 > table.size()) {
+      table.assign(table.size() * 2, 0);
+      for (const uint64_t x : out) add_hash(table, x);
     }
   }
   std::sort(out.begin(), out.end());
@@ -107,7 +103,6 @@ int32_t WordSearch::index_of(std::string_view word) const {
   }
 }
 
-
 std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
   std::vector<Hit> out;
   if (longest_ == 0) return out;
@@ -121,10 +116,6 @@ std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
       } else {
         ++i;
       }
-      continue;
-    }
-    if (i > 0 && kWordBytes.is[p[i - 1]]) {
-      ++i;  // inside a word that began with another byte
       continue;
     }
     const std::size_t begin = i;

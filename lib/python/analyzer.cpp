@@ -218,8 +218,7 @@ class FileAnalyzer {
     auto add = [&](TSNode cond, bool taken) {
       const auto t = facts.test_of.find(node_id(cond));
       if (t == facts.test_of.end()) return;
-      const auto& name = facts.test_texts[static_cast<std::size_t>(t->second.key)];
-      const auto word = std::string_view(name).substr(0, name.find(' '));
+      const std::string_view word = facts.names[static_cast<std::size_t>(facts.test_names[static_cast<std::size_t>(t->second.key)])];
       const auto between = text.substr(ts_node_end_byte(cond), at - ts_node_end_byte(cond));
       for (auto p = between.find(word); p != std::string_view::npos; p = between.find(word, p + 1)) {
         if (whole_name_at(between, p, word.size())) return;

@@ -101,7 +101,7 @@ class Extractor {
         default: break;
       }
     }
-    forget_single_tests();
+    finish_tests();
   }
 
  private:
@@ -160,6 +160,20 @@ class Extractor {
     }
   }
 
+  // The operator of a comparison of two operands (`==`, `!=`, `is`, `isnot`, ...), as written
+  // between them, blanks and brackets left out; empty for a chained comparison.
+  std::string comparison_operator(TSNode c, TSNode* left, TSNode* right) const {
+    const auto kids = code_children(c);
+    if (kids.size() != 2) return {};
+    *left = unwrap(kids[0]);
+    *right = unwrap(kids[1]);
+    std::string op;
+    for (char ch : file().source().text().substr(ts_node_end_byte(kids[0]), ts_node_start_byte(kids[1]) - ts_node_end_byte(kids[0]))) {
+      if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\\' && ch != '(' && ch != ')') op += ch;
+    }
+    return op;
+  }
+
   // `if conn:`, `if not conn:`, `if conn is None:`, `if conn is not None:`, `if conn != None:`,
   // `if conn is not sys.stdout:`
   void guard(int node, TSNode cond) {
@@ -175,33 +189,29 @@ class Extractor {
       return;
     }
     if (!is(c, "comparison_operator")) return;
-    const auto kids = code_children(c);
-    if (kids.size() != 2) return;
-    TSNode a = unwrap(kids[0]), b = unwrap(kids[1]);
+    TSNode a{}, b{};
+    const auto op = comparison_operator(c, &a, &b);
     if (is(a, "none") || is(a, "attribute")) std::swap(a, b);
-    const auto text = file().text(c);
+    if (!is(a, "identifier")) return;
+    const bool negated = op == "isnot" || op == "!=";
     // `if f is not sys.stdin.buffer: f.close()`: a handle just acquired is no object that an
     // attribute already held, so the identity is decided while the name holds it.
-    if (is(a, "identifier") && is(b, "attribute")) {
-      const bool is_not = text.find("is not") != std::string_view::npos;
-      if (!is_not && text.find(" is ") == std::string_view::npos) return;
-      f_.guards[node] = ScopeFacts::Guard{name_of(a), is_not == truthy, false};
+    if (is(b, "attribute") && (op == "is" || op == "isnot")) {
+      f_.guards[node] = ScopeFacts::Guard{name_of(a), negated == truthy, false};
       return;
     }
-    if (!is(a, "identifier") || !is(b, "none")) return;
-    const bool negated = text.find("is not") != std::string_view::npos || text.find("!=") != std::string_view::npos;
-    const bool equal = negated || text.find(" is ") != std::string_view::npos || text.find("==") != std::string_view::npos;
-    if (!equal) return;
+    if (!is(b, "none") || !(negated || op == "is" || op == "==")) return;
     f_.guards[node] = ScopeFacts::Guard{name_of(a), negated == truthy, false};
   }
 
   // A test written once decides nothing later on a path (but where the acquisition sits under
   // it, which test_of keeps): remembering its outcome would only split the paths followed.
   // Copies of one condition (a finally block copied per way out) count once.
-  void forget_single_tests() {
+  void finish_tests() {
     std::vector<int> written(f_.test_texts.size(), 0);
     for (const auto& [cond, test] : f_.test_of) ++written[static_cast<std::size_t>(test.key)];
     std::erase_if(f_.tests, [&](const auto& entry) { return written[static_cast<std::size_t>(entry.second.key)] < 2; });
+    for (std::size_t k = 0; k < f_.test_names.size(); ++k) f_.tests_of_name[f_.test_names[k]].set(k);
   }
 
   // See ScopeFacts::Test.
@@ -218,21 +228,13 @@ class Extractor {
     if (is(c, "identifier")) {
       name = c;
     } else if (is(c, "comparison_operator")) {
-      const auto kids = code_children(c);
-      if (kids.size() != 2) return;
-      TSNode a = unwrap(kids[0]), b = unwrap(kids[1]);
+      TSNode a{}, b{};
+      const auto op = comparison_operator(c, &a, &b);
       auto constant_node = [](TSNode n) {
         return is(n, "string") || is(n, "integer") || is(n, "float") || is(n, "none") || is(n, "true") || is(n, "false");
       };
       if (constant_node(a)) std::swap(a, b);
       if (!is(a, "identifier") || !constant_node(b)) return;
-      // The operator is what lies between the two operands.
-      const auto t = file().source().text();
-      const auto lo = std::min(ts_node_end_byte(a), ts_node_end_byte(b)), hi = std::max(ts_node_start_byte(a), ts_node_start_byte(b));
-      std::string op;
-      for (char ch : t.substr(lo, hi - lo)) {
-        if (ch != ' ' && ch != '\t' && ch != '(' && ch != ')') op += ch;
-      }
       if (op == "==" || op == "is") equal = true;
       else if (op == "!=" || op == "isnot") equal = false;
       else return;
@@ -243,14 +245,15 @@ class Extractor {
       return;
     }
     const auto text = file().text(name);
-    if (globals_.contains(std::string(text))) return;
+    const int name_id = name_of(name);
+    if (name_id < 0 || globals_.contains(std::string(text))) return;
     const std::string key_text = fmt::format("{} == {}", text, constant);
     auto it = std::find(f_.test_texts.begin(), f_.test_texts.end(), key_text);
     int key = static_cast<int>(it - f_.test_texts.begin());
     if (it == f_.test_texts.end()) {
       if (f_.test_texts.size() >= ScopeFacts::kMaxTests) return;
       f_.test_texts.push_back(key_text);
-      f_.test_names.push_back(name_of(name));
+      f_.test_names.push_back(name_id);
     }
     const ScopeFacts::Test test{key, equal != negated};
     f_.tests[node] = test;

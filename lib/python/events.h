@@ -93,10 +93,12 @@ struct ScopeFacts {
     bool equal_on_true = true;  // whether the True edge means "equal to the constant" (or truthy)
   };
   static constexpr std::size_t kMaxTests = 64;
+  using TestSet = std::bitset<kMaxTests>;
   std::map<int, Test> tests;                            // Cond node -> its test
   std::unordered_map<const void*, Test> test_of;        // condition expression -> its test
   std::vector<int> test_names;                          // key -> the name it tests
-  std::vector<std::string> test_texts;                  // key -> "name op constant", to intern keys
+  std::vector<std::string> test_texts;                  // key -> "name == constant", to intern keys
+  std::unordered_map<int, TestSet> tests_of_name;       // name -> the keys testing it
 
   int intern(std::string_view name);
   int find(std::string_view name) const;

@@ -2,9 +2,7 @@
 
 #include <deque>
 #include <functional>
-#include <unordered_map>
 #include <unordered_set>
-#include <bitset>
 
 namespace leakfix::python {
 namespace {
@@ -12,7 +10,7 @@ namespace {
 constexpr std::size_t kMaxStates = 200000;
 
 enum class Exc : unsigned char { None, Implicit, Explicit };
-using Tests = std::bitset<ScopeFacts::kMaxTests>;
+using Tests = ScopeFacts::TestSet;
 
 struct State {
   int node;
@@ -44,9 +42,7 @@ struct KeyHash {
 
 class Follower {
  public:
-  Follower(const Cfg& cfg, const ScopeFacts& facts, const FlowStart& start) : cfg_(cfg), f_(facts), start_(start) {
-    for (std::size_t k = 0; k < f_.test_names.size(); ++k) tests_of_[f_.test_names[k]].set(k);
-  }
+  Follower(const Cfg& cfg, const ScopeFacts& facts, const FlowStart& start) : cfg_(cfg), f_(facts), start_(start) {}
 
   Outcome run() {
     State s;
@@ -121,7 +117,7 @@ class Follower {
         // Any binding of a name forgets what was known of it as a flag.
         s.truthy.reset(static_cast<std::size_t>(e.name));
         s.falsy.reset(static_cast<std::size_t>(e.name));
-        if (const auto t = tests_of_.find(e.name); t != tests_of_.end()) {
+        if (const auto t = f_.tests_of_name.find(e.name); t != f_.tests_of_name.end()) {
           s.known &= ~t->second;
           s.equal &= ~t->second;
         }
@@ -289,7 +285,6 @@ class Follower {
   // nearest leaking exit.
   std::deque<State> work_;
   std::unordered_set<Key, KeyHash> seen_;
-  std::unordered_map<int, Tests> tests_of_;  // name -> the tests of it
 };
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "core/embedded.h"
-#include "core/word_search.h"
 #include "python/statements.h"
 
 namespace leakfix::python {
@@ -33,17 +32,7 @@ const TSQuery* calls_query() {
 std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::string>& names) {
   const auto text = file.source().text();
   std::vector<uint32_t> hits;
-  std::vector<std::string> words;
-  for (const auto& name : names) {
-    if (WordSearch::is_word(name)) {
-      words.push_back(name);
-      continue;
-    }
-    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-      if (whole_name_at(text, pos, name.size())) hits.push_back(static_cast<uint32_t>(pos));
-    }
-  }
-  for (const auto& hit : WordSearch(words).find_all(text)) hits.push_back(hit.at);
+  for (const auto& [name, pos] : name_mentions(text, names)) hits.push_back(static_cast<uint32_t>(pos));
   std::sort(hits.begin(), hits.end());
   std::vector<TSNode> calls;
   if (hits.empty()) return calls;

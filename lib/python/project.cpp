@@ -287,6 +287,11 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     if (round == 0) done = files.size() - todo.size();
     const auto call_names = k.call_names();
     const bool whole = k.fix_edits || options.whole_files;
+    // A file not analysed before: its statements that name a call of interest, or all of it.
+    auto analyse_fresh = [&](Slot& s) {
+      const ParsedFile parsed = whole ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
+      s.result = analyze_file(parsed, k);
+    };
     parallel_for(todo, jobs, [&](std::size_t i) {
       auto& s = slots[i];
       // Trees are not kept between rounds: a file is parsed again only when a discovery in
@@ -300,8 +305,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
           const ParsedFile parsed = ParsedFile::selective(s.source, redo);
           s.result = merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed);
         } else {
-          const ParsedFile parsed = whole ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
-          s.result = analyze_file(parsed, k);
+          analyse_fresh(s);
         }
       } catch (const std::exception& e) {
         s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
@@ -322,8 +326,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     parallel_for(helpers, jobs, [&](std::size_t i) {
       auto& s = slots[i];
       try {
-        const ParsedFile parsed = whole ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
-        s.result = analyze_file(parsed, k);
+        analyse_fresh(s);
       } catch (const std::exception& e) {
         s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
       }

@@ -15,6 +15,25 @@ bool whole_name_at(std::string_view text, std::size_t pos, std::size_t len) {
   return !(identifier_char(text[end - 1]) && end < text.size() && identifier_char(text[end]));
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> name_mentions(std::string_view text, const std::vector<std::string>& names) {
+  std::vector<std::string> words;
+  std::vector<std::size_t> word_name;
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    const auto& name = names[n];
+    if (WordSearch::is_word(name)) {
+      words.push_back(name);
+      word_name.push_back(n);
+      continue;
+    }
+    for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
+      if (whole_name_at(text, pos, name.size())) out.emplace_back(n, pos);
+    }
+  }
+  for (const auto& hit : WordSearch(words).find_all(text)) out.emplace_back(word_name[hit.name], hit.at);
+  return out;
+}
+
 namespace {
 
 // Whether `word` is written at i, as a whole word.
@@ -192,30 +211,13 @@ std::optional<Selection> select_statements_where(std::string_view text, const st
   auto blank = [&](std::size_t i) {
     return i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' || text[i] == '\\');
   };
-  // The mentions of names[from...], found in one pass for the names that are words.
-  auto mentions = [&](std::size_t from) {
-    std::vector<std::string> words;
-    std::vector<std::size_t> word_name;
-    std::vector<std::pair<std::size_t, std::size_t>> out;  // (name, byte)
-    for (std::size_t n = from; n < names.size(); ++n) {
-      const auto& name = names[n].first;
-      if (WordSearch::is_word(name)) {
-        words.push_back(name);
-        word_name.push_back(n);
-        continue;
-      }
-      for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + name.size())) {
-        if (whole_name_at(text, pos, name.size())) out.emplace_back(n, pos);
-      }
-    }
-    for (const auto& hit : WordSearch(words).find_all(text)) out.emplace_back(word_name[hit.name], hit.at);
-    return out;
-  };
   // Names an alias adds are looked for in a pass of their own.
   for (std::size_t from = 0; from < names.size();) {
     const std::size_t end = names.size();
-    for (const auto& [n, pos] : mentions(from)) {
-      const auto [name, origin] = names[n];  // a copy: aliases are appended while it is searched for
+    std::vector<std::string> batch;
+    for (std::size_t n = from; n < end; ++n) batch.push_back(names[n].first);
+    for (const auto& [b, pos] : name_mentions(text, batch)) {
+      const auto [name, origin] = names[from + b];  // a copy: aliases are appended while it is searched for
       if (const auto k = statement_at(pos); k < statements.size() && !names_hit[k] && !tried[k * names_in.size() + origin]) {
         tried[k * names_in.size() + origin] = 1;
         names_hit[k] = can_call(text.substr(statements[k].begin, statements[k].end - statements[k].begin), origin) ? 1 : 0;

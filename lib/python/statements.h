@@ -23,6 +23,11 @@ bool identifier_char(char c);
 // continue an identifier must not be continued. (A name such as `g.` may end with a dot.)
 bool whole_name_at(std::string_view text, std::size_t pos, std::size_t len);
 
+// Every place where text writes one of `names` as a whole name (whole_name_at), as (index into
+// names, byte), in no particular order. The names that are words are found in one pass
+// (WordSearch); others (`g.`) one by one.
+std::vector<std::pair<std::size_t, std::size_t>> name_mentions(std::string_view text, const std::vector<std::string>& names);
+
 // One top-level statement as a range of whole lines: from the first line of its code (its first
 // decorator) to the line before the next one's. Comments and blank lines between two statements
 // belong to the first.
