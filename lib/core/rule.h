@@ -15,8 +15,8 @@ struct Acquirer {
   std::string pattern;
   std::optional<bool> with_closes;  // does `with handle:` close it? unset: the rule's default
   std::string context_manager;      // the rule's managed form for this acquirer, e.g. "connection_ctx"
-  bool with_commits = false;
-  bool receiver_handle = false;     // C++ `m.lock()`: the object called on is what gets released        // its `with` also commits (psycopg 3): rewrite to closing() instead
+  bool with_commits = false;        // its `with` also commits (psycopg 3): rewrite to closing() instead
+  bool receiver_handle = false;     // C++ `m.lock()`: the object called on is what gets released
   bool fix = true;                  // false: no managed form exists (a pool's getconn needs putconn)
   std::string discovered_from;      // set for wrappers found in the scanned code: the call they wrap
   // Where a discovered wrapper is defined. A function matches calls that resolve to its module
@@ -51,6 +51,10 @@ struct Rule {
   std::vector<Acquirer> acquirers;
   std::vector<std::string> release_methods;         // handle.close()
   std::vector<ReleaseFunction> release_functions;   // pool.putconn(handle)
+  // Methods and attributes of the handle (or of what it gives, such as a cursor) whose result is
+  // plain data, usable after the handle is released: fetchone, fetchall, rowcount. Anything else
+  // derived from the handle is taken to be live, and a rewrite's block must cover its uses.
+  std::vector<std::string> returns_data;
   Exposure exposure;
   std::string guard;  // C++: the RAII type fixes declare (std::lock_guard, PooledConnection)
 

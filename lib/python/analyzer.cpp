@@ -37,7 +37,7 @@ Knowledge Knowledge::from_rules(std::vector<Rule> rules) {
     for (const auto& m : r.release_methods) {
       if (std::find(k.release_methods.begin(), k.release_methods.end(), m) == k.release_methods.end()) k.release_methods.push_back(m);
     }
-    for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument, {}, {}});
+    for (const auto& f : r.release_functions) k.release_functions.push_back(ReleaseSpec{f.pattern, f.argument, {}, {}, {}});
   }
   return k;
 }
@@ -354,7 +354,7 @@ class FileAnalyzer {
     if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
     if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
     const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, *top_level_functions_,
-                             k_.fix_edits};
+                             k_.fix_edits, k_.targets.get(), &module_facts_};
     auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
     if (auto* fix = std::get_if<Fix>(&planned)) {
       f.fixable = true;
@@ -471,10 +471,30 @@ class FileAnalyzer {
         start.scope_end_line = file_.end_line(n);
         const Outcome o = follow(data->cfg, data->facts, start);
         if (!o.truncated && o.normal.empty() && o.escapes.empty() && (o.released_manual || o.released_managed)) {
-          out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0)), module_, owner});
+          out_.releases.push_back(ReleaseSpec{name, static_cast<int>(i - (method ? 1 : 0)), module_, owner, only_method_call(n, params[i])});
         }
       }
     }
+  }
+
+  // The method the function's body only calls on `param` (`param.close()`, after a docstring), or
+  // empty.
+  std::string only_method_call(TSNode def, std::string_view param) const {
+    std::vector<TSNode> body;
+    for (TSNode s : code_children(field(def, "body"))) {
+      if (!is(s, "comment")) body.push_back(s);
+    }
+    if (!body.empty() && is(body.front(), "expression_statement") && code_children(body.front()).size() == 1 &&
+        is(code_children(body.front())[0], "string"))
+      body.erase(body.begin());
+    if (body.size() != 1 || !is(body[0], "expression_statement")) return {};
+    const auto kids = code_children(body[0]);
+    if (kids.size() != 1 || !is(kids[0], "call") || !code_children(field(kids[0], "arguments")).empty()) return {};
+    const TSNode fn = field(kids[0], "function");
+    if (!is(fn, "attribute") || file_.text(field(fn, "object")) != param) return {};
+    const auto method = file_.text(field(fn, "attribute"));
+    if (std::find(k_.release_methods.begin(), k_.release_methods.end(), method) == k_.release_methods.end()) return {};
+    return std::string(method);
   }
 
   // Whether a handle stored on `self.attr` by a method is released by a method of the same class
@@ -558,6 +578,7 @@ class FileAnalyzer {
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;
   FileResult out_;
   std::optional<std::set<std::string, std::less<>>> top_level_functions_;
+  LazyModuleFacts module_facts_{file_};
 };
 
 }  // namespace

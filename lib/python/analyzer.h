@@ -1,5 +1,6 @@
 #pragma once
 // The analysis of one Python file: a pure function of its parse and what is known project-wide.
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "core/rule.h"
 #include "python/events.h"
 #include "python/routes.h"
+#include "python/targets.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -22,6 +24,8 @@ struct Knowledge {
   bool teardown_closes = false;                 // a teardown handler closes what is cached on g
   Exposure exposure;                            // union over the rules
   bool fix_edits = false;                       // findings carry the text of their fixes
+  // Where rewrites' context managers come from; shared by the copies of this knowledge.
+  std::shared_ptr<TargetResolver> targets = std::make_shared<TargetResolver>();
 
   static Knowledge from_rules(std::vector<Rule> rules);
   // Every name whose presence makes a file worth parsing.

@@ -62,6 +62,9 @@ struct ReleaseSpec {
   int argument = 0;
   std::string module;       // for discovered release functions, as in Acquirer
   std::string owner_class;
+  // A discovered helper whose body only calls this method on the handle (`def give_back(c):
+  // c.close()`): calling it is calling the method.
+  std::string same_as_method;
   bool operator==(const ReleaseSpec&) const = default;
 };
 

@@ -1,6 +1,10 @@
 #include "python/fixer.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
 
 #include "python/rewrite.h"
 #include "python/tree.h"
@@ -26,7 +30,40 @@ std::string with_bom(const SourceFile& source, std::string_view text) {
   return std::string(source.bytes().substr(0, source.bom_size())) + std::string(text);
 }
 
+Finding failed_with(Finding f, std::string why) {
+  f.fixable = false;
+  f.reason = std::move(why);
+  f.fix.reset();
+  return f;
+}
+
+// Line numbers move with a rewrite: findings are compared by what they are about.
+using FindingKey = std::tuple<std::string, std::string, std::string, Kind>;
+FindingKey key_of(const Finding& f) { return {f.rule, f.function, f.variable, f.kind}; }
+
 }  // namespace
+
+std::optional<std::string> verify_rewrite(const Finding& fixed, const std::vector<Finding>& before_findings,
+                                          const std::vector<Finding>& after_findings) {
+  std::map<FindingKey, int> count;
+  std::map<std::pair<std::string, std::string>, int> in_function;
+  for (const auto& f : before_findings) {
+    ++count[key_of(f)];
+    ++in_function[{f.rule, f.function}];
+  }
+  --count[key_of(fixed)];
+  for (const auto& f : after_findings) {
+    if (--count[key_of(f)] < 0) {
+      return fmt::format("verification failed: the rewrite would leave a new {} finding in {} ({})", to_string(f.kind), f.function,
+                         f.message);
+    }
+    --in_function[{f.rule, f.function}];
+  }
+  if (in_function[{fixed.rule, fixed.function}] < 1)
+    return fmt::format("verification failed: after the rewrite the {} in {} is still reported", fixed.variable.empty() ? "resource" : "`" + fixed.variable + "`",
+                       fixed.function);
+  return std::nullopt;
+}
 
 std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why) {
   const std::string body = apply_edits(source.text(), fix.edits);
@@ -48,7 +85,7 @@ std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, s
 }
 
 FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowledge,
-                       const std::function<bool(const Finding&)>& want, const Decide& decide) {
+                       const std::function<bool(const Finding&)>& want, const Decide& decide, const Prepare& prepare) {
   Knowledge knowledge = project_knowledge;
   knowledge.fix_edits = true;
   FileFixResult out;
@@ -59,10 +96,13 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
   std::vector<Finding> last_scan;
   // Each round rewrites at most one finding; the bound only guards against a rewrite that
   // keeps finding something to do.
-  for (int round = 0; round < 10000; ++round) {
+  {
     const ParsedFile parsed(current);
     last_scan = analyze_file(parsed, knowledge).findings;
     sort_findings(last_scan);
+  }
+  // The findings of `current` are kept up to date: each applied rewrite's check analysed it.
+  for (int round = 0; round < 10000; ++round) {
     const Finding* next = nullptr;
     for (const auto& f : last_scan) {
       if (!f.fix || !want(f) || f.fix->begin() < cursor) continue;
@@ -74,13 +114,31 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
     std::string why;
     auto rewritten = apply_fix(current, *f.fix, &why);
     if (!rewritten) {
-      Finding failed = f;
-      failed.fixable = false;
-      failed.reason = why;
-      failed.fix.reset();
-      out.failed.push_back(std::move(failed));
+      out.failed.push_back(failed_with(f, why));
       continue;
     }
+    // Verified before it is offered: the rewritten file is analysed again.
+    std::vector<Finding> after_scan;
+    {
+      const SourceFile candidate(current.path(), *rewritten);
+      const ParsedFile parsed(candidate);
+      after_scan = analyze_file(parsed, knowledge).findings;
+    }
+    if (auto problem = verify_rewrite(f, last_scan, after_scan)) {
+      out.failed.push_back(failed_with(f, *problem));
+      continue;
+    }
+    // A context manager to create elsewhere: asked for once, before the first fix that needs it.
+    bool refused = false;
+    for (const auto& c : f.fix->creates) {
+      const auto no = prepare ? prepare(c) : std::optional<std::string>(fmt::format("it needs {}() created in {}", c.name, c.file));
+      if (no) {
+        out.failed.push_back(failed_with(f, *no));
+        refused = true;
+        break;
+      }
+    }
+    if (refused) continue;
     const std::string proposed = *rewritten;
     Decision d = all ? Decision::Apply : decide(f, current.bytes(), *rewritten);
     if (*rewritten != proposed) {
@@ -88,13 +146,11 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
       const SourceFile edited(current.path(), *rewritten);
       const ParsedFile a(edited), b(SourceFile(current.path(), proposed));
       if (error_count(a) > error_count(b)) {
-        Finding failed = f;
-        failed.fixable = false;
-        failed.reason = "the edited rewrite does not parse; left as it was";
-        failed.fix.reset();
-        out.failed.push_back(std::move(failed));
+        out.failed.push_back(failed_with(f, "the edited rewrite does not parse; left as it was"));
         continue;
       }
+      const ParsedFile again(edited);
+      after_scan = analyze_file(again, knowledge).findings;
     }
     if (d == Decision::ApplyRestOfFile) {
       all = true;
@@ -109,15 +165,13 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
       continue;
     }
     out.applied.push_back(f);
+    for (const auto& c : f.fix->creates) knowledge.targets->commit(c);
     SourceFile next_source(current.path(), std::move(*rewritten));
     current = std::move(next_source);
+    sort_findings(after_scan);
+    last_scan = std::move(after_scan);
   }
   out.after = current.bytes();
-  if (!out.applied.empty()) {
-    const ParsedFile parsed(current);
-    last_scan = analyze_file(parsed, knowledge).findings;
-    sort_findings(last_scan);
-  }
   out.left = std::move(last_scan);
   return out;
 }

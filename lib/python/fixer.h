@@ -18,7 +18,7 @@ struct FileFixResult {
   std::string after;   // the rewritten text
   std::vector<Finding> applied;  // as found before each was applied
   std::vector<Finding> skipped;  // fixable, declined
-  std::vector<Finding> failed;   // fixable, but the rewrite did not re-parse cleanly (reason says so)
+  std::vector<Finding> failed;   // fixable, but the rewrite failed verification (reason says so)
   std::vector<Finding> left;     // what a scan of the result still reports
   bool quit = false;             // the reviewer chose to stop
 };
@@ -28,8 +28,19 @@ struct FileFixResult {
 // called again for a file once the reviewer said "all in this file".
 using Decide = std::function<Decision(const Finding& finding, const std::string& before, std::string& after)>;
 
+// Called the first time a fix needs a context manager created in another place: nullopt to go
+// ahead (the caller adds it to that file), or why not (declined in the review, cannot be added).
+// Without it, such fixes are not made.
+using Prepare = std::function<std::optional<std::string>(const Creation& creation)>;
+
 FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
-                       const std::function<bool(const Finding&)>& want, const Decide& decide);
+                       const std::function<bool(const Finding&)>& want, const Decide& decide, const Prepare& prepare = {});
+
+// Why the rewritten text `after` cannot be kept for `fixed` (found in `before_findings`, the
+// findings of the text before), or nullopt: it must not leave a new finding, and must release
+// what it fixed.
+std::optional<std::string> verify_rewrite(const Finding& fixed, const std::vector<Finding>& before_findings,
+                                          const std::vector<Finding>& after_findings);
 
 // Applies one fix (body and imports) to a text; nullopt with `why` set when the result does not
 // parse as cleanly as the input.

@@ -45,6 +45,7 @@ class Rewriter {
   Outcome run() {
     if (auto why = shape()) return *why;
     if (auto why = references()) return *why;
+    if (auto why = derived_escapes()) return *why;
     if (auto why = releases()) return *why;
     if (auto why = managed_form()) return *why;
     return build();
@@ -96,8 +97,10 @@ class Rewriter {
 
   // ---- names ----------------------------------------------------------------------------
 
-  bool is_name_ref(TSNode id) const {
-    if (!is(id, "identifier") || file_.text(id) != name_) return false;
+  bool is_name_ref(TSNode id) const { return is_ref_to(id, name_); }
+
+  bool is_ref_to(TSNode id, std::string_view name) const {
+    if (!is(id, "identifier") || file_.text(id) != name) return false;
     const TSNode p = parent(id);
     if (is(p, "attribute") && same(field(p, "attribute"), id)) return false;
     if (is(p, "keyword_argument") && same(field(p, "name"), id)) return false;
@@ -105,27 +108,157 @@ class Rewriter {
   }
 
   // Every reference to the name inside n.
-  std::vector<TSNode> refs_in(TSNode n) const {
+  std::vector<TSNode> refs_in(TSNode n) const { return refs_to(n, name_); }
+
+  std::vector<TSNode> refs_to(TSNode n, std::string_view name) const {
     std::vector<TSNode> out;
     // Only subtrees whose text holds the name are entered.
     preorder(n, [&](TSNode c) {
       const auto len = ts_node_end_byte(c) - ts_node_start_byte(c);
-      if (len < name_.size()) return false;
-      if (len == name_.size()) {
-        if (is_name_ref(c)) out.push_back(c);
+      if (len < name.size()) return false;
+      if (len == name.size()) {
+        if (is_ref_to(c, name)) out.push_back(c);
         return false;
       }
-      return file_.text(c).find(name_) != std::string_view::npos;
+      return file_.text(c).find(name) != std::string_view::npos;
     });
     return out;
   }
 
-  bool holds_name(TSNode n) const { return file_.text(n).find(name_) != std::string_view::npos; }
+  // ---- values derived from the handle -------------------------------------------------------
+  // A cursor, an alias, the result of a call on the handle or on them, an iterator: a value that
+  // needs the handle open. Plain data (the rule's returns-data: fetchone(), rowcount) does not.
 
-  bool mentions(TSNode n) const {
-    if (file_.text(n).find(name_) == std::string_view::npos) return false;
-    return !refs_in(n).empty();
+  bool returns_data(std::string_view member) const {
+    const auto& d = ctx_.rule.returns_data;
+    return std::find(d.begin(), d.end(), member) != d.end();
   }
+
+  // Whether the value of `expr` may need the handle: some reference in it to a tracked name
+  // reaches the top of `expr` without passing a data member, a call that takes it as an
+  // argument (a helper that reads rows) or an eager comprehension.
+  bool is_live(TSNode expr) const {
+    for (const auto& name : tracked_) {
+      if (file_.text(expr).find(name) == std::string_view::npos) continue;
+      for (TSNode id : refs_to(expr, name)) {
+        if (!materialised(id, expr)) return true;
+      }
+    }
+    return false;
+  }
+
+  bool materialised(TSNode id, TSNode top) const {
+    static constexpr std::string_view kLazy[] = {"iter", "enumerate", "zip", "map", "filter", "reversed", "closing",
+                                                 "contextlib.closing", "memoryview", "weakref.proxy", "functools.partial"};
+    TSNode p = id;
+    while (!same(p, top)) {
+      const TSNode up = parent(p);
+      if (ts_node_is_null(up)) return false;
+      if (is(up, "attribute") && same(field(up, "object"), p)) {
+        if (returns_data(file_.text(field(up, "attribute")))) return true;
+      } else if (is(up, "call") && same(field(up, "function"), p)) {
+      } else if (is(up, "argument_list") || is(up, "keyword_argument")) {
+        TSNode call = is(up, "keyword_argument") ? parent(parent(up)) : parent(up);
+        if (!is(call, "call")) return false;
+        const auto callee = file_.text(field(call, "function"));
+        if (std::find(std::begin(kLazy), std::end(kLazy), callee) == std::end(kLazy) && !is_constructor(callee)) return true;
+        p = call;
+        continue;
+      } else if (is(up, "for_in_clause")) {
+        const TSNode comp = parent(up);
+        return !is(comp, "generator_expression");
+      } else if (is(up, "lambda") || is(up, "generator_expression")) {
+        return false;
+      } else if (!(is(up, "parenthesized_expression") || is(up, "subscript") || is(up, "await") || is(up, "boolean_operator") ||
+                   is(up, "conditional_expression") || is(up, "tuple") || is(up, "list") || is(up, "set") ||
+                   is(up, "dictionary") || is(up, "pair") || is(up, "expression_list") || is(up, "list_splat") ||
+                   is(up, "starred_expression"))) {
+        return true;  // a comparison, an operator, a test: plain data
+      }
+      p = up;
+    }
+    return false;
+  }
+
+  // Names bound in `stmt` (outside nested scopes) to values derived from a tracked name.
+  void learn_derived(TSNode stmt) {
+    preorder(stmt, [&](TSNode n) {
+      if (is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda")) return false;
+      TSNode target{}, value{};
+      if (is(n, "assignment") || is(n, "augmented_assignment")) {
+        target = field(n, "left");
+        value = field(n, "right");
+      } else if (is(n, "named_expression")) {
+        target = field(n, "name");
+        value = field(n, "value");
+      } else if (is(n, "as_pattern")) {
+        value = ts_node_named_child(n, 0);
+        target = field(n, "alias");
+      }
+      if (ts_node_is_null(target) || ts_node_is_null(value)) return true;
+      const bool live = is_live(value);
+      preorder(target, [&](TSNode t) {
+        if (is(t, "identifier")) {
+          const std::string bound(file_.text(t));
+          if (live && bound != name_ && std::find(tracked_.begin(), tracked_.end(), bound) == tracked_.end()) {
+            tracked_.push_back(bound);
+            derived_.push_back(bound);
+          }
+          return false;
+        }
+        return !(is(t, "attribute") || is(t, "subscript"));
+      });
+      return true;
+    });
+  }
+
+  bool mentions_tracked(TSNode n) const {
+    for (const auto& name : tracked_) {
+      if (file_.text(n).find(name) != std::string_view::npos && !refs_to(n, name).empty()) return true;
+    }
+    return false;
+  }
+
+  // A derived value that would outlive the block: returned, yielded, stored, captured, used after.
+  std::optional<std::string> derived_escapes() const {
+    const TSNode body = is(scope_, "module") ? scope_ : field(scope_, "body");
+    for (const auto& name : derived_) {
+      for (TSNode id : refs_to(body, name)) {
+        if (ts_node_start_byte(id) < ts_node_start_byte(stmt_)) continue;
+        for (TSNode p = parent(id); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
+          if (is(p, "function_definition") || is(p, "lambda") || is(p, "class_definition"))
+            return fmt::format("`{}`, which needs `{}` open, is captured by a closure at line {}", name, name_, file_.line(id));
+          if (is(p, "generator_expression"))
+            return fmt::format("`{}`, which needs `{}` open, is used by a generator expression at line {}, which may run after the block",
+                               name, name_, file_.line(p));
+          if (is(p, "return_statement") || is(p, "yield")) {
+            TSNode value{};
+            for_each_named_child(p, [&](TSNode c) {
+              if (!is(c, "comment")) value = c;
+            });
+            if (!ts_node_is_null(value) && is_live(value))
+              return fmt::format("line {} {} `{}`, which needs `{}` open after the block would close it", file_.line(p),
+                                 is(p, "yield") ? "yields" : "returns", file_.text(value).substr(0, 60), name_);
+            break;
+          }
+          if (is(p, "assignment") && within(id, field(p, "right"))) {
+            const TSNode left = field(p, "left");
+            if ((is(left, "attribute") || is(left, "subscript")) && is_live(field(p, "right")))
+              return fmt::format("`{}`, which needs `{}` open, is stored in `{}` at line {}", name, name_, file_.text(left),
+                                 file_.line(p));
+            break;
+          }
+          if (is_statement_list(parent(p))) break;
+        }
+        if (!in_region(id) && ts_node_start_byte(id) > ts_node_end_byte(region_end()))
+          return fmt::format("`{}`, which needs `{}` open, is used at line {}, after the block that would hold it", name, name_,
+                             file_.line(id));
+      }
+    }
+    return std::nullopt;
+  }
+
+  bool holds_name(TSNode n) const { return file_.text(n).find(name_) != std::string_view::npos; }
 
   bool binds(TSNode id) const {
     TSNode c = id;
@@ -182,13 +315,18 @@ class Rewriter {
 
     // The block runs to the last statement that uses the handle, or up to where the name is
     // bound again (acquire/use/close repeated on one name gives one block each).
+    // It covers every later use of the handle and of the values derived from it.
     last_ = index_;
+    tracked_ = {name_};
     for (std::size_t j = index_ + 1; j < stmts_.size(); ++j) {
       if (rebinds(stmts_[j])) {
         rebind_ = stmts_[j];
         break;
       }
-      if (mentions(stmts_[j])) last_ = j;
+      if (mentions_tracked(stmts_[j])) {
+        last_ = j;
+        learn_derived(stmts_[j]);
+      }
     }
     if (!ts_node_is_null(collapse_)) last_ = stmts_.size() - 1;
     return std::nullopt;
@@ -414,6 +552,8 @@ class Rewriter {
       });
       if (why) return why;
     }
+    release_nodes_ = found;
+    for (TSNode r : finally_drops_) release_nodes_.push_back(r);
     for (TSNode r : found) {
       if (!alone(r)) return fmt::format("the release at line {} shares its line with other statements", file_.line(r));
       // A release in a finally clause of a try inside the block: the block closes it instead.
@@ -520,45 +660,70 @@ class Rewriter {
 
   // ---- the managed form -----------------------------------------------------------------
 
+  // How the release statement `s` (or `if name: ...` around it) gives the handle back.
+  ReleaseUse release_use(TSNode s) const {
+    if (is(s, "if_statement")) return release_use(code_children(field(s, "consequence"))[0]);
+    const TSNode c = code_children(s)[0];
+    const TSNode fn = field(c, "function");
+    if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && file_.text(field(fn, "object")) == name_)
+      return ReleaseUse{std::string(file_.text(field(fn, "attribute"))), ""};
+    // A helper that only calls the method is the method.
+    const Callee callee = callee_of(file_, ctx_.imports, c);
+    const CallSite site{module_, enclosing_class(file_, c)};
+    for (const auto& spec : ctx_.release_functions) {
+      if (!spec.same_as_method.empty() && matches(spec.pattern, spec.module, spec.owner_class, callee, site))
+        return ReleaseUse{spec.same_as_method, ""};
+    }
+    return ReleaseUse{"", std::string(file_.text(fn))};
+  }
+
   std::optional<std::string> managed_form() {
     const TSNode fn = field(call_, "function");
     const std::string args(file_.text(field(call_, "arguments")));
     const auto& a = ctx_.acquirer;
-    if (!a.fix) return fmt::format("the rule names no managed form for {}()", file_.text(fn));
-    if (!a.context_manager.empty() && a.discovered_from.empty()) {
-      const std::string cm = a.context_manager;
-      if (is(fn, "attribute")) {
-        form_ = fmt::format("{}.{}{}", file_.text(field(fn, "object")), cm, args);
-        return std::nullopt;
-      }
-      if (!is(fn, "identifier")) return fmt::format("cannot tell how to call {}", cm);
-      const std::string local(file_.text(fn));
-      const std::string resolved = ctx_.imports.resolve(local);
-      const auto dot = resolved.rfind('.');
-      if (resolved == local || dot == std::string::npos) {
-        if (!defines_top_level(cm)) return fmt::format("cannot tell where {}() comes from, to import {} from there", local, cm);
-      } else {
-        fix_.imports.push_back(ImportNeed{resolved.substr(0, dot), cm});
-        fix_.maybe_unused.push_back(local);
-      }
-      form_ = cm + args;
-      return std::nullopt;
-    }
+    // The handle's own with, where it closes and does nothing else.
     if (ctx_.rule.acquirer_with_closes(a) && !a.with_commits) {
       form_ = std::string(file_.text(call_));
+      fix_.target = fmt::format("the {}'s own with: {}() closes it on exit", ctx_.rule.resource, file_.text(fn));
       return std::nullopt;
     }
-    if (kinds_.contains(ReleaseKind::Function))
-      return fmt::format("it is given back by a function that contextlib.closing() would not call; name a context manager for {} in the rule",
-                         file_.text(fn));
-    if (std::find(ctx_.rule.release_methods.begin(), ctx_.rule.release_methods.end(), "close") == ctx_.rule.release_methods.end())
-      return std::string("the rule's release is not close(), which contextlib.closing() calls");
-    const std::string closing = closing_name();
-    form_ = fmt::format("{}({})", closing, file_.text(call_));
+    ReleaseUse release;
+    for (TSNode r : release_nodes_) {
+      const ReleaseUse u = release_use(r);
+      if (!release.empty() && !(u == release))
+        return fmt::format("`{}` is given back in two ways ({} and {})", name_, release.describe(name_), u.describe(name_));
+      release = u;
+    }
+    const bool close_ok = a.fix && std::find(ctx_.rule.release_methods.begin(), ctx_.rule.release_methods.end(), "close") !=
+                                       ctx_.rule.release_methods.end();
+    if (!ctx_.targets) {
+      if (!a.fix) return fmt::format("the rule names no managed form for {}()", file_.text(fn));
+      if (!(release.method == "close" || (release.empty() && close_ok)))
+        return fmt::format("it is given back by {}, which contextlib.closing() would not call", release.describe(name_));
+      form_ = fmt::format("{}({})", closing_name(), file_.text(call_));
+      fix_.target = "contextlib.closing(): the release is close()";
+      return std::nullopt;
+    }
+    std::optional<LazyModuleFacts> own;
+    if (!ctx_.facts) own.emplace(file_);
+    const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, a.context_manager, release, close_ok, name_};
+    auto target = ctx_.targets->resolve(site);
+    if (auto* why = std::get_if<std::string>(&target)) return *why;
+    const Target& t = std::get<Target>(target);
+    if (t.kind == Target::Kind::Closing) {
+      if (!a.fix) return fmt::format("the rule names no managed form for {}(), and the project has none", file_.text(fn));
+      form_ = fmt::format("{}({})", closing_name(), file_.text(call_));
+    } else {
+      form_ = t.callee + args;
+      if (t.import) {
+        fix_.imports.push_back(*t.import);
+        if (is(fn, "identifier")) fix_.maybe_unused.emplace_back(file_.text(fn));
+      }
+      if (t.creation) fix_.creates.push_back(*t.creation);
+    }
+    fix_.target = t.note;
     return std::nullopt;
   }
-
-  bool defines_top_level(std::string_view name) const { return ctx_.top_level_functions.contains(name); }
 
   std::string closing_name() {
     if (ctx_.imports.has("closing") && ctx_.imports.resolve("closing") == "contextlib.closing") return "closing";
@@ -783,9 +948,10 @@ class Rewriter {
   TSNode stmt_{}, block_{}, scope_{}, collapse_{}, none_stmt_{}, rebind_{};
   std::vector<TSNode> stmts_;
   std::size_t index_ = 0, last_ = 0;
-  std::vector<TSNode> drops_, finally_drops_;
+  std::vector<TSNode> drops_, finally_drops_, release_nodes_;
   std::set<ReleaseKind> kinds_;
   std::string form_, unit_;
+  std::vector<std::string> tracked_, derived_;  // the handle's name and the names derived from it
   std::map<int, LinePlan> plan_;
   Fix fix_;
 };

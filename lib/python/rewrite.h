@@ -12,6 +12,7 @@
 #include "core/rule.h"
 #include "python/callee.h"
 #include "python/events.h"
+#include "python/targets.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -24,6 +25,8 @@ struct RewriteContext {
   const Imports& imports;
   const std::set<std::string, std::less<>>& top_level_functions;  // defined in the file
   bool edits = true;  // false: only decide whether the rewrite is safe (scan), not the text
+  const TargetResolver* targets = nullptr;  // where a with's context manager comes from; none: closing() only
+  const LazyModuleFacts* facts = nullptr;   // of the file, for `targets`
 };
 
 // The functions a module defines at its top level.

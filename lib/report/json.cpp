@@ -54,7 +54,15 @@ nlohmann::ordered_json fix_json(const FixView& fix, const Finding& f, const Repo
   };
   json edits = json::array();
   for (const auto& e : fix.edits) edits.push_back(json{{"location", where(e.begin)}, {"end_location", where(e.end)}, {"content", e.text}});
-  return json{{"summary", f.fix ? f.fix->summary : ""}, {"edits", std::move(edits)}, {"diff", fix.diff}};
+  json out{{"summary", f.fix ? f.fix->summary : ""}, {"target", f.fix ? f.fix->target : ""}};
+  if (f.fix && !f.fix->creates.empty()) {
+    const auto& c = f.fix->creates.front();
+    out["creates"] = json{{"file", c.file}, {"name", c.name}, {"acquirer", c.acquirer},
+                          {"release", c.release.describe(c.variable)}};
+  }
+  out["edits"] = std::move(edits);
+  out["diff"] = fix.diff;
+  return out;
 }
 
 }  // namespace

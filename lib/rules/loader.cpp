@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -91,7 +92,16 @@ Acquirer parse_acquirer(const YAML::Node& n) {
   if (!n["call"]) fail(n, "an acquirer needs `call:` (the call pattern that acquires)");
   a.pattern = pattern(n["call"], "call");
   if (n["with-closes"]) a.with_closes = boolean(n["with-closes"], "with-closes");
-  if (n["context-manager"]) a.context_manager = scalar(n["context-manager"], "context-manager");
+  if (n["context-manager"]) {
+    a.context_manager = scalar(n["context-manager"], "context-manager");
+    // It is imported and called by that name: `from <module> import <name>`.
+    const auto& cm = a.context_manager;
+    const bool identifier = !cm.empty() && !std::isdigit(static_cast<unsigned char>(cm[0])) &&
+                            std::all_of(cm.begin(), cm.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (!identifier)
+      fail(n["context-manager"], fmt::format("`context-manager` must be a plain name (`connection_ctx`), not `{}`; it is "
+                                             "imported from the module that defines the acquirer", cm));
+  }
   if (n["fix"]) a.fix = boolean(n["fix"], "fix");
   if (n["with-commits"]) a.with_commits = boolean(n["with-commits"], "with-commits");
   if (n["handle"]) {
@@ -137,7 +147,8 @@ void parse_releases(const YAML::Node& n, Rule& rule) {
 
 Rule parse_rule(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap()) fail(n, "a rule must be a map with `id`, `acquirers` and `releases`");
-  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases", "exposure", "guard"},
+  check_keys(n, {"id", "language", "resource", "description", "with-closes", "acquirers", "releases", "returns-data", "exposure",
+                 "guard"},
              "a rule");
   Rule rule;
   rule.file = file;
@@ -168,6 +179,10 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
   parse_releases(n["releases"], rule);
   if (rule.release_methods.empty() && rule.release_functions.empty()) {
     fail(n["releases"], "`releases` names no method and no function");
+  }
+  if (const auto d = n["returns-data"]) {
+    if (!d.IsSequence()) fail(d, "`returns-data` must be a list of method or attribute names, e.g. [fetchone, fetchall]");
+    for (const auto& item : d) rule.returns_data.push_back(scalar(item, "returns-data"));
   }
   if (const auto e = n["exposure"]) {
     if (!e.IsMap()) fail(e, "`exposure` must be a map with admin-decorators, login-decorators, admin-paths");

@@ -318,7 +318,7 @@ def main():
             after = load(after_root, names)
             after_fns = {(m, n): f for m, mod in after.items() for n, f in functions_of(mod)}
             for key, fb in sorted(before_fns.items()):
-                if key[0] == "src.db_compat":
+                if key[0] in ("src.db_compat", "db"):
                     continue
                 fa = after_fns[key]
                 rewritten = source_of(fa) != source_of(fb)

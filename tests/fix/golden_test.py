@@ -139,6 +139,7 @@ with tempfile.TemporaryDirectory() as tmp:
         work.mkdir()
         source = convert((HERE / "cases/shapes.py").read_text())
         (work / "shapes.py").write_bytes(source.encode())
+        shutil.copy(HERE / "cases/db.py", work / "db.py")
         run("fix", "--write", "-q", "shapes.py", cwd=work)
         want = convert((HERE / "expected/shapes.py").read_text()).encode()
         got = (work / "shapes.py").read_bytes()

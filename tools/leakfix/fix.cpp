@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "commands.h"
@@ -19,6 +21,7 @@
 #include "fix/write.h"
 #include "python/fixer.h"
 #include "python/project.h"
+#include "python/targets.h"
 #include "report/report.h"
 
 namespace leakfix::cli {
@@ -188,6 +191,147 @@ python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& 
 }
 #endif
 
+
+// One file's rewrites, before they are shown or written.
+struct FileOutcome {
+  std::string display;
+  std::string path;
+  std::shared_ptr<const SourceFile> source;
+  python::FileFixResult res;
+  bool creates = false;  // holds a context manager created for the fixes of other files
+};
+
+std::string canonical_path(const std::string& p) {
+  std::error_code ec;
+  return std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec).generic_string();
+}
+
+// The fixes of every file, with the context managers they need added where they belong.
+class FixRun {
+ public:
+  FixRun(const python::ProjectResult& project, std::function<bool(const Finding&)> want, bool interactive, bool color)
+      : project_(project), want_(std::move(want)), interactive_(interactive), color_(color) {}
+
+  bool quit() const { return quit_; }
+
+  void fix(const std::string& display, const SourceFile& source, const python::Decide& decide) {
+    FileOutcome o{display, project_.paths.at(display), std::make_shared<SourceFile>(source), {}, false};
+    o.res = python::fix_file(source, project_.knowledge, want_, decide,
+                             [&](const Creation& c) { return prepare(c); });
+    quit_ = o.res.quit;
+    outcomes_.push_back(std::move(o));
+  }
+
+#ifdef LEAKFIX_HAVE_CXX
+  void add(FileOutcome o) { outcomes_.push_back(std::move(o)); }
+#endif
+
+  // Adds the context managers the applied fixes need to the files that define their acquirers;
+  // those files come first. An error names the file when one cannot be added.
+  std::optional<Error> create() {
+    for (const auto& c : project_.knowledge.targets->committed()) {
+      FileOutcome* o = find(c.file);
+      if (!o) {
+        auto read = SourceFile::read(c.file, c.file);
+        if (!read) return read.error();
+        FileOutcome fresh{c.file, c.file, std::make_shared<SourceFile>(std::move(*read)), {}, true};
+        fresh.res.before = fresh.source->bytes();
+        fresh.res.after = fresh.res.before;
+        outcomes_.push_back(std::move(fresh));
+        o = &outcomes_.back();
+      }
+      const std::size_t bom = o->source->bom_size();
+      std::string why;
+      auto added = python::add_context_manager(c.file, std::string_view(o->res.after).substr(bom), c, &why);
+      if (!added) return Error{c.file, 0, "cannot add " + c.name + "(): " + why};
+      o->res.after = o->res.after.substr(0, bom) + *added;
+      o->creates = true;
+    }
+    std::stable_partition(outcomes_.begin(), outcomes_.end(), [](const FileOutcome& x) { return x.creates; });
+    return std::nullopt;
+  }
+
+  std::vector<FileOutcome>& outcomes() { return outcomes_; }
+
+ private:
+  FileOutcome* find(const std::string& file) {
+    const auto want = canonical_path(file);
+    for (auto& o : outcomes_) {
+      if (canonical_path(o.path) == want) return &o;
+    }
+    return nullptr;
+  }
+
+  // The text of a file as this run leaves it so far.
+  std::optional<std::string> current_text(const std::string& file) {
+    if (auto* o = find(file)) return o->res.after.substr(o->source->bom_size());
+    for (const auto& [display, path] : project_.paths) {
+      if (canonical_path(path) == canonical_path(file)) return std::string(project_.sources.at(display).text());
+    }
+    auto read = SourceFile::read(file, file);
+    if (!read) return std::nullopt;
+    return std::string(read->text());
+  }
+
+  std::optional<std::string> prepare(const Creation& c) {
+    const std::string key = canonical_path(c.file) + ":" + c.name;
+    if (approved_.contains(key)) return std::nullopt;
+    if (declined_.contains(key)) return fmt::format("you declined creating {}() in {}", c.name, c.file);
+    const auto text = current_text(c.file);
+    if (!text) return fmt::format("{} cannot be read to add {}() to it", c.file, c.name);
+    // What came before in this run (other context managers for this file) is there too.
+    std::string base = *text;
+    for (const auto& other : project_.knowledge.targets->committed()) {
+      if (canonical_path(other.file) != canonical_path(c.file) || find(c.file)) continue;
+      if (auto with = python::add_context_manager(other.file, base, other, nullptr)) base = *with;
+    }
+    std::string why;
+    const auto added = python::add_context_manager(c.file, base, c, &why);
+    if (!added) return fmt::format("{}() cannot be added to {}: {}", c.name, c.file, why);
+    if (interactive_) {
+      const char* bold = color_ ? "\x1b[1m" : "";
+      const char* reset = color_ ? "\x1b[0m" : "";
+      std::cout << '\n' << bold << fmt::format("{}: create {}(), a context manager for {}()", c.file, c.name, c.acquirer) << reset
+                << "\n  The fixes that follow use it; it gives the " << c.variable << " back with " << c.release.describe(c.variable)
+                << ".\n";
+      std::cout << unified_diff(c.file, base, *added, DiffOptions{3, color_});
+      for (;;) {
+        std::cout << bold << "Create it? [y]es [n]o [q]uit " << reset << std::flush;
+        std::string answer;
+        if (!std::getline(std::cin, answer)) answer = "q";
+        const char a = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+        if (a == 'y') break;
+        if (a == 'n' || a == 'q') {
+          declined_.insert(key);
+          return fmt::format("you declined creating {}() in {}", c.name, c.file);
+        }
+      }
+    }
+    approved_.insert(key);
+    return std::nullopt;
+  }
+
+  const python::ProjectResult& project_;
+  std::function<bool(const Finding&)> want_;
+  bool interactive_, color_;
+  bool quit_ = false;
+  std::vector<FileOutcome> outcomes_;
+  std::set<std::string> approved_, declined_;
+};
+
+// Lines before a file's diff that say what each fix does and which target it uses; `git apply`
+// and `patch` skip them.
+std::string diff_preamble(const FileOutcome& o) {
+  std::string out;
+  if (o.creates) out += fmt::format("# leakfix: {}: a context manager created for the fixes below\n", o.display);
+  for (const auto& f : o.res.applied) {
+    if (!f.fix) continue;
+    out += fmt::format("# leakfix: {}:{}: {} in {}: {} ({})\n", f.file, f.span.line, to_string(f.kind), f.function, f.fix->summary,
+                       f.fix->target);
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_fix(const FixOptions& o) {
@@ -226,8 +370,47 @@ int run_fix(const FixOptions& o) {
     return true;
   };
   const auto threshold = parse_severity(o.fail_on).value_or(Severity::Warning);
+  const bool json = o.format == "json";
+  const bool interactive = !json && !o.diff && !o.write && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 &&
+                           !env_set("CI") && !env_set("PRE_COMMIT");
+  const bool color = !json && use_color(o.no_color) && !o.diff;
+  // JSON without --write reports what is there and what each fix would do; nothing is run.
+  const bool run = !json || o.write;
 
-  if (o.format == "json") {
+  FixRun fixes(project, want, interactive, color);
+  std::vector<Finding> remaining;
+  if (run) {
+    for (const auto& [display, source] : project.sources) {
+      const bool any = std::any_of(project.findings.begin(), project.findings.end(),
+                                   [&](const Finding& f) { return f.file == display && want(f); });
+      if (!any) continue;
+      if (fixes.quit()) {
+        for (const auto& f : project.findings) {
+          if (f.file == display && want(f)) remaining.push_back(f);
+        }
+        continue;
+      }
+      python::Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
+        if (interactive) return review(f, before, after, color);
+        return python::Decision::Apply;
+      };
+#ifdef LEAKFIX_HAVE_CXX
+      if (is_cxx_source(display) && cxx_api()) {
+        FileOutcome c{display, project.paths.at(display), std::make_shared<SourceFile>(source),
+                      fix_cxx_file(source, display, project.findings, want, decide), false};
+        fixes.add(std::move(c));
+        continue;
+      }
+#endif
+      fixes.fix(display, source, decide);
+    }
+    if (auto err = fixes.create()) {
+      std::cerr << "leakfix: error: " << err->to_string() << "; nothing written\n";
+      return 2;
+    }
+  }
+
+  if (json) {
     Report report;
     report.fix_mode = true;
     report.files = walked.files.size();
@@ -243,16 +426,13 @@ int run_fix(const FixOptions& o) {
     }
     int code = 0;
     if (o.write) {
-      std::vector<Finding> left;
-      for (const auto& [display, source] : project.sources) {
-        auto res = python::fix_file(source, project.knowledge, want,
-                                    [](const Finding&, const std::string&, std::string&) { return python::Decision::Apply; });
-        if (res.after != res.before) {
-          if (auto err = write_fixed(project.paths.at(display), display, source, res)) report.errors.push_back(*err);
-          else report.applied += res.applied.size();
+      for (auto& out : fixes.outcomes()) {
+        if (out.res.after != out.res.before) {
+          if (auto err = write_fixed(out.path, out.display, *out.source, out.res)) report.errors.push_back(*err);
+          else report.applied += out.res.applied.size();
         }
-        for (const auto& f : res.left) {
-          if (f.severity() >= threshold) code = 1;
+        for (const auto& f : out.res.left) {
+          if (want(f) && f.severity() >= threshold) code = 1;
         }
       }
     } else {
@@ -264,36 +444,12 @@ int run_fix(const FixOptions& o) {
     return code;
   }
 
-  const bool interactive = !o.diff && !o.write && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 &&
-                           !env_set("CI") && !env_set("PRE_COMMIT");
-  const bool color = use_color(o.no_color) && !o.diff;
   std::ostream& info = o.diff ? std::cerr : std::cout;
   std::size_t applied = 0, skipped = 0, files_changed = 0, written = 0;
   std::vector<Finding> unfixable;
-  std::vector<Finding> remaining;
-  bool quit = false;
   int code = 0;
-  for (const auto& [display, source] : project.sources) {
-    const bool any = std::any_of(project.findings.begin(), project.findings.end(),
-                                 [&](const Finding& f) { return f.file == display && want(f); });
-    if (!any) continue;
-    if (quit) {
-      for (const auto& f : project.findings) {
-        if (f.file == display && want(f)) remaining.push_back(f);
-      }
-      continue;
-    }
-    python::Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
-      if (interactive) return review(f, before, after, color);
-      return python::Decision::Apply;
-    };
-#ifdef LEAKFIX_HAVE_CXX
-    auto res = is_cxx_source(display) && cxx_api() ? fix_cxx_file(source, display, project.findings, want, decide)
-                                       : python::fix_file(source, project.knowledge, want, decide);
-#else
-    auto res = python::fix_file(source, project.knowledge, want, decide);
-#endif
-    quit = res.quit;
+  for (auto& out : fixes.outcomes()) {
+    const auto& res = out.res;
     skipped += res.skipped.size();
     for (const auto& f : res.failed) unfixable.push_back(f);
     for (const auto& f : res.left) {
@@ -309,16 +465,17 @@ int run_fix(const FixOptions& o) {
     ++files_changed;
     if (!o.write && !interactive) {
       // A patch is in the file's own encoding, so that git apply finds its lines.
-      auto disk_before = encode_text(res.before, source.encoding());
-      auto disk_after = encode_text(res.after, source.encoding());
-      if (disk_before && disk_after) std::cout << unified_diff(display, *disk_before, *disk_after, DiffOptions{3, color});
-      else {
-        std::cerr << fmt::format("leakfix: error: {}: {}\n", display, (disk_after ? disk_before : disk_after).error().message);
+      auto disk_before = encode_text(res.before, out.source->encoding());
+      auto disk_after = encode_text(res.after, out.source->encoding());
+      if (disk_before && disk_after) {
+        std::cout << diff_preamble(out) << unified_diff(out.display, *disk_before, *disk_after, DiffOptions{3, color});
+      } else {
+        std::cerr << fmt::format("leakfix: error: {}: {}\n", out.display, (disk_after ? disk_before : disk_after).error().message);
         code = 2;
       }
       continue;
     }
-    if (auto err = write_fixed(project.paths.at(display), display, source, res)) {
+    if (auto err = write_fixed(out.path, out.display, *out.source, res)) {
       std::cerr << "leakfix: error: " << err->to_string() << '\n';
       code = 2;
       continue;
@@ -334,9 +491,14 @@ int run_fix(const FixOptions& o) {
                           f.reason.value_or("not fixable"), f.rule);
     }
   }
+  const auto created = project.knowledge.targets->committed();
   if (!o.quiet) {
     const bool wrote = o.write || interactive;
     const std::size_t left = remaining.size();
+    for (const auto& c : created) {
+      info << fmt::format("{} {}() in {}, a context manager for {}() that gives it back with {}.\n",
+                          wrote ? "\nCreated" : "\nWould create", c.name, c.file, c.acquirer, c.release.describe(c.variable));
+    }
     if (wrote) {
       info << fmt::format("\nApplied {} fix{} in {} file{}; {} skipped; {} finding{} left.\n", written, written == 1 ? "" : "es",
                           files_changed, files_changed == 1 ? "" : "s", skipped, left, left == 1 ? "" : "s");
