@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../e2e/harness.sh" "$@"
 
 # --- review on a terminal: y, n, then q ------------------------------------------------------
 mkdir -p "$WORK/review"
-cp "$ROOT/tests/fix/cases/db.py" "$WORK/review/db.py"
+cp "$SRC/tests/fix/cases/db.py" "$WORK/review/db.py"
 cat >"$WORK/review/routes.py" <<'PY'
 from db import get_db_connection
 
