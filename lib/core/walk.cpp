@@ -67,8 +67,15 @@ bool ignored_by(const std::vector<IgnoreFile>& stack, const fs::path& path, bool
 }
 
 bool skipped_dir_name(const std::string& name) {
-  static const std::set<std::string> names = {"venv", ".venv", "node_modules", "__pycache__", "site-packages-cache"};
+  static const std::set<std::string> names = {"node_modules", "__pycache__", "site-packages-cache"};
   return (name.size() > 1 && name[0] == '.') || names.contains(name);
+}
+
+// Folders of code that is not the project's: installed packages and build output.
+bool vendored_dir(const fs::path& dir, const std::string& name) {
+  static const std::set<std::string> names = {"venv", "site-packages", "dist-packages", "build", "dist"};
+  std::error_code ec;
+  return names.contains(name) || fs::exists(dir / "pyvenv.cfg", ec);
 }
 
 class Walker {
@@ -148,6 +155,7 @@ class Walker {
       if (options_.respect_gitignore && ignored_by(stack, match_path, is_dir)) continue;
       if (is_dir) {
         if (skipped_dir_name(name) || e.is_symlink(sec)) continue;
+        if (options_.default_excludes && vendored_dir(e.path(), name)) continue;
         walk_dir(arg, e.path(), child_rel, stack);
       } else if (e.is_regular_file(sec) || e.is_symlink(sec)) {
         const auto ext = e.path().extension().string();

@@ -16,6 +16,9 @@ struct WalkOptions {
   std::vector<std::string> extensions = {".py"};  // files found in directories
   std::vector<std::string> excludes;              // globs against the relative path or the name
   bool respect_gitignore = true;
+  // Skip folders that hold someone else's code: a virtualenv (any folder with a pyvenv.cfg),
+  // site-packages, dist-packages, build and dist.
+  bool default_excludes = true;
 };
 
 struct WalkResult {
@@ -24,7 +27,8 @@ struct WalkResult {
 };
 
 // Files named explicitly are always taken; directories are walked recursively, skipping hidden
-// folders, virtualenvs, node_modules, __pycache__ and what .gitignore files ignore. The result
+// folders, node_modules, __pycache__, what .gitignore files ignore and (default_excludes)
+// virtualenvs, site-packages, build and dist. The result
 // is in a stable order and has no duplicates.
 WalkResult collect_files(const std::vector<std::string>& paths, const WalkOptions& options);
 

@@ -106,18 +106,25 @@ class FileAnalyzer {
           if (is(a, "identifier")) teardown_names_.emplace_back(file_.text(a));
         }
       }
-      bool found = false;
+      // What discovery learned of the project's own functions beats a rule's name for them: a
+      // get_db_connection() that returns mysql.connector.connect() is closed by its with.
       std::optional<std::string_view> cls;  // computed only for discovered methods
-      for (const auto& r : k_.rules) {
-        if (r.language != "python" || found) continue;
-        for (const auto& a : r.acquirers) {
-          if (!a.owner_class.empty() && !cls) cls = enclosing_class(file_, call);
-          if (!matches(a.pattern, a.module, a.owner_class, callee, CallSite{module_, cls.value_or("")})) continue;
-          if (request_scoped(callee, a)) break;
-          acquisitions_.push_back(Acquisition{call, &r, &a, std::string(file_.text(field(call, "function")))});
-          found = true;
-          break;
+      for (int pass = 0; pass < 2; ++pass) {
+        const bool discovered = pass == 0;
+        bool found = false;
+        for (const auto& r : k_.rules) {
+          if (r.language != "python" || found) continue;
+          for (const auto& a : r.acquirers) {
+            if (a.discovered_from.empty() == discovered) continue;
+            if (!a.owner_class.empty() && !cls) cls = enclosing_class(file_, call);
+            if (!matches(a.pattern, a.module, a.owner_class, callee, CallSite{module_, cls.value_or("")})) continue;
+            found = true;
+            if (request_scoped(callee, a)) break;
+            acquisitions_.push_back(Acquisition{call, &r, &a, std::string(file_.text(field(call, "function")))});
+            break;
+          }
         }
+        if (found) break;
       }
       if (const TSNode name = released_name(call, callee); !ts_node_is_null(name)) note_release(call, name);
     }
@@ -444,7 +451,8 @@ class FileAnalyzer {
     });
     const bool with_closes = returns_closing || a.rule->acquirer_with_closes(*a.acquirer);
     out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, with_closes,
-                                                a.acquirer->context_manager, module_, std::string(method_class(scope))});
+                                                a.acquirer->context_manager, module_, std::string(method_class(scope)),
+                                                a.acquirer->fix});
   }
 
   // A function that releases one of its parameters on every normal path is a release function.

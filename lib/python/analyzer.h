@@ -42,6 +42,7 @@ struct DiscoveredAcquirer {
   std::string context_manager;
   std::string module;       // where it is defined (see Acquirer::module)
   std::string owner_class;  // for methods
+  bool fix = true;          // the wrapped acquirer's: false for a pool's getconn()
 };
 
 struct FileResult {

@@ -98,7 +98,14 @@ bool matches(std::string_view pattern, const Callee& callee) {
     // A bare name matches a plain call of it, also when it was imported (under any alias).
     return callee.bare && callee.last() == pattern;
   }
-  return callee.path == pattern;
+  // A builtin: a plain call of the name that no import binds (`from os import open` is not it).
+  if (pattern.starts_with("builtins.")) {
+    const auto name = pattern.substr(9);
+    if (callee.bare && callee.path == name) return true;
+  }
+  // A module re-exported by a package (`from flask_mysqldb import MySQLdb`) is the module.
+  const auto& p = callee.path;
+  return p == pattern || (p.size() > pattern.size() && p.ends_with(pattern) && p[p.size() - pattern.size() - 1] == '.');
 }
 
 bool matches(std::string_view pattern, std::string_view module, std::string_view owner_class, const Callee& callee,

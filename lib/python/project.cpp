@@ -355,6 +355,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         a.discovered_from = d.wraps;
         a.module = d.module;
         a.owner_class = d.owner_class;
+        a.fix = d.fix;
         rule->acquirers.push_back(a);
         known_acq.insert(key(d.module, d.owner_class, d.function));
         new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});

@@ -706,7 +706,15 @@ class Rewriter {
     }
     std::optional<LazyModuleFacts> own;
     if (!ctx_.facts) own.emplace(file_);
-    const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, a.context_manager, release, close_ok, name_};
+    // A discovered wrapper keeps the name the rule gives a context manager for its name.
+    std::string_view rule_cm = a.context_manager;
+    if (!a.discovered_from.empty()) {
+      for (const auto& other : ctx_.rule.acquirers) {
+        if (other.discovered_from.empty() && !other.context_manager.empty() && last_segment(other.pattern) == last_segment(a.pattern))
+          rule_cm = other.context_manager;
+      }
+    }
+    const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, rule_cm, release, close_ok, name_};
     auto target = ctx_.targets->resolve(site);
     if (auto* why = std::get_if<std::string>(&target)) return *why;
     const Target& t = std::get<Target>(target);
@@ -720,6 +728,8 @@ class Rewriter {
         if (is(fn, "identifier")) fix_.maybe_unused.emplace_back(file_.text(fn));
       }
       if (t.creation) fix_.creates.push_back(*t.creation);
+      // The release function's import goes too when nothing else uses it.
+      if (!release.function.empty() && release.function.find('.') == std::string::npos) fix_.maybe_unused.push_back(release.function);
     }
     fix_.target = t.note;
     return std::nullopt;

@@ -50,11 +50,17 @@ CxxSetup& cxx_setup() {
   return setup;
 }
 
+WalkSetup& walk_setup() {
+  static WalkSetup setup;
+  return setup;
+}
+
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
                                          const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits) {
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
+  walk.default_excludes = walk_setup().default_excludes;
 #ifdef LEAKFIX_HAVE_CXX
   walk.extensions.insert(walk.extensions.end(), {".cpp", ".cc", ".cxx", ".c++"});
 #endif

@@ -37,6 +37,12 @@ struct CxxSetup {
 // Set by main() from the words after `--`.
 CxxSetup& cxx_setup();
 
+// How folders are walked, whatever the verb: --no-default-excludes.
+struct WalkSetup {
+  bool default_excludes = true;
+};
+WalkSetup& walk_setup();
+
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
                                          const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits);
 

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   s->add_option("--fail-on", scan.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
   s->add_option("--exclude", scan.excludes, "Skip paths matching this glob (repeatable)");
+  s->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
+                 "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   s->add_option("-j,--jobs", scan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   s->add_flag("-q,--quiet", scan.quiet, "Print findings only: no progress, no summary");
   s->add_flag("--no-color", scan.no_color, "Never colour the output (also: NO_COLOR)");
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
   c->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   c->add_option("--diff-base", check.diff_base, "Report only findings on lines changed since the merge base with this git ref");
   c->add_option("--exclude", check.excludes, "Skip paths matching this glob (repeatable)");
+  c->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
+                 "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   c->add_option("-j,--jobs", check.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   c->add_flag("-q,--quiet", check.quiet, "Print findings only");
   c->add_flag("--no-color", check.no_color, "Never colour the output (also: NO_COLOR)");
@@ -63,6 +67,8 @@ int main(int argc, char** argv) {
   b->add_option("-o,--output", baseline.output, "The baseline file (default: .leakfix-baseline.json)");
   b->add_option("--rules", baseline.rules, "Rule file or folder");
   b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)");
+  b->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
+                 "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   b->add_option("-j,--jobs", baseline.jobs, "Files analysed in parallel")->check(CLI::NonNegativeNumber);
   b->add_flag("-q,--quiet", baseline.quiet, "No progress, no summary");
 
@@ -85,6 +91,8 @@ int main(int argc, char** argv) {
   f->add_option("--fail-on", fix.fail_on, "Exit 1 when a finding at least this severe is (or, with --write, is still) there")
       ->check(CLI::IsMember({"error", "warning", "info"}));
   f->add_option("--exclude", fix.excludes, "Skip paths matching this glob (repeatable)");
+  f->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
+                 "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   f->add_option("-j,--jobs", fix.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   f->add_flag("-q,--quiet", fix.quiet, "No progress, no list of unfixable findings, no summary");
   f->add_flag("--no-color", fix.no_color, "Never colour the output (also: NO_COLOR)");
@@ -100,6 +108,8 @@ int main(int argc, char** argv) {
   p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)");
+  p->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
+                 "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   p->add_option("-j,--jobs", plan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   p->add_flag("-q,--quiet", plan.quiet, "No progress line");
 

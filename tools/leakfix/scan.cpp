@@ -174,6 +174,7 @@ int run_check(const ScanOptions& given) {
     o.baseline = (std::filesystem::path(root) / ".leakfix-baseline.json").string();
   WalkOptions walk;
   walk.excludes = o.excludes;
+  walk.default_excludes = walk_setup().default_excludes;
   auto context = collect_files({root}, walk);
   std::vector<std::string> paths = inputs;
   for (const auto& f : context.files) {
