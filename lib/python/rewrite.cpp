@@ -47,6 +47,8 @@ class Rewriter {
     if (auto why = references()) return *why;
     if (auto why = derived_escapes()) return *why;
     if (auto why = releases()) return *why;
+    if (auto why = swallowed_release()) return *why;
+    if (auto why = nesting()) return *why;
     if (auto why = managed_form()) return *why;
     return build();
   }
@@ -520,6 +522,56 @@ class Rewriter {
     });
   }
 
+  // CPython refuses more than 20 statically nested blocks in one function (loops, try, with;
+  // an except or finally body counts twice). The with adds one around the region.
+  static int block_weight(TSNode n) {
+    if (is(n, "for_statement") || is(n, "while_statement") || is(n, "with_statement") || is(n, "try_statement")) return 1;
+    if (is(n, "except_clause") || is(n, "except_group_clause") || is(n, "finally_clause")) return 1;
+    return 0;
+  }
+
+  int deepest_below(TSNode n) const {
+    int deepest = 0;
+    for_each_named_child(n, [&](TSNode c) {
+      if (is(c, "function_definition") || is(c, "class_definition") || is(c, "lambda")) return;
+      deepest = std::max(deepest, deepest_below(c));
+    });
+    return deepest + block_weight(n);
+  }
+
+  std::optional<std::string> nesting() const {
+    int above = 0;
+    for (TSNode p = parent(stmt_); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) above += block_weight(p);
+    int below = 0;
+    for (std::size_t j = index_; j <= last_; ++j) below = std::max(below, deepest_below(stmts_[j]));
+    if (above + below + 1 > 20)
+      return fmt::format("the with block would nest {} blocks deep, past the 20 CPython allows in one function", above + below + 1);
+    return std::nullopt;
+  }
+
+  // A release inside a try whose handlers catch what it raises: the with's exit would raise
+  // where the code swallowed the error.
+  std::optional<std::string> swallowed_release() const {
+    for (TSNode r : release_nodes_) {
+      for (TSNode p = parent(r); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
+        if (!is(p, "try_statement")) continue;
+        if (!within(r, field(p, "body"))) continue;
+        // Only a try that guards the release itself: `try: f.close() except OSError: pass`.
+        const auto guarded = code_children(field(p, "body"));
+        if (std::any_of(guarded.begin(), guarded.end(), [&](TSNode s) { return !is(s, "comment") && release_statement(s) == ReleaseKind::None; }))
+          break;
+        bool handles = false;
+        for_each_named_child(p, [&](TSNode c) {
+          if (is(c, "except_clause") || is(c, "except_group_clause")) handles = true;
+        });
+        if (handles)
+          return fmt::format("the release at line {} sits in a try whose except (line {}) catches its errors; the with would let them out",
+                             file_.line(r), file_.line(p));
+      }
+    }
+    return std::nullopt;
+  }
+
   std::optional<std::string> releases() {
     std::vector<TSNode> found;
     for (std::size_t j = index_ + 1; j <= last_; ++j) {
@@ -979,10 +1031,78 @@ std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
   return out;
 }
 
+namespace {
+
+// `with acquire() as conn:` where the handle's with only scopes a transaction (sqlite3, psycopg2):
+// `with closing(acquire()) as conn, conn:` closes it and keeps the transaction the code relies on.
+std::optional<std::variant<Fix, std::string>> plan_with_item(const ParsedFile& file, TSNode call, std::string_view variable,
+                                                            const RewriteContext& ctx) {
+  const TSNode as = file.parent(call);
+  if (!is(as, "as_pattern") || !same(ts_node_named_child(as, 0), call)) return std::nullopt;
+  const TSNode item = file.parent(as);
+  const TSNode clause = file.parent(item);
+  const TSNode with = file.parent(clause);
+  if (!is(item, "with_item") || !is(clause, "with_clause") || !is(with, "with_statement")) return std::nullopt;
+  if (file.text(field(as, "alias")) != variable) return std::string("the with binds more than a name");
+  if (file.text(with).starts_with("async")) return std::string("an async with cannot take contextlib.closing()");
+  // Used after the with: it used to be open there.
+  const TSNode scope = enclosing_scope(file, call);
+  const TSNode body = is(scope, "module") ? scope : field(scope, "body");
+  std::optional<std::string> after;
+  preorder(body, [&](TSNode n) {
+    if (after) return false;
+    if (ts_node_end_byte(n) <= ts_node_end_byte(with)) return false;
+    if (is(n, "identifier") && file.text(n) == variable && ts_node_start_byte(n) >= ts_node_end_byte(with)) {
+      after = fmt::format("`{}` is used at line {}, after the with block", variable, file.line(n));
+      return false;
+    }
+    return true;
+  });
+  if (after) return *after;
+  const auto& a = ctx.acquirer;
+  const bool close_ok = a.fix && std::find(ctx.rule.release_methods.begin(), ctx.rule.release_methods.end(), "close") !=
+                                     ctx.rule.release_methods.end();
+  Fix fix;
+  std::string form;
+  const Imports& imports = ctx.imports;
+  auto closing = [&] {
+    if (imports.has("closing") && imports.resolve("closing") == "contextlib.closing") return std::string("closing");
+    if (!(imports.has("contextlib") && imports.resolve("contextlib") == "contextlib")) fix.imports.push_back(ImportNeed{"", "contextlib"});
+    return std::string("contextlib.closing");
+  };
+  if (!ctx.targets) {
+    if (!close_ok) return std::string("the rule names no managed form for it");
+    form = fmt::format("{}({})", closing(), file.text(call));
+    fix.target = "contextlib.closing(): the release is close()";
+  } else {
+    std::optional<LazyModuleFacts> own;
+    if (!ctx.facts) own.emplace(file);
+    const Site site{ctx.facts ? *ctx.facts : *own, file, imports, call, a.context_manager, ReleaseUse{}, close_ok, variable};
+    auto target = ctx.targets->resolve(site);
+    if (auto* why = std::get_if<std::string>(&target)) return *why;
+    const Target& t = std::get<Target>(target);
+    if (t.kind == Target::Kind::Closing) {
+      form = fmt::format("{}({})", closing(), file.text(call));
+    } else {
+      form = t.callee + std::string(file.text(field(call, "arguments")));
+      if (t.import) fix.imports.push_back(*t.import);
+      if (t.creation) fix.creates.push_back(*t.creation);
+    }
+    fix.target = t.note + "; the handle's own with stays, for its transaction";
+  }
+  const std::string text = fmt::format("{} as {}, {}", form, variable, variable);
+  fix.summary = fmt::format("with {}:", text);
+  fix.edits.push_back(Edit{ts_node_start_byte(as), ts_node_end_byte(as), text});
+  return fix;
+}
+
+}  // namespace
+
 std::variant<Fix, std::string> plan_rewrite(const ParsedFile& file, TSNode call, std::string_view variable,
                                             const RewriteContext& ctx) {
   if (variable.empty()) return std::string("the connection is not held in a name");
   const Navigator nav(file);
+  if (auto with = plan_with_item(file, call, variable, ctx)) return *with;
   return Rewriter(file, call, variable, ctx).run();
 }
 

@@ -1,0 +1,5 @@
+import mysql.connector
+
+
+def get_db_connection():
+    return mysql.connector.connect(host="db")
