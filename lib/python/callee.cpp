@@ -163,6 +163,42 @@ bool may_call(std::string_view text, std::string_view file_module, const std::ve
   return false;
 }
 
+bool exit_stack_open(const ParsedFile& file, TSNode call) {
+  const TSNode fn = field(call, "function");
+  if (!is(fn, "attribute") || !is(field(fn, "object"), "identifier")) return true;
+  const auto stack = file.text(field(fn, "object"));
+  auto binds_stack = [&](TSNode with) {
+    bool binds = false;
+    preorder(ts_node_named_child(with, 0), [&](TSNode n) {  // the with_clause
+      if (binds) return false;
+      if (is(n, "as_pattern")) {
+        if (file.text(field(n, "alias")) == stack) binds = true;
+        return false;
+      }
+      return !is(n, "block");
+    });
+    return binds;
+  };
+  TSNode scope{};
+  for (TSNode p = file.parent(call); !ts_node_is_null(p); p = file.parent(p)) {
+    if (is(p, "with_statement") && binds_stack(p)) return true;
+    if (is(p, "function_definition") || is(p, "lambda") || is(p, "module")) {
+      scope = p;
+      break;
+    }
+  }
+  if (ts_node_is_null(scope)) return true;
+  // Bound by a with elsewhere in the function: closed (or not yet open) where this call is.
+  bool elsewhere = false;
+  preorder(scope, [&](TSNode n) {
+    if (elsewhere) return false;
+    if (!same(n, scope) && (is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition"))) return false;
+    if (is(n, "with_statement") && binds_stack(n)) elsewhere = true;
+    return true;
+  });
+  return !elsewhere;
+}
+
 bool is_constructor(std::string_view callee) {
   if (callee == "cls" || callee.ends_with("__class__") || callee == "type(self)") return true;
   // A private class is a class too: `_ProxyFile(f)`.

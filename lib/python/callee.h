@@ -28,8 +28,14 @@ inline bool is_closing(const Callee& c) { return c.path == "contextlib.closing" 
 inline bool is_closing_text(std::string_view callee) { return callee == "closing" || callee == "contextlib.closing"; }
 // ExitStack.enter_context and unittest's enterContext/enterAsyncContext: `with` by another name.
 inline bool is_enter_context(std::string_view method) {
-  return method == "enter_context" || method == "enterContext" || method == "enterAsyncContext";
+  return method == "enter_context" || method == "enterContext" || method == "enterAsyncContext" || method == "enterClassContext" ||
+         method == "enterModuleContext";
 }
+
+// For `stack.enter_context(...)` / `stack.callback(...)`: false when `stack` is the name a `with
+// ExitStack() as stack:` of the same function binds and the call is not inside that with: the
+// stack has closed already, and nothing will release what it is given.
+bool exit_stack_open(const ParsedFile& file, TSNode call);
 
 // What each name imported in a file stands for: `import sqlite3 as s` gives s -> sqlite3,
 // `from db import get as g` gives g -> db.get.

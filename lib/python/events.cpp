@@ -188,6 +188,11 @@ class Extractor {
       f_.guards[node] = ScopeFacts::Guard{name_of(c), truthy, true};
       return;
     }
+    // `if not f.closed: f.close()`: an open handle is not closed.
+    if (is(c, "attribute") && is(field(c, "object"), "identifier") && file().text(field(c, "attribute")) == "closed") {
+      f_.guards[node] = ScopeFacts::Guard{name_of(field(c, "object")), !truthy, false};
+      return;
+    }
     if (!is(c, "comparison_operator")) return;
     TSNode a{}, b{};
     const auto op = comparison_operator(c, &a, &b);
@@ -534,7 +539,7 @@ class Extractor {
       const TSNode arg = unwrap(positional(c, r.argument));
       if (is(arg, "identifier")) emit(Event{EventKind::Release, name_of(arg), -1, -1, false, false, false, {}, {}, {}, at});
     }
-    if (is_enter_context(last)) {
+    if (is_enter_context(last) && exit_stack_open(file(), c)) {
       const TSNode arg = unwrap(positional(c, 0));
       if (is(arg, "identifier")) {
         emit(Event{EventKind::WithExit, name_of(arg), -1, -1, true, false, false, {}, {}, {}, at});
@@ -552,6 +557,7 @@ class Extractor {
       if (std::find(ctx_.release_methods.begin(), ctx_.release_methods.end(), method) == ctx_.release_methods.end()) continue;
       const int handle = name_of(field(v, "object"));
       // ExitStack.callback/push and unittest's addCleanup run it when the block or test ends.
+      if ((last == "callback" || last == "push") && !exit_stack_open(file(), c)) continue;
       if (last == "callback" || last == "push" || last == "addCleanup" || last == "addAsyncCleanup") {
         emit(Event{EventKind::Release, handle, -1, -1, true, false, false, {}, {}, {}, at});
       } else {

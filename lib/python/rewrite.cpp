@@ -454,7 +454,7 @@ class Rewriter {
     }
     if (is(s, "if_statement")) {
       TSNode cond = unwrap(field(s, "condition"));
-      bool guard = is(cond, "identifier") && file_.text(cond) == name_;
+      bool guard = (is(cond, "identifier") && file_.text(cond) == name_) || file_.text(cond) == fmt::format("not {}.closed", name_);
       if (is(cond, "comparison_operator")) {
         const auto t = file_.text(cond);
         guard = t == fmt::format("{} is not None", name_) || t == fmt::format("{} != None", name_);

@@ -23,7 +23,15 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
                bool in_context_manager, const std::function<bool(std::string_view)>& is_global) {
   const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);
   for (TSNode p = file.parent(a.call); !ts_node_is_null(p) && !same(p, scope); p = file.parent(p)) {
-    if (is_comprehension(p)) return {Use::InComprehension, {}};
+    if (is_comprehension(p)) {
+      // [stack.enter_context(open(p)) for p in paths]: each one goes to the stack.
+      const TSNode args = file.parent(a.call);
+      const TSNode call = file.parent(args);
+      if (is(args, "argument_list") && is(call, "call") && is_enter_context(callee_of(file, imports, call).last()) &&
+          exit_stack_open(file, call) && with_closes)
+        return {Use::Managed, {}};
+      return {Use::InComprehension, {}};
+    }
     if (is(p, "block")) break;
   }
   if (is(scope, "lambda")) return {Use::InLambda, {}};
@@ -50,6 +58,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
         continue;
       }
       if (is_enter_context(callee.last())) {
+        if (!exit_stack_open(file, call)) return {Use::Temporary, {}};
         return (closing_wrapped || with_closes) ? UseInfo{Use::Managed, {}} : UseInfo{Use::Temporary, {}};
       }
       if (is_constructor(file.text(field(call, "function")))) {

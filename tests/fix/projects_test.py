@@ -86,7 +86,19 @@ def modules_of(root):
     return out
 
 
-def same_behaviour(name, before_root, after_root):
+class FakeFile(bt.FakeFile):
+    """A file whose opening and closing the fake world counts."""
+
+    @property
+    def closed(self):
+        return self.conn.closed
+
+    def fileno(self):
+        bt.WORLD.use(self.conn, "fileno", ())
+        return 3
+
+
+def same_behaviour(name, before_root, after_root, patch=None):
     """Every function, every scenario: the same outcome and calls; nothing left open where rewritten."""
     names = modules_of(before_root)
     try:
@@ -96,6 +108,9 @@ def same_behaviour(name, before_root, after_root):
         return
     check(f"{name}: every rewritten module imports", True)
     before = bt.load(before_root, names)
+    for mod in list(before.values()) + list(after.values()):
+        if patch:
+            patch(mod)
     failures, rewritten_count, scenarios = [], 0, 0
     for m in names:
         for fname, fb in bt.functions_of(before[m]):
@@ -220,5 +235,13 @@ with tempfile.TemporaryDirectory() as t:
     check("sqlite_with: closing() around the driver's own with",
           store.count('with contextlib.closing(sqlite3.connect("app.db")) as conn, conn:') == 2, store)
     same_behaviour("sqlite_with", before, after)
+
+    before, after, out = run_project("open_cases", tmp)
+    files = (after / "files.py").read_text()
+    check("open_cases: a .closed guard is a release", "    with open(path) as fh:\n        data = fh.read()\n    return data" in files,
+          files)
+    check("open_cases: a swallowed close is refused", "sits in a try whose except" in out.stdout, out.stdout)
+    check("open_cases: a descriptor that dies with its file is refused", "`fd`, which needs `f` open" in out.stdout, out.stdout)
+    same_behaviour("open_cases", before, after, patch=lambda mod: setattr(mod, "open", FakeFile))
 
 finish()

@@ -1,0 +1,33 @@
+def closed_guard(path):
+    fh = open(path)
+    data = fh.read()
+    if not fh.closed:
+        fh.close()
+    return data
+
+
+def swallowed_close(path):
+    # Refused: the with would let out what the except swallowed.
+    f = open(path)
+    data = f.read()
+    try:
+        f.close()
+    except OSError:
+        pass
+    return data
+
+
+def read_twice(path):
+    f = open(path)
+    first = f.read()
+    second = f.read()
+    f.close()
+    return first + second
+
+
+def descriptor(path):
+    # Refused: the descriptor dies with the file and is returned.
+    f = open(path)
+    fd = f.fileno()
+    f.close()
+    return fd
