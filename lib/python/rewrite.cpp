@@ -638,12 +638,16 @@ class Rewriter {
   // the release on any path that stays inside the block.
   std::optional<std::string> safe_to_drop(TSNode release) const {
     const auto unsafe = [&] {
-      return fmt::format("`{}` is used after the release at line {}", name_, file_.line(release));
+      return fmt::format("`{}` (or a value derived from it) is used after the release at line {}", name_, file_.line(release));
     };
+    // A use of the handle, or of a value derived from it (a cursor used after close()).
     auto uses_besides_releases = [&](TSNode n) {
       for (TSNode id : refs_in(n)) {
         const TSNode st = enclosing_release(id);
         if (ts_node_is_null(st)) return true;
+      }
+      for (const auto& d : derived_) {
+        if (file_.text(n).find(d) != std::string_view::npos && !refs_to(n, d).empty()) return true;
       }
       return false;
     };
@@ -766,7 +770,8 @@ class Rewriter {
           rule_cm = other.context_manager;
       }
     }
-    const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, rule_cm, release, close_ok, name_};
+    const bool driver = a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
+    const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, rule_cm, release, close_ok, name_, driver};
     auto target = ctx_.targets->resolve(site);
     if (auto* why = std::get_if<std::string>(&target)) return *why;
     const Target& t = std::get<Target>(target);
@@ -1077,7 +1082,8 @@ std::optional<std::variant<Fix, std::string>> plan_with_item(const ParsedFile& f
   } else {
     std::optional<LazyModuleFacts> own;
     if (!ctx.facts) own.emplace(file);
-    const Site site{ctx.facts ? *ctx.facts : *own, file, imports, call, a.context_manager, ReleaseUse{}, close_ok, variable};
+    const bool driver = a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
+    const Site site{ctx.facts ? *ctx.facts : *own, file, imports, call, a.context_manager, ReleaseUse{}, close_ok, variable, driver};
     auto target = ctx.targets->resolve(site);
     if (auto* why = std::get_if<std::string>(&target)) return *why;
     const Target& t = std::get<Target>(target);

@@ -611,11 +611,15 @@ std::variant<Target, std::string> TargetResolver::resolve(const Site& site) cons
   std::string why_not_created;
   ReleaseUse release = site.release;
   if (release.empty() && site.close_ok) release.method = "close";
-  if (!acq_file) {
+  if (site.driver) {
+    // A library's acquirer: the project's own context managers were looked for above.
+  } else if (!acq_file) {
     why_not_created = import_module.empty() ? fmt::format("cannot tell where {}() is defined", acq)
                                             : fmt::format("{}() comes from {}, which is not in the project", acq, import_module);
   } else if (!defines_function(acq)) {
-    why_not_created = fmt::format("{} does not define {}() at its top level", *acq_file, acq);
+    // A module of the project that only imports the acquirer (a driver's package): nothing to say.
+    if (!(acq_facts ? acq_facts->names : site_names).contains(acq))
+      why_not_created = fmt::format("{} does not define {}() at its top level", *acq_file, acq);
   } else if (release.empty()) {
     why_not_created = fmt::format("the code gives the {} back nowhere, so the way to give it back is unknown", site.variable);
   } else {
@@ -648,7 +652,8 @@ std::variant<Target, std::string> TargetResolver::resolve(const Site& site) cons
   if (release.method == "close") {
     Target t{};
     t.kind = Target::Kind::Closing;
-    t.note = acq_file ? fmt::format("contextlib.closing(): {}", why_not_created) : "contextlib.closing(): the release is close()";
+    t.note = why_not_created.empty() ? "contextlib.closing(): the release is close()"
+                                     : fmt::format("contextlib.closing(): {}", why_not_created);
     return t;
   }
   std::string why = fmt::format("no context manager gives it back with {}", release.empty() ? "what the project uses" : release.describe(site.variable));

@@ -85,6 +85,7 @@ struct Site {
   ReleaseUse release;           // how this code gives the handle back; empty: nowhere (never-closed)
   bool close_ok = false;        // close() is a right release when the code shows none
   std::string_view variable;    // what a created context manager calls the handle
+  bool driver = false;          // the acquirer is a library's (sqlite3.connect): nothing is created for it
 };
 
 // Resolves rewrite targets against the files of the project. Thread-safe: scans ask from

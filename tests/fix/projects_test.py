@@ -180,7 +180,9 @@ with tempfile.TemporaryDirectory() as t:
     check("create_ctx: the cursor stays inside the block",
           "        cur.execute(\"SELECT id, name FROM users WHERE id = ?\", (user_id,))\n"
           "        return {k: v for k, v in cur.fetchall()}" in users, users)
-    check("create_ctx: every finding fixed", users.count("with connection_ctx() as conn:") == 4, users)
+    check("create_ctx: every other finding fixed", users.count("with connection_ctx() as conn:") == 4, users)
+    check("create_ctx: a cursor used after close() is refused", "def closed_cursor(user_id):\n    # Refused: the cursor is used after close(), on purpose.\n    conn = get_db_connection()" in users and
+          "is used after the release" in out.stdout, out.stdout)
     check("create_ctx: the summary names what was created", "Created connection_ctx() in app/db.py" in out.stdout, out.stdout)
     same_behaviour("create_ctx", before, after)
 

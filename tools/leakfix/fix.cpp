@@ -326,7 +326,10 @@ std::string diff_preamble(const FileOutcome& o) {
   if (o.creates) out += fmt::format("# leakfix: {}: a context manager created for the fixes below\n", o.display);
   for (const auto& f : o.res.applied) {
     if (!f.fix) continue;
-    out += fmt::format("# leakfix: {}:{}: {} in {}: {} ({})\n", f.file, f.span.line, to_string(f.kind), f.function, f.fix->summary,
+    // One line each: a call written over several lines is cut at its first.
+    std::string summary = f.fix->summary.substr(0, f.fix->summary.find_first_of("\r\n"));
+    if (summary.size() < f.fix->summary.size()) summary += " ...";
+    out += fmt::format("# leakfix: {}:{}: {} in {}: {} ({})\n", f.file, f.span.line, to_string(f.kind), f.function, summary,
                        f.fix->target);
   }
   return out;

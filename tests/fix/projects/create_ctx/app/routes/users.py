@@ -35,3 +35,15 @@ def names(user_id):
     rows = conn.execute("SELECT id, name FROM users").fetchall()
     conn.close()
     return [r[1] for r in rows if user_id]
+
+
+def closed_cursor(user_id):
+    # Refused: the cursor is used after close(), on purpose.
+    conn = get_db_connection()
+    cur = conn.cursor()
+    conn.close()
+    try:
+        cur.execute("SELECT id FROM users WHERE id = ?", (user_id,))
+    except RuntimeError:
+        return "closed"
+    return "open"
