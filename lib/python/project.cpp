@@ -16,6 +16,7 @@
 #include "python/analyzer.h"
 #include "python/callee.h"
 #include "python/release_helpers.h"
+#include "python/targets.h"
 #include "python/tree.h"
 
 namespace leakfix::python {
@@ -377,6 +378,29 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       k.teardown_closes = true;
       new_names.push_back(Trigger{"g.", "", false});
     }
+  }
+
+  // Context managers of the project's, wherever they are defined: fixes use them (targets.h).
+  {
+    std::vector<std::size_t> holders;
+    const auto names = k.trigger_names();
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i].source) continue;
+      const auto text = slots[i].source->text();
+      if (text.find("contextmanager") == std::string_view::npos && text.find("__enter__") == std::string_view::npos) continue;
+      if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return text.find(n) != std::string_view::npos; }))
+        holders.push_back(i);
+    }
+    std::vector<std::vector<ProjectContextManager>> defined(slots.size());
+    parallel_for(holders, jobs, [&](std::size_t i) {
+      try {
+        const ParsedFile parsed(slots[i].source);
+        defined[i] = context_managers_in(parsed);
+      } catch (const std::exception&) {
+        // Found by the analysis already, as a file that cannot be parsed.
+      }
+    });
+    for (auto& cms : defined) k.targets->add_known(std::move(cms));
   }
 
   annotate_routes(slots, k, jobs);

@@ -201,6 +201,12 @@ with tempfile.TemporaryDirectory() as t:
     check("own_ctx: nothing created", "connection_ctx" not in (after / "app/db.py").read_text())
     same_behaviour("own_ctx", before, after)
 
+    before, after, out = run_project("split_ctx", tmp)
+    orders = (after / "app/routes/orders.py").read_text()
+    check("split_ctx: the project's Connection class in another module is used",
+          "from app.db.context import Connection" in orders and "with Connection() as conn:" in orders, orders)
+    same_behaviour("split_ctx", before, after)
+
     scan = subprocess.run([LEAKFIX, "scan", "--format", "json", "."], cwd=HERE / "projects/mysql_with", capture_output=True,
                           text=True)
     check("mysql_with: no finding on a with whose driver closes", '"function": "managed"' not in scan.stdout, scan.stdout)
