@@ -383,7 +383,16 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   // Context managers of the project's, wherever they are defined: fixes use them (targets.h).
   {
     std::vector<std::size_t> holders;
-    const auto names = k.trigger_names();
+    // Only acquirers whose own with does not close need one: the project's factories and the
+    // wrappers discovered in it (a driver's or a builtin's own with, or closing(), serve the rest).
+    std::vector<std::string> names;
+    for (const auto& r : k.rules) {
+      if (r.language != "python") continue;
+      for (const auto& a : r.acquirers) {
+        const bool own = a.discovered_from.empty() && a.pattern.find('.') != std::string::npos;
+        if (!own && (!r.acquirer_with_closes(a) || a.with_commits)) names.emplace_back(last_segment(a.pattern));
+      }
+    }
     for (std::size_t i = 0; i < slots.size(); ++i) {
       if (!slots[i].source) continue;
       const auto text = slots[i].source->text();
