@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -71,6 +73,7 @@ python::Decision review(const Finding& f, const std::string& before, std::string
   const char* bold = color ? "\x1b[1m" : "";
   const char* reset = color ? "\x1b[0m" : "";
   std::cout << '\n' << bold << describe(f) << reset << '\n' << "  " << f.message << '\n';
+  if (f.fix && !f.fix->target.empty()) std::cout << "  with: " << f.fix->target << '\n';
   std::cout << unified_diff(f.file, before, after, DiffOptions{3, color});
   for (;;) {
     std::cout << bold << "Apply this fix? [y]es [n]o [a]ll in this file [q]uit [e]dit [?] " << reset << std::flush;
@@ -319,6 +322,44 @@ class FixRun {
   std::set<std::string> approved_, declined_;
 };
 
+// "line 12" becomes "line 14" for a delta of 2.
+std::string shift_lines(const std::string& text, int delta) {
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t pos = text.find("line "); pos != std::string::npos; pos = text.find("line ", pos + 5)) {
+    std::size_t end = pos + 5;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    if (end == pos + 5) continue;
+    out += text.substr(at, pos + 5 - at);
+    out += std::to_string(std::stoi(text.substr(pos + 5, end - pos - 5)) + delta);
+    at = end;
+  }
+  return out + text.substr(at);
+}
+
+// Findings of a rewritten file carry that file's lines; the user reads the file on disk. Each
+// takes the place of the finding it was before the rewrites (same function, name and kind, in
+// order).
+void restore_lines(std::vector<Finding>& findings, const std::vector<Finding>& originals) {
+  std::map<std::tuple<std::string, std::string, std::string, std::string, Kind>, std::vector<const Finding*>> by_key;
+  for (const auto& f : originals) by_key[{f.file, f.rule, f.function, f.variable, f.kind}].push_back(&f);
+  std::map<std::tuple<std::string, std::string, std::string, std::string, Kind>, std::size_t> used;
+  for (auto& f : findings) {
+    const auto key = std::make_tuple(f.file, f.rule, f.function, f.variable, f.kind);
+    auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    auto& n = used[key];
+    if (n >= it->second.size()) continue;
+    const Finding* o = it->second[n++];
+    // Lines named in the reason moved with the finding: the rewrites above it shifted them alike.
+    const int delta = o->span.line - f.span.line;
+    if (delta != 0 && f.reason) f.reason = shift_lines(*f.reason, delta);
+    f.message = o->message;
+    f.span = o->span;
+    f.exit = o->exit;
+  }
+}
+
 // Lines before a file's diff that say what each fix does and which target it uses; `git apply`
 // and `patch` skip them.
 std::string diff_preamble(const FileOutcome& o) {
@@ -486,6 +527,7 @@ int run_fix(const FixOptions& o) {
     written += res.applied.size();
   }
 
+  restore_lines(unfixable, project.findings);
   if (!unfixable.empty() && !o.quiet) {
     info << fmt::format("\n{} finding{} cannot be fixed automatically:\n", unfixable.size(), unfixable.size() == 1 ? "" : "s");
     sort_findings(unfixable);
