@@ -198,7 +198,11 @@ class Rewriter {
         target = field(n, "alias");
       }
       if (ts_node_is_null(target) || ts_node_is_null(value)) return true;
-      const bool live = is_live(value);
+      // `a, b = cur` iterates it: rows, or a file's lines, are data. `x, y = conn.cursor(), 1`
+      // does not.
+      const bool unpacks = (is(target, "pattern_list") || is(target, "tuple_pattern") || is(target, "list_pattern")) &&
+                           !(is(value, "expression_list") || is(value, "tuple") || is(value, "list"));
+      const bool live = !unpacks && is_live(value);
       preorder(target, [&](TSNode t) {
         if (is(t, "identifier")) {
           const std::string bound(file_.text(t));
@@ -227,6 +231,8 @@ class Rewriter {
     for (const auto& name : derived_) {
       for (TSNode id : refs_to(body, name)) {
         if (ts_node_start_byte(id) < ts_node_start_byte(stmt_)) continue;
+        // Bound again after the block: later uses are of the new value.
+        if (binds(id) && !in_region(id)) break;
         for (TSNode p = parent(id); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
           if (is(p, "function_definition") || is(p, "lambda") || is(p, "class_definition"))
             return fmt::format("`{}`, which needs `{}` open, is captured by a closure at line {}", name, name_, file_.line(id));
@@ -647,7 +653,11 @@ class Rewriter {
         if (ts_node_is_null(st)) return true;
       }
       for (const auto& d : derived_) {
-        if (file_.text(n).find(d) != std::string_view::npos && !refs_to(n, d).empty()) return true;
+        if (file_.text(n).find(d) == std::string_view::npos) continue;
+        // Bound again is no use of the old value.
+        for (TSNode id : refs_to(n, d)) {
+          if (!binds(id)) return true;
+        }
       }
       return false;
     };
@@ -664,6 +674,12 @@ class Rewriter {
       bool after = false;
       for (TSNode k : kids) {
         if (after && uses_besides_releases(k)) return unsafe();
+        // What ran after the close would run before it: os.remove(path), a second open of the
+        // file, an fsync. Only leaving (return, raise, break, continue) is the same either way.
+        if (after && !is_jump(k) && !is(k, "pass_statement") && !is(k, "comment") && release_statement(k) == ReleaseKind::None &&
+            !order_free(k))
+          return fmt::format("line {} runs after the release at line {}, and would run before the with closes it", file_.line(k),
+                             file_.line(release));
         if (same(k, c)) after = true;
       }
       TSNode inner_loop{};
@@ -699,6 +715,35 @@ class Rewriter {
       c = owner;
     }
     return unsafe();
+  }
+
+  // A statement whose place before or after a close makes no difference: an assignment that
+  // calls nothing (`closed = True`), or a log line.
+  bool order_free(TSNode s) const {
+    if (!is(s, "expression_statement")) return false;
+    const auto kids = code_children(s);
+    if (kids.size() != 1) return false;
+    const TSNode e = kids[0];
+    if (is(e, "assignment") || is(e, "augmented_assignment")) {
+      bool calls = false;
+      preorder(e, [&](TSNode n) {
+        if (is(n, "call") || is(n, "await")) calls = true;
+        return !calls;
+      });
+      const TSNode left = field(e, "left");
+      return !calls && (is(left, "identifier") || is(left, "pattern_list"));
+    }
+    if (is(e, "call")) {
+      const auto callee = file_.text(field(e, "function"));
+      const auto root = callee.substr(0, callee.find('.'));
+      static constexpr std::string_view kLog[] = {"print", "log", "logger", "logging", "LOG", "LOGGER", "_log", "_logger", "self.log",
+                                                  "self.logger"};
+      const auto dot2 = callee.rfind('.');
+      const auto owner = dot2 == std::string_view::npos ? callee : callee.substr(0, dot2);
+      return std::find(std::begin(kLog), std::end(kLog), root) != std::end(kLog) ||
+             std::find(std::begin(kLog), std::end(kLog), owner) != std::end(kLog);
+    }
+    return false;
   }
 
   // The release statement (or `if name: ...` guard) around a reference, if it is one.

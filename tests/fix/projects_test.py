@@ -250,6 +250,10 @@ with tempfile.TemporaryDirectory() as t:
           files)
     check("open_cases: a swallowed close is refused", "sits in a try whose except" in out.stdout, out.stdout)
     check("open_cases: a descriptor that dies with its file is refused", "`fd`, which needs `f` open" in out.stdout, out.stdout)
+    check("open_cases: work after a close is not moved before it", "and would run before the with closes it" in out.stdout,
+          out.stdout)
+    check("open_cases: a log line after a close does not stop the fix", "def close_then_log(path):\n    with open(path) as f:" in files,
+          files)
     same_behaviour("open_cases", before, after, patch=lambda mod: setattr(mod, "open", FakeFile))
 
 finish()

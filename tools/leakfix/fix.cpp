@@ -337,26 +337,43 @@ std::string shift_lines(const std::string& text, int delta) {
   return out + text.substr(at);
 }
 
-// Findings of a rewritten file carry that file's lines; the user reads the file on disk. Each
-// takes the place of the finding it was before the rewrites (same function, name and kind, in
-// order).
-void restore_lines(std::vector<Finding>& findings, const std::vector<Finding>& originals) {
-  std::map<std::tuple<std::string, std::string, std::string, std::string, Kind>, std::vector<const Finding*>> by_key;
-  for (const auto& f : originals) by_key[{f.file, f.rule, f.function, f.variable, f.kind}].push_back(&f);
-  std::map<std::tuple<std::string, std::string, std::string, std::string, Kind>, std::size_t> used;
+// Findings of a rewritten file carry that file's lines; the user reads the file on disk. The
+// lines map back through the diff between the two, and the lines a reason names move alike.
+void restore_lines(std::vector<Finding>& findings, const std::string& before, const std::string& after) {
+  if (before == after) return;
+  struct Hunk {
+    int before_start, before_count, after_start, after_count;
+  };
+  std::vector<Hunk> hunks;
+  auto lines_in = [](std::string_view t) { return static_cast<int>(std::count(t.begin(), t.end(), '\n')); };
+  int delta = 0;
+  for (const auto& e : line_edits(before, after)) {
+    const int start = 1 + lines_in(std::string_view(before).substr(0, e.begin));
+    const int removed = lines_in(std::string_view(before).substr(e.begin, e.end - e.begin));
+    const int added = lines_in(e.text);
+    hunks.push_back(Hunk{start, removed, start + delta, added});
+    delta += added - removed;
+  }
+  auto map = [&](int line) {
+    int d = 0;
+    for (const auto& h : hunks) {
+      if (line < h.after_start) break;
+      if (line < h.after_start + h.after_count) return h.before_start;
+      d = h.after_start + h.after_count - (h.before_start + h.before_count);
+    }
+    return line - d;
+  };
   for (auto& f : findings) {
-    const auto key = std::make_tuple(f.file, f.rule, f.function, f.variable, f.kind);
-    auto it = by_key.find(key);
-    if (it == by_key.end()) continue;
-    auto& n = used[key];
-    if (n >= it->second.size()) continue;
-    const Finding* o = it->second[n++];
-    // Lines named in the reason moved with the finding: the rewrites above it shifted them alike.
-    const int delta = o->span.line - f.span.line;
-    if (delta != 0 && f.reason) f.reason = shift_lines(*f.reason, delta);
-    f.message = o->message;
-    f.span = o->span;
-    f.exit = o->exit;
+    const int shift = map(f.span.line) - f.span.line;
+    if (shift == 0) continue;
+    if (f.reason) f.reason = shift_lines(*f.reason, shift);
+    f.message = shift_lines(f.message, shift);
+    f.span.line += shift;
+    f.span.end_line += shift;
+    if (f.exit) {
+      f.exit->line += shift;
+      f.exit->end_line += shift;
+    }
   }
 }
 
@@ -493,7 +510,22 @@ int run_fix(const FixOptions& o) {
   std::vector<Finding> unfixable;
   int code = 0;
   for (auto& out : fixes.outcomes()) {
-    const auto& res = out.res;
+    auto& res = out.res;
+    // A fix that failed was planned on the text of its time; the same finding is among those
+    // left in the final text, where its lines are found.
+    std::set<std::size_t> taken;
+    for (auto& f : res.failed) {
+      for (std::size_t i = 0; i < res.left.size(); ++i) {
+        const auto& l = res.left[i];
+        if (taken.contains(i) || l.rule != f.rule || l.function != f.function || l.variable != f.variable || l.kind != f.kind) continue;
+        taken.insert(i);
+        f.span = l.span;
+        f.exit = l.exit;
+        break;
+      }
+    }
+    restore_lines(res.failed, res.before, res.after);
+    restore_lines(res.left, res.before, res.after);
     skipped += res.skipped.size();
     for (const auto& f : res.failed) unfixable.push_back(f);
     for (const auto& f : res.left) {
@@ -527,7 +559,6 @@ int run_fix(const FixOptions& o) {
     written += res.applied.size();
   }
 
-  restore_lines(unfixable, project.findings);
   if (!unfixable.empty() && !o.quiet) {
     info << fmt::format("\n{} finding{} cannot be fixed automatically:\n", unfixable.size(), unfixable.size() == 1 ? "" : "s");
     sort_findings(unfixable);

@@ -31,3 +31,28 @@ def descriptor(path):
     fd = f.fileno()
     f.close()
     return fd
+
+
+REMOVED = []
+
+
+def read_then_remove(path):
+    # Refused: what ran after the close (removing the file) would run before it.
+    f = open(path)
+    try:
+        data = f.read()
+    finally:
+        f.close()
+        REMOVED.append(path)
+    return data
+
+
+def close_then_log(path):
+    f = open(path)
+    data = f.read()
+    if not data:
+        f.close()
+        print("empty")
+        return None
+    f.close()
+    return data
