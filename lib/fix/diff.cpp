@@ -1,6 +1,8 @@
 #include "fix/diff.h"
 
 #include <dtl/dtl.hpp>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <optional>
@@ -45,6 +47,16 @@ std::string unified_diff(std::string_view path, std::string_view before, std::st
     const long long idx = info.type == dtl::SES_ADD ? info.afterIdx : info.beforeIdx;
     const char tag = info.type == dtl::SES_ADD ? '+' : info.type == dtl::SES_DELETE ? '-' : ' ';
     ops.push_back(Op{tag, &from[static_cast<std::size_t>(idx - 1)]});
+  }
+  // In each run of changed lines, the removed ones first, as reviewers read a diff.
+  for (auto it = ops.begin(); it != ops.end();) {
+    if (it->tag == ' ') {
+      ++it;
+      continue;
+    }
+    auto end = std::find_if(it, ops.end(), [](const Op& op) { return op.tag == ' '; });
+    std::stable_partition(it, end, [](const Op& op) { return op.tag == '-'; });
+    it = end;
   }
 
   const char* red = o.color ? "\x1b[31m" : "";

@@ -810,6 +810,7 @@ class Rewriter {
     // A discovered wrapper keeps the name the rule gives a context manager for its name.
     std::string_view rule_cm = a.context_manager;
     if (!a.discovered_from.empty()) {
+      rule_cm = {};  // the wrapped acquirer's name is not the wrapper's
       for (const auto& other : ctx_.rule.acquirers) {
         if (other.discovered_from.empty() && !other.context_manager.empty() && last_segment(other.pattern) == last_segment(a.pattern))
           rule_cm = other.context_manager;
