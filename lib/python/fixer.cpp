@@ -102,11 +102,25 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
     sort_findings(last_scan);
   }
   // The findings of `current` are kept up to date: each applied rewrite's check analysed it.
+  // A pass goes through the file once; another follows when one applied something, since a
+  // rewrite can make an earlier one possible (two files closed in one finally). So a second
+  // `fix` finds nothing left to do.
+  auto declined = [&](const Finding& f) {
+    return std::any_of(out.skipped.begin(), out.skipped.end(), [&](const Finding& s) { return key_of(s) == key_of(f); });
+  };
+  std::size_t applied_before_pass = 0;
+  int pass = 0;
   for (int round = 0; round < 10000; ++round) {
     const Finding* next = nullptr;
     for (const auto& f : last_scan) {
-      if (!f.fix || !want(f) || f.fix->begin() < cursor) continue;
+      if (!f.fix || !want(f) || f.fix->begin() < cursor || declined(f)) continue;
       if (!next || f.fix->begin() < next->fix->begin()) next = &f;
+    }
+    if (!next && !out.quit && out.applied.size() > applied_before_pass && ++pass < 4) {
+      applied_before_pass = out.applied.size();
+      cursor = 0;
+      --round;
+      continue;
     }
     if (!next || out.quit) break;
     const Finding f = *next;
@@ -173,6 +187,17 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
   }
   out.after = current.bytes();
   out.left = std::move(last_scan);
+  // A fix that failed in one pass and was applied in a later one did not fail; one that failed
+  // in several passes is listed once, with its last reason.
+  std::vector<Finding> failed;
+  for (auto it = out.failed.rbegin(); it != out.failed.rend(); ++it) {
+    const auto k = key_of(*it);
+    const bool still_there = std::any_of(out.left.begin(), out.left.end(), [&](const Finding& l) { return key_of(l) == k; });
+    if (!still_there) continue;
+    if (std::none_of(failed.begin(), failed.end(), [&](const Finding& f) { return key_of(f) == k; })) failed.push_back(*it);
+  }
+  std::reverse(failed.begin(), failed.end());
+  out.failed = std::move(failed);
   return out;
 }
 

@@ -734,6 +734,12 @@ class Rewriter {
       return !calls && (is(left, "identifier") || is(left, "pattern_list"));
     }
     if (is(e, "call")) {
+      // Another handle's close: the order in which two handles are closed is no behaviour.
+      const TSNode fn = field(e, "function");
+      if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && code_children(field(e, "arguments")).empty()) {
+        const auto& ms = ctx_.release_methods;
+        if (std::find(ms.begin(), ms.end(), file_.text(field(fn, "attribute"))) != ms.end()) return true;
+      }
       const auto callee = file_.text(field(e, "function"));
       const auto root = callee.substr(0, callee.find('.'));
       static constexpr std::string_view kLog[] = {"print", "log", "logger", "logging", "LOG", "LOGGER", "_log", "_logger", "self.log",
