@@ -25,6 +25,7 @@ struct Acquirer {
   // every `.get()` of a code base into an acquisition.
   std::string module;
   std::string owner_class;
+  bool may_return_none = false;     // a discovered wrapper with a path that gives None (`return`, falling off)
 };
 
 struct ReleaseFunction {

@@ -118,6 +118,7 @@ class FileAnalyzer {
             if (a.discovered_from.empty() == discovered) continue;
             if (!a.owner_class.empty() && !cls) cls = enclosing_class(file_, call);
             if (!matches(a.pattern, a.module, a.owner_class, callee, CallSite{module_, cls.value_or("")})) continue;
+            if (a.pattern.starts_with("builtins.") && callee.bare && shadows_builtin(callee.path)) continue;
             found = true;
             if (request_scoped(callee, a)) break;
             acquisitions_.push_back(Acquisition{call, &r, &a, std::string(file_.text(field(call, "function")))});
@@ -143,6 +144,21 @@ class FileAnalyzer {
         }
       });
     }
+  }
+
+  // Whether `name` in this file may not be the builtin: the module defines it (webbrowser's
+  // open), or imports everything from another module (os does `from posix import *`, whose
+  // open returns a descriptor).
+  bool shadows_builtin(std::string_view name) {
+    if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
+    if (top_level_functions_->contains(name)) return true;
+    const auto text = file_.source().text();
+    for (auto pos = text.find("import"); pos != std::string_view::npos; pos = text.find("import", pos + 6)) {
+      auto rest = text.substr(pos + 6);
+      const auto star = rest.find_first_not_of(" \t");
+      if (star != std::string_view::npos && rest[star] == '*') return true;
+    }
+    return false;
   }
 
   // For a call that releases a handle held in a plain name (`h.close()`, `pool.putconn(h)`),
@@ -330,7 +346,9 @@ class FileAnalyzer {
         escape(fmt::format("it is stored on `{}`, but no teardown_appcontext/teardown_request handler closes it", use.detail), f.span.line);
         break;
       case Use::Container:
-        escape(fmt::format("it is stored in `{}`", use.detail), f.span.line);
+        escape(use.detail == "the returned value" ? fmt::format("it is returned inside a tuple or another value at line {}", f.span.line)
+                                                  : fmt::format("it is stored in `{}`", use.detail),
+               f.span.line);
         break;
       case Use::Global:
         escape(fmt::format("it is stored in the global `{}`", use.detail), f.span.line);
@@ -450,9 +468,21 @@ class FileAnalyzer {
       return !(is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition"));
     });
     const bool with_closes = returns_closing || a.rule->acquirer_with_closes(*a.acquirer);
+    // A path that gives None: `return`, `return None`, or the end of the body.
+    bool none = false;
+    preorder(field(scope, "body"), [&](TSNode n) {
+      if (is(n, "return_statement")) {
+        const auto kids = code_children(n);
+        if (kids.empty() || is(unwrap(kids[0]), "none")) none = true;
+        return false;
+      }
+      return !(is(n, "function_definition") || is(n, "lambda") || is(n, "class_definition"));
+    });
+    const auto body = code_children(field(scope, "body"));
+    if (body.empty() || !(is(body.back(), "return_statement") || is(body.back(), "raise_statement"))) none = true;
     out_.acquirers.push_back(DiscoveredAcquirer{name, a.rule->id, a.callee_text, with_closes,
                                                 a.acquirer->context_manager, module_, std::string(method_class(scope)),
-                                                a.acquirer->fix});
+                                                a.acquirer->fix, none});
   }
 
   // A function that releases one of its parameters on every normal path is a release function.

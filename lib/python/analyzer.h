@@ -43,6 +43,7 @@ struct DiscoveredAcquirer {
   std::string module;       // where it is defined (see Acquirer::module)
   std::string owner_class;  // for methods
   bool fix = true;          // the wrapped acquirer's: false for a pool's getconn()
+  bool may_return_none = false;
 };
 
 struct FileResult {

@@ -404,7 +404,12 @@ class Extractor {
     const auto kids = code_children(ret);
     if (kids.empty()) return;
     expr(kids[0]);
-    escape_values(kids[0], EscapeWhy::Returned, "", line(ret));
+    // Returned as it is, or inside an object that takes it over, the function hands out the
+    // handle (a wrapper); inside a tuple or a list, something `with` cannot take.
+    TSNode v = unwrap(kids[0]);
+    while (is(v, "conditional_expression")) v = unwrap(code_children(v)[0]);
+    const bool as_is = !(is(v, "tuple") || is(v, "list") || is(v, "set") || is(v, "dictionary") || is(v, "expression_list"));
+    escape_values(kids[0], as_is ? EscapeWhy::Returned : EscapeWhy::Container, as_is ? "" : "return", line(ret));
   }
 
   void with_enter(TSNode w) {

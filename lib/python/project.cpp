@@ -357,6 +357,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         a.module = d.module;
         a.owner_class = d.owner_class;
         a.fix = d.fix;
+        a.may_return_none = d.may_return_none;
         rule->acquirers.push_back(a);
         known_acq.insert(key(d.module, d.owner_class, d.function));
         new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});

@@ -28,6 +28,24 @@ bool is_jump(TSNode n) {
   return t == "return_statement" || t == "raise_statement" || t == "break_statement" || t == "continue_statement";
 }
 
+// How the file names contextlib.closing; `fix` gets `import contextlib` when it has no way.
+std::string closing_name(const Imports& imports, Fix& fix) {
+  if (imports.has("closing") && imports.resolve("closing") == "contextlib.closing") return "closing";
+  if (!(imports.has("contextlib") && imports.resolve("contextlib") == "contextlib")) fix.imports.push_back(ImportNeed{"", "contextlib"});
+  return "contextlib.closing";
+}
+
+// Whether close() gives this acquirer's handle back (not a pool's getconn).
+bool close_releases(const RewriteContext& ctx) {
+  const auto& ms = ctx.rule.release_methods;
+  return ctx.acquirer.fix && std::find(ms.begin(), ms.end(), "close") != ms.end();
+}
+
+// A library's acquirer (sqlite3.connect), not a function of the project.
+bool library_acquirer(const Acquirer& a) {
+  return a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
+}
+
 // One line of the region being rewritten and what happens to it.
 struct LinePlan {
   enum Act { Keep, Delete, Shift, Replace } act = Shift;
@@ -377,6 +395,9 @@ class Rewriter {
     const auto stmt_start = ts_node_start_byte(stmt_);
     for (TSNode id : refs_in(body)) {
       if (within(id, stmt_)) continue;
+      if (ts_node_start_byte(id) > stmt_start && (ts_node_is_null(rebind_) || ts_node_start_byte(id) < ts_node_start_byte(rebind_))) {
+        if (auto why = tested_for_none(id)) return why;
+      }
       // A use inside a nested function or class: a closure keeps the handle.
       for (TSNode p = parent(id); !same(p, scope_) && !ts_node_is_null(p); p = parent(p)) {
         if (is(p, "function_definition") || is(p, "lambda") || is(p, "class_definition"))
@@ -403,6 +424,41 @@ class Rewriter {
       return fmt::format("`{}` is used at line {}, after the block that would hold it", name_, file_.line(id));
     }
     return std::nullopt;
+  }
+
+  // `if f:` / `if f is None:` around more than a release: the code expects the acquirer to give
+  // None, and `with None` raises.
+  std::optional<std::string> tested_for_none(TSNode id) const {
+    TSNode test = id;
+    TSNode up = parent(test);
+    if (is(up, "not_operator")) {
+      test = up;
+      up = parent(up);
+    } else if (is(up, "comparison_operator")) {
+      const auto t = file_.text(up);
+      if (!(t.ends_with("None") && (t.find(" is ") != std::string_view::npos || t.find("==") != std::string_view::npos ||
+                                    t.find("!=") != std::string_view::npos)))
+        return std::nullopt;
+      test = up;
+      up = parent(up);
+    }
+    while (is(up, "parenthesized_expression")) {
+      test = up;
+      up = parent(up);
+    }
+    bool condition = false;
+    if (is(up, "if_statement") || is(up, "elif_clause") || is(up, "while_statement")) {
+      condition = same(unwrap(field(up, "condition")), unwrap(test));
+    } else if (is(up, "conditional_expression")) {
+      const auto kids = code_children(up);  // value if test else other
+      condition = kids.size() == 3 && same(kids[1], test);
+    }
+    if (!condition) return std::nullopt;
+    // `if conn: conn.close()` is a guard many write whatever the acquirer gives; it says None is
+    // possible only of a wrapper that has a path giving None.
+    if (is(up, "if_statement") && release_statement(up) != ReleaseKind::None && !ctx_.acquirer.may_return_none) return std::nullopt;
+    return fmt::format("`{}` is tested at line {} as if {}() could give None, and a with cannot take None", name_, file_.line(id),
+                       file_.text(field(call_, "function")));
   }
 
   // A use whose result may need the connection after the block has closed it: a generator
@@ -801,8 +857,7 @@ class Rewriter {
         return fmt::format("`{}` is given back in two ways ({} and {})", name_, release.describe(name_), u.describe(name_));
       release = u;
     }
-    const bool close_ok = a.fix && std::find(ctx_.rule.release_methods.begin(), ctx_.rule.release_methods.end(), "close") !=
-                                       ctx_.rule.release_methods.end();
+    const bool close_ok = close_releases(ctx_);
     if (!ctx_.targets) {
       if (!a.fix) return fmt::format("the rule names no managed form for {}()", file_.text(fn));
       if (!(release.method == "close" || (release.empty() && close_ok)))
@@ -822,7 +877,7 @@ class Rewriter {
           rule_cm = other.context_manager;
       }
     }
-    const bool driver = a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
+    const bool driver = library_acquirer(a);
     const Site site{ctx_.facts ? *ctx_.facts : *own, file_, ctx_.imports, call_, rule_cm, release, close_ok, name_, driver};
     auto target = ctx_.targets->resolve(site);
     if (auto* why = std::get_if<std::string>(&target)) return *why;
@@ -844,12 +899,7 @@ class Rewriter {
     return std::nullopt;
   }
 
-  std::string closing_name() {
-    if (ctx_.imports.has("closing") && ctx_.imports.resolve("closing") == "contextlib.closing") return "closing";
-    if (ctx_.imports.has("contextlib") && ctx_.imports.resolve("contextlib") == "contextlib") return "contextlib.closing";
-    fix_.imports.push_back(ImportNeed{"", "contextlib"});
-    return "contextlib.closing";
-  }
+  std::string closing_name() { return python::closing_name(ctx_.imports, fix_); }
 
   // ---- the edit -------------------------------------------------------------------------
 
@@ -1117,16 +1167,11 @@ std::optional<std::variant<Fix, std::string>> plan_with_item(const ParsedFile& f
   });
   if (after) return *after;
   const auto& a = ctx.acquirer;
-  const bool close_ok = a.fix && std::find(ctx.rule.release_methods.begin(), ctx.rule.release_methods.end(), "close") !=
-                                     ctx.rule.release_methods.end();
+  const bool close_ok = close_releases(ctx);
   Fix fix;
   std::string form;
   const Imports& imports = ctx.imports;
-  auto closing = [&] {
-    if (imports.has("closing") && imports.resolve("closing") == "contextlib.closing") return std::string("closing");
-    if (!(imports.has("contextlib") && imports.resolve("contextlib") == "contextlib")) fix.imports.push_back(ImportNeed{"", "contextlib"});
-    return std::string("contextlib.closing");
-  };
+  auto closing = [&] { return closing_name(imports, fix); };
   if (!ctx.targets) {
     if (!close_ok) return std::string("the rule names no managed form for it");
     form = fmt::format("{}({})", closing(), file.text(call));
@@ -1134,7 +1179,7 @@ std::optional<std::variant<Fix, std::string>> plan_with_item(const ParsedFile& f
   } else {
     std::optional<LazyModuleFacts> own;
     if (!ctx.facts) own.emplace(file);
-    const bool driver = a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
+    const bool driver = library_acquirer(a);
     const Site site{ctx.facts ? *ctx.facts : *own, file, imports, call, a.context_manager, ReleaseUse{}, close_ok, variable, driver};
     auto target = ctx.targets->resolve(site);
     if (auto* why = std::get_if<std::string>(&target)) return *why;

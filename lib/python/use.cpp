@@ -38,6 +38,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
   TSNode node = a.call;
   bool closing_wrapped = false;
   bool contained = false;  // inside a tuple, list or constructor call
+  bool in_literal = false; // inside a tuple, list, set or dict
   TSNode parent = file.parent(node);
   for (;; parent = file.parent(node)) {
     const auto t = type(parent);
@@ -71,6 +72,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
     if (t == "expression_list" || t == "tuple" || t == "list" || t == "pair" || t == "dictionary" || t == "set" ||
         t == "keyword_argument") {
       contained = true;
+      in_literal = in_literal || t != "keyword_argument";
       node = parent;
       continue;
     }
@@ -91,7 +93,7 @@ UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition
     if (t == "as_pattern" && !contained) return {Use::Bound, {}};
     return {Use::Temporary, {}};
   }
-  if (t == "return_statement") return {Use::Returned, {}};
+  if (t == "return_statement") return in_literal ? UseInfo{Use::Container, "the returned value"} : UseInfo{Use::Returned, {}};
   if (t == "yield") return in_context_manager ? UseInfo{Use::Temporary, {}} : UseInfo{Use::Yielded, {}};
   if (t == "named_expression") return {Use::Bound, {}};
   if (t == "assignment" && same(field(parent, "right"), node)) {

@@ -34,7 +34,9 @@ std::string escape_text(const EscapeAt& e) {
     case EscapeWhy::StoredOnG:
       return fmt::format("it is stored on `{}` at line {}, but no teardown_appcontext/teardown_request handler closes it",
                          e.detail, e.line);
-    case EscapeWhy::Container: return fmt::format("it is stored in a container at line {}", e.line);
+    case EscapeWhy::Container:
+      if (e.detail == "return") return fmt::format("it is returned inside a tuple or another value at line {}", e.line);
+      return fmt::format("it is stored in a container at line {}", e.line);
     case EscapeWhy::Thread: return fmt::format("it is handed to another thread by `{}` at line {}", e.detail, e.line);
     case EscapeWhy::Callback:
       return fmt::format("its release is deferred to {} at line {}", e.detail, e.line);

@@ -89,6 +89,9 @@ def modules_of(root):
 class FakeFile(bt.FakeFile):
     """A file whose opening and closing the fake world counts."""
 
+    def __repr__(self):
+        return f"<file {self.conn.number} {'closed' if self.closed else 'open'}>"
+
     @property
     def closed(self):
         return self.conn.closed
@@ -254,6 +257,10 @@ with tempfile.TemporaryDirectory() as t:
           out.stdout)
     check("open_cases: a log line after a close does not stop the fix", "def close_then_log(path):\n    with open(path) as f:" in files,
           files)
+    check("open_cases: a wrapper that can give None is not put in a with where the code tests for None",
+          files.count("as if open_config() could give None") == 0 and "def read_config(path):\n    # Refused: the wrapper can give None, and the code tests for it.\n    f = open_config(path)" in files
+          and "could give None" in out.stdout and "def touch_config(path):\n    # Refused too: `if f: f.close()` after a wrapper that can give None.\n    f = open_config(path)" in files,
+          out.stdout)
     same_behaviour("open_cases", before, after, patch=lambda mod: setattr(mod, "open", FakeFile))
 
 finish()

@@ -56,3 +56,27 @@ def close_then_log(path):
         return None
     f.close()
     return data
+
+
+def open_config(path):
+    if not path:
+        return None
+    return open(path)
+
+
+def read_config(path):
+    # Refused: the wrapper can give None, and the code tests for it.
+    f = open_config(path)
+    if f:
+        try:
+            return f.read()
+        finally:
+            f.close()
+    return ""
+
+
+def touch_config(path):
+    # Refused too: `if f: f.close()` after a wrapper that can give None.
+    f = open_config(path)
+    if f:
+        f.close()
