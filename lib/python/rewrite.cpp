@@ -844,18 +844,19 @@ class Rewriter {
     const TSNode fn = field(call_, "function");
     const std::string args(file_.text(field(call_, "arguments")));
     const auto& a = ctx_.acquirer;
-    // The handle's own with, where it closes and does nothing else.
-    if (ctx_.rule.acquirer_with_closes(a) && !a.with_commits) {
-      form_ = std::string(file_.text(call_));
-      fix_.target = fmt::format("the {}'s own with: {}() closes it on exit", ctx_.rule.resource, file_.text(fn));
-      return std::nullopt;
-    }
     ReleaseUse release;
     for (TSNode r : release_nodes_) {
       const ReleaseUse u = release_use(r);
       if (!release.empty() && !(u == release))
         return fmt::format("`{}` is given back in two ways ({} and {})", name_, release.describe(name_), u.describe(name_));
       release = u;
+    }
+    // The handle's own with, where it closes and does nothing else, and the code only closes
+    // it: a release function may do more (mailbox's _sync_close fsyncs first).
+    if (ctx_.rule.acquirer_with_closes(a) && !a.with_commits && release.function.empty()) {
+      form_ = std::string(file_.text(call_));
+      fix_.target = fmt::format("the {}'s own with: {}() closes it on exit", ctx_.rule.resource, file_.text(fn));
+      return std::nullopt;
     }
     const bool close_ok = close_releases(ctx_);
     if (!ctx_.targets) {

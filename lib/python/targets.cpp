@@ -658,6 +658,7 @@ std::variant<Target, std::string> TargetResolver::resolve(const Site& site) cons
   }
   std::string why = fmt::format("no context manager gives it back with {}", release.empty() ? "what the project uses" : release.describe(site.variable));
   if (!why_not_created.empty()) why += ", and none can be created: " + why_not_created;
+  if (site.driver && !release.function.empty()) why += fmt::format(", and the with of {}() would only close it", acq);
   for (const auto& p : passed) why += "; " + p;
   return why;
 }

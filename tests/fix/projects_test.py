@@ -100,6 +100,9 @@ class FakeFile(bt.FakeFile):
         bt.WORLD.use(self.conn, "fileno", ())
         return 3
 
+    def flush(self):
+        bt.WORLD.use(self.conn, "flush", ())
+
 
 def same_behaviour(name, before_root, after_root, patch=None):
     """Every function, every scenario: the same outcome and calls; nothing left open where rewritten."""
@@ -261,6 +264,8 @@ with tempfile.TemporaryDirectory() as t:
           files.count("as if open_config() could give None") == 0 and "def read_config(path):\n    # Refused: the wrapper can give None, and the code tests for it.\n    f = open_config(path)" in files
           and "could give None" in out.stdout and "def touch_config(path):\n    # Refused too: `if f: f.close()` after a wrapper that can give None.\n    f = open_config(path)" in files,
           out.stdout)
+    check("open_cases: a release helper that does more than close is kept", "        sync_close(f)" in files and
+          "gives it back with sync_close(f), and the with of open() would only close it" in out.stdout, out.stdout)
     same_behaviour("open_cases", before, after, patch=lambda mod: setattr(mod, "open", FakeFile))
 
 finish()

@@ -80,3 +80,17 @@ def touch_config(path):
     f = open_config(path)
     if f:
         f.close()
+
+
+def sync_close(f):
+    f.flush()
+    f.close()
+
+
+def read_synced(path):
+    # Refused: sync_close() flushes before it closes; the with of open() would only close.
+    f = open(path)
+    try:
+        return f.read()
+    finally:
+        sync_close(f)
