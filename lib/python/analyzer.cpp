@@ -147,18 +147,30 @@ class FileAnalyzer {
   }
 
   // Whether `name` in this file may not be the builtin: the module defines it (webbrowser's
-  // open), or imports everything from another module (os does `from posix import *`, whose
-  // open returns a descriptor).
+  // open), or imports everything from a module that has its own (os does `from posix import
+  // *`, whose open returns a descriptor).
   bool shadows_builtin(std::string_view name) {
     if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
     if (top_level_functions_->contains(name)) return true;
-    const auto text = file_.source().text();
-    for (auto pos = text.find("import"); pos != std::string_view::npos; pos = text.find("import", pos + 6)) {
-      auto rest = text.substr(pos + 6);
-      const auto star = rest.find_first_not_of(" \t");
-      if (star != std::string_view::npos && rest[star] == '*') return true;
-    }
-    return false;
+    static constexpr std::string_view kOwnOpen[] = {"os", "posix", "nt", "codecs", "gzip", "bz2", "lzma", "webbrowser",
+                                                    "dbm", "shelve", "wave", "aifc", "sunau", "tarfile", "tokenize"};
+    if (star_import_shadows_) return *star_import_shadows_;
+    bool star = false;
+    // Module-level imports, also under `if sys.platform ...:` and `try:`.
+    preorder(file_.root(), [&](TSNode st) {
+      if (star) return false;
+      if (is(st, "import_from_statement")) {
+        bool wildcard = false;
+        for_each_named_child(st, [&](TSNode c) { wildcard = wildcard || is(c, "wildcard_import"); });
+        const auto module = file_.text(field(st, "module_name"));
+        if (wildcard && std::find(std::begin(kOwnOpen), std::end(kOwnOpen), module) != std::end(kOwnOpen)) star = true;
+        return false;
+      }
+      return is(st, "module") || is(st, "block") || is(st, "if_statement") || is(st, "elif_clause") || is(st, "else_clause") ||
+             is(st, "try_statement") || is(st, "except_clause") || is(st, "finally_clause");
+    });
+    star_import_shadows_ = star;
+    return star;
   }
 
   // For a call that releases a handle held in a plain name (`h.close()`, `pool.putconn(h)`),
@@ -617,6 +629,7 @@ class FileAnalyzer {
   FileResult out_;
   std::optional<std::set<std::string, std::less<>>> top_level_functions_;
   LazyModuleFacts module_facts_{file_};
+  std::optional<bool> star_import_shadows_;
 };
 
 }  // namespace
