@@ -157,9 +157,9 @@ def calls_only_gain_release(before, after):
     return all(c[1] == "putconn" for c in extra)
 
 
-def run_project(name, tmp, extra_setup=None):
-    before = tmp / f"{name}_before"
-    after = tmp / f"{name}_after"
+def run_project(name, tmp, extra_setup=None, label=None):
+    before = tmp / f"{label or name}_before"
+    after = tmp / f"{label or name}_after"
     shutil.copytree(HERE / "projects" / name, before)
     if extra_setup:
         extra_setup(before)
@@ -238,6 +238,18 @@ with tempfile.TemporaryDirectory() as t:
                             text=True)
     check("vendored: --no-default-excludes walks them", "env/lib/python3.11" in forced.stdout and "build/lib" in forced.stdout,
           forced.stdout)
+
+    def deep(root):
+        lines, indent = ["def deep(path):"], "    "
+        for i in range(20):
+            lines.append(f"{indent}for v{i} in range(1):")
+            indent += " "
+        lines += [indent + "f = open(path)", indent + "data = f.read()", indent + "f.close()", indent + "return data"]
+        (root / "deep.py").write_text("\n".join(lines) + "\n")
+
+    before, after, out = run_project("vendored", tmp, deep, label="deep")
+    check("deep: a with past CPython's 20 nested blocks is refused", (after / "deep.py").read_bytes() == (before / "deep.py").read_bytes()
+          and "past the 20 CPython allows" in out.stdout, out.stdout)
 
     before, after, out = run_project("guarded_import", tmp)
     check("guarded_import: nothing rewritten", tree(after) == tree(before))
