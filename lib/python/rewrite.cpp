@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "python/locate.h"
+#include "python/rewrite_common.h"
 
 namespace leakfix::python {
 namespace {
@@ -26,24 +27,6 @@ bool is_statement_list(TSNode n) { return is(n, "block") || is(n, "module"); }
 bool is_jump(TSNode n) {
   const auto t = type(n);
   return t == "return_statement" || t == "raise_statement" || t == "break_statement" || t == "continue_statement";
-}
-
-// How the file names contextlib.closing; `fix` gets `import contextlib` when it has no way.
-std::string closing_name(const Imports& imports, Fix& fix) {
-  if (imports.has("closing") && imports.resolve("closing") == "contextlib.closing") return "closing";
-  if (!(imports.has("contextlib") && imports.resolve("contextlib") == "contextlib")) fix.imports.push_back(ImportNeed{"", "contextlib"});
-  return "contextlib.closing";
-}
-
-// Whether close() gives this acquirer's handle back (not a pool's getconn).
-bool close_releases(const RewriteContext& ctx) {
-  const auto& ms = ctx.rule.release_methods;
-  return ctx.acquirer.fix && std::find(ms.begin(), ms.end(), "close") != ms.end();
-}
-
-// A library's acquirer (sqlite3.connect), not a function of the project.
-bool library_acquirer(const Acquirer& a) {
-  return a.discovered_from.empty() && a.pattern.find('.') != std::string::npos && !a.pattern.starts_with("*.");
 }
 
 // One line of the region being rewritten and what happens to it.
@@ -1139,231 +1122,12 @@ std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
   return out;
 }
 
-namespace {
-
-// `with acquire() as conn:` where the handle's with only scopes a transaction (sqlite3, psycopg2):
-// `with closing(acquire()) as conn, conn:` closes it and keeps the transaction the code relies on.
-std::optional<std::variant<Fix, std::string>> plan_with_item(const ParsedFile& file, TSNode call, std::string_view variable,
-                                                            const RewriteContext& ctx) {
-  const TSNode as = file.parent(call);
-  if (!is(as, "as_pattern") || !same(ts_node_named_child(as, 0), call)) return std::nullopt;
-  const TSNode item = file.parent(as);
-  const TSNode clause = file.parent(item);
-  const TSNode with = file.parent(clause);
-  if (!is(item, "with_item") || !is(clause, "with_clause") || !is(with, "with_statement")) return std::nullopt;
-  if (file.text(field(as, "alias")) != variable) return std::string("the with binds more than a name");
-  if (file.text(with).starts_with("async")) return std::string("an async with cannot take contextlib.closing()");
-  // Used after the with: it used to be open there.
-  const TSNode scope = enclosing_scope(file, call);
-  const TSNode body = is(scope, "module") ? scope : field(scope, "body");
-  std::optional<std::string> after;
-  preorder(body, [&](TSNode n) {
-    if (after) return false;
-    if (ts_node_end_byte(n) <= ts_node_end_byte(with)) return false;
-    if (is(n, "identifier") && file.text(n) == variable && ts_node_start_byte(n) >= ts_node_end_byte(with)) {
-      after = fmt::format("`{}` is used at line {}, after the with block", variable, file.line(n));
-      return false;
-    }
-    return true;
-  });
-  if (after) return *after;
-  const auto& a = ctx.acquirer;
-  const bool close_ok = close_releases(ctx);
-  Fix fix;
-  std::string form;
-  const Imports& imports = ctx.imports;
-  auto closing = [&] { return closing_name(imports, fix); };
-  if (!ctx.targets) {
-    if (!close_ok) return std::string("the rule names no managed form for it");
-    form = fmt::format("{}({})", closing(), file.text(call));
-    fix.target = "contextlib.closing(): the release is close()";
-  } else {
-    std::optional<LazyModuleFacts> own;
-    if (!ctx.facts) own.emplace(file);
-    const bool driver = library_acquirer(a);
-    const Site site{ctx.facts ? *ctx.facts : *own, file, imports, call, a.context_manager, ReleaseUse{}, close_ok, variable, driver};
-    auto target = ctx.targets->resolve(site);
-    if (auto* why = std::get_if<std::string>(&target)) return *why;
-    const Target& t = std::get<Target>(target);
-    if (t.kind == Target::Kind::Closing) {
-      form = fmt::format("{}({})", closing(), file.text(call));
-    } else {
-      form = t.callee + std::string(file.text(field(call, "arguments")));
-      if (t.import) fix.imports.push_back(*t.import);
-      if (t.creation) fix.creates.push_back(*t.creation);
-    }
-    fix.target = t.note + "; the handle's own with stays, for its transaction";
-  }
-  const std::string text = fmt::format("{} as {}, {}", form, variable, variable);
-  fix.summary = fmt::format("with {}:", text);
-  fix.edits.push_back(Edit{ts_node_start_byte(as), ts_node_end_byte(as), text});
-  return fix;
-}
-
-}  // namespace
-
 std::variant<Fix, std::string> plan_rewrite(const ParsedFile& file, TSNode call, std::string_view variable,
                                             const RewriteContext& ctx) {
   if (variable.empty()) return std::string("the connection is not held in a name");
   const Navigator nav(file);
   if (auto with = plan_with_item(file, call, variable, ctx)) return *with;
   return Rewriter(file, call, variable, ctx).run();
-}
-
-namespace {
-
-struct ImportedName {
-  TSNode node;
-  std::string text;   // as written: "a" or "a as b"
-  std::string local;  // the name it binds
-};
-
-std::vector<ImportedName> imported_names(const ParsedFile& file, TSNode stmt) {
-  std::vector<ImportedName> out;
-  const TSNode module = field(stmt, "module_name");
-  for_each_named_child(stmt, [&](TSNode c) {
-    if (same(c, module)) return;
-    if (is(c, "aliased_import")) {
-      out.push_back(ImportedName{c, std::string(file.text(c)), std::string(file.text(field(c, "alias")))});
-    } else if (is(c, "dotted_name")) {
-      out.push_back(ImportedName{c, std::string(file.text(c)), std::string(file.text(c))});
-    }
-  });
-  return out;
-}
-
-}  // namespace
-
-std::vector<Edit> import_edits(const ParsedFile& file, const std::vector<ImportNeed>& needs_in,
-                               const std::vector<std::string>& maybe_unused) {
-  const auto& src = file.source();
-  const std::string eol = src.crlf() ? "\r\n" : "\n";
-  std::vector<ImportNeed> needs = needs_in;
-  std::sort(needs.begin(), needs.end());
-  needs.erase(std::unique(needs.begin(), needs.end()), needs.end());
-
-  std::vector<TSNode> imports;
-  TSNode docstring{}, first_stmt{};
-  for_each_named_child(file.root(), [&](TSNode c) {
-    if (is(c, "comment")) return;
-    if (ts_node_is_null(first_stmt)) {
-      first_stmt = c;
-      if (is(c, "expression_statement") && code_children(c).size() == 1 && is(code_children(c)[0], "string")) docstring = c;
-    }
-    if (is(c, "import_statement") || is(c, "import_from_statement") || is(c, "future_import_statement")) imports.push_back(c);
-  });
-  std::set<std::string, std::less<>> used;
-  preorder(file.root(), [&](TSNode n) {
-    if (is(n, "import_statement") || is(n, "import_from_statement")) return false;
-    if (is(n, "identifier")) {
-      const TSNode p = file.parent(n);
-      if (!(is(p, "attribute") && same(field(p, "attribute"), n))) used.emplace(file.text(n));
-    }
-    return true;
-  });
-  const auto unused = [&](const std::string& local) {
-    return std::find(maybe_unused.begin(), maybe_unused.end(), local) != maybe_unused.end() && !used.contains(local);
-  };
-
-  std::vector<Edit> edits;
-  std::set<ImportNeed> done;
-  auto whole_rows = [&](TSNode n) {
-    return Edit{src.line_offset(static_cast<int>(ts_node_start_point(n).row) + 1),
-                src.line_offset(static_cast<int>(ts_node_end_point(n).row) + 2), ""};
-  };
-  for (TSNode stmt : imports) {
-    if (is(stmt, "import_statement")) {
-      for_each_named_child(stmt, [&](TSNode c) {
-        if (is(c, "dotted_name")) done.insert(ImportNeed{"", std::string(file.text(c))});
-      });
-      continue;
-    }
-    if (!is(stmt, "import_from_statement")) continue;
-    const std::string module(file.text(field(stmt, "module_name")));
-    auto names = imported_names(file, stmt);
-    if (names.empty()) continue;
-    std::vector<std::string> adds;
-    for (const auto& need : needs) {
-      if (need.module != module || done.contains(need)) continue;
-      done.insert(need);
-      if (std::none_of(names.begin(), names.end(), [&](const ImportedName& n) { return n.local == need.name; })) adds.push_back(need.name);
-    }
-    std::vector<bool> removed(names.size());
-    bool any_removed = false;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      removed[i] = unused(names[i].local);
-      any_removed = any_removed || removed[i];
-    }
-    if (adds.empty() && !any_removed) continue;
-    const TSNode first = names.front().node, last = names.back().node;
-    if (ts_node_start_point(first).row == ts_node_end_point(last).row) {
-      std::vector<std::string> kept;
-      bool sorted = true;
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        if (i > 0 && names[i].text < names[i - 1].text) sorted = false;
-        if (!removed[i]) kept.push_back(names[i].text);
-      }
-      for (const auto& a : adds) kept.push_back(a);
-      if (sorted) std::sort(kept.begin(), kept.end());
-      if (kept.empty()) {
-        edits.push_back(whole_rows(stmt));
-        continue;
-      }
-      std::string list;
-      for (const auto& k : kept) list += (list.empty() ? "" : ", ") + k;
-      edits.push_back(Edit{ts_node_start_byte(first), ts_node_end_byte(last), list});
-      continue;
-    }
-    // A parenthesised list over several lines: edit name by name.
-    std::size_t next_add = 0;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (!removed[i]) continue;
-      const TSNode n = names[i].node;
-      if (next_add < adds.size()) {
-        edits.push_back(Edit{ts_node_start_byte(n), ts_node_end_byte(n), adds[next_add++]});
-      } else if (i + 1 < names.size()) {
-        edits.push_back(Edit{ts_node_start_byte(n), ts_node_start_byte(names[i + 1].node), ""});
-      } else {
-        edits.push_back(Edit{ts_node_end_byte(names[i - 1].node), ts_node_end_byte(n), ""});
-      }
-    }
-    std::string tail;
-    const auto row = static_cast<int>(ts_node_start_point(last).row);
-    const auto indent = src.line(row + 1).substr(0, ts_node_start_point(last).column);
-    for (; next_add < adds.size(); ++next_add) tail += "," + eol + std::string(indent) + adds[next_add];
-    if (!tail.empty()) edits.push_back(Edit{ts_node_end_byte(last), ts_node_end_byte(last), tail});
-  }
-
-  // What no import statement took: new lines. A module (`import contextlib`) goes before the
-  // first import, a name from the project after the last one.
-  for (const auto& need : needs) {
-    if (done.contains(need)) continue;
-    const std::string line = need.module.empty() ? "import " + need.name : fmt::format("from {} import {}", need.module, need.name);
-    TSNode before{}, after{};
-    for (TSNode i : imports) {
-      if (is(i, "future_import_statement")) {
-        after = i;
-        continue;
-      }
-      if (need.module.empty() && ts_node_is_null(before)) before = i;
-      if (!need.module.empty()) after = i;
-    }
-    if (ts_node_is_null(before) && ts_node_is_null(after)) after = docstring;
-    if (!ts_node_is_null(before)) {
-      const auto at = src.line_offset(static_cast<int>(ts_node_start_point(before).row) + 1);
-      edits.push_back(Edit{at, at, line + eol});
-    } else if (!ts_node_is_null(after)) {
-      const auto at = src.line_offset(static_cast<int>(ts_node_end_point(after).row) + 2);
-      const bool at_end = at == src.text().size() && !src.text().empty() && src.text().back() != '\n';
-      edits.push_back(Edit{at, at, at_end ? eol + line : line + eol});
-    } else {
-      const auto at = ts_node_is_null(first_stmt) ? 0 : src.line_offset(static_cast<int>(ts_node_start_point(first_stmt).row) + 1);
-      edits.push_back(Edit{at, at, line + eol});
-    }
-  }
-  // Several insertions at one place keep their order.
-  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
-  return edits;
 }
 
 }  // namespace leakfix::python
