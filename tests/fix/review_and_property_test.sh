@@ -113,4 +113,22 @@ left = [f for f in d['findings'] if f['fixable']]
 print(*(f\"{f['file']}:{f['line']} {f['kind']}\" for f in left), sep='\n')
 sys.exit(1 if left else 0)"
 
+# --- review: a context manager to create is asked for first, as its own hunk ------------------
+for answer in y n; do
+  rm -rf "$WORK/create_$answer"
+  cp -r "$SRC/tests/fix/projects/create_ctx" "$WORK/create_$answer"
+  (cd "$WORK/create_$answer" && printf '%s\na\n' "$answer" |
+    env -u CI -u PRE_COMMIT TERM=xterm script -qec "'$LEAKFIX' fix app/routes/users.py" /dev/null >"$WORK/create_$answer.out" 2>&1)
+done
+check "review: the creation is shown first" python3 -c "
+import sys; t = open('$WORK/create_y.out').read()
+i, j = t.find('create connection_ctx(), a context manager for get_db_connection()'), t.find('Apply this fix?')
+sys.exit(0 if 0 <= i < j else 1)"
+check "review: the creation's hunk is a diff of app/db.py" grep -q "+++ b/app/db.py" "$WORK/create_y.out"
+check "review: y creates it" grep -q "^def connection_ctx(\*args, \*\*kwargs):" "$WORK/create_y/app/db.py"
+check "review: and the fixes use it" grep -q "with connection_ctx() as conn:" "$WORK/create_y/app/routes/users.py"
+check "review: n leaves app/db.py alone" cmp -s "$SRC/tests/fix/projects/create_ctx/app/db.py" "$WORK/create_n/app/db.py"
+check "review: n leaves the fixes that needed it" grep -q "you declined creating connection_ctx() in app/db.py" "$WORK/create_n.out"
+check "review: n writes no import of it" bash -c "! grep -q connection_ctx '$WORK/create_n/app/routes/users.py'"
+
 finish

@@ -295,8 +295,8 @@ class FixRun {
       const char* bold = color_ ? "\x1b[1m" : "";
       const char* reset = color_ ? "\x1b[0m" : "";
       std::cout << '\n' << bold << fmt::format("{}: create {}(), a context manager for {}()", c.file, c.name, c.acquirer) << reset
-                << "\n  The fixes that follow use it; it gives the " << c.variable << " back with " << c.release.describe(c.variable)
-                << ".\n";
+                << "\n  The fixes that follow use it; it gives back what " << c.acquirer << "() gave with "
+                << c.release.describe(c.variable) << ".\n";
       std::cout << unified_diff(c.file, base, *added, DiffOptions{3, color_});
       for (;;) {
         std::cout << bold << "Create it? [y]es [n]o [q]uit " << reset << std::flush;
