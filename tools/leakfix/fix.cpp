@@ -299,12 +299,12 @@ class FixRun {
                 << c.release.describe(c.variable) << ".\n";
       std::cout << unified_diff(c.file, base, *added, DiffOptions{3, color_});
       for (;;) {
-        std::cout << bold << "Create it? [y]es [n]o [q]uit " << reset << std::flush;
+        std::cout << bold << "Create it? [y]es [n]o (no: the fixes that need it are left) " << reset << std::flush;
         std::string answer;
-        if (!std::getline(std::cin, answer)) answer = "q";
+        if (!std::getline(std::cin, answer)) answer = "n";
         const char a = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
         if (a == 'y') break;
-        if (a == 'n' || a == 'q') {
+        if (a == 'n') {
           declined_.insert(key);
           return fmt::format("you declined creating {}() in {}", c.name, c.file);
         }
