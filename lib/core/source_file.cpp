@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace leakfix {
@@ -58,20 +58,39 @@ SourceFile::SourceFile(std::string path, std::string bytes) : path_(std::move(pa
 
 namespace {
 
-// The encoding a PEP 263 cookie names in the first two lines, normalised; "" when none.
+// The encoding a PEP 263 cookie names in one line (`# -*- coding: latin-1 -*-`), as CPython's
+// tokenizer reads it: a comment line, the first `coding` followed by `:` or `=`, blanks, then the
+// name. A scan, not a regular expression: a line may be megabytes long.
+std::string cookie_in(std::string_view line) {
+  const auto hash = line.find_first_not_of(" \t\f");
+  if (hash == std::string_view::npos || line[hash] != '#') return "";
+  for (auto at = line.find("coding", hash); at != std::string_view::npos; at = line.find("coding", at + 1)) {
+    std::size_t i = at + 6;
+    if (i >= line.size() || (line[i] != ':' && line[i] != '=')) continue;
+    ++i;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::string name;
+    for (; i < line.size(); ++i) {
+      const auto c = static_cast<unsigned char>(line[i]);
+      if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) break;
+      name += c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    }
+    if (!name.empty()) return name;
+  }
+  return "";
+}
+
+// The encoding a PEP 263 cookie names in the first two lines, normalised; "" when none. The
+// second line counts only when the first is a comment or blank.
 std::string coding_cookie(std::string_view bytes) {
-  static const std::regex cookie(R"(^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+))");
   std::size_t start = 0;
   for (int line = 0; line < 2 && start < bytes.size(); ++line) {
     auto end = bytes.find('\n', start);
     if (end == std::string_view::npos) end = bytes.size();
-    const std::string text(bytes.substr(start, end - start));
-    std::smatch m;
-    if (std::regex_search(text, m, cookie)) {
-      std::string name = m[1].str();
-      for (auto& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return name;
-    }
+    const auto text = bytes.substr(start, end - start);
+    if (auto name = cookie_in(text); !name.empty()) return name;
+    const auto first = text.find_first_not_of(" \t\f\r");
+    if (first != std::string_view::npos && text[first] != '#') return "";
     start = end + 1;
   }
   return "";

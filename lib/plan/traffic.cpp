@@ -5,16 +5,51 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <algorithm>
+#include <cctype>
+#include <optional>
 #include <sstream>
 
 namespace leakfix::plan {
 namespace {
 
-// host ident user [time] "METHOD target PROTOCOL" status size ["referer" "agent"]
-const std::regex& line_format() {
-  static const std::regex re(R"re(^\S+ \S+ \S+ \[[^\]]+\] "([A-Z]+) (\S+)(?: [^"]*)?" \d{3} (?:\d+|-)(?: .*)?$)re");
-  return re;
+// host ident user [time] "METHOD target PROTOCOL" status size ["referer" "agent"]: the method
+// and the target, or nullopt. A scan, not a regular expression: a log line may be long.
+std::optional<std::pair<std::string_view, std::string_view>> request_of(std::string_view line) {
+  auto word = [&]() -> std::string_view {  // a run of non-blanks, then one blank
+    const auto sp = line.find(' ');
+    if (sp == 0 || sp == std::string_view::npos) return {};
+    const auto w = line.substr(0, sp);
+    line.remove_prefix(sp + 1);
+    return w;
+  };
+  for (int i = 0; i < 3; ++i) {
+    if (word().empty()) return std::nullopt;
+  }
+  if (!line.starts_with('[')) return std::nullopt;
+  const auto close = line.find(']');
+  if (close == std::string_view::npos || close == 1 || !line.substr(close).starts_with("] \"")) return std::nullopt;
+  line.remove_prefix(close + 3);
+  const auto quote = line.find('"');
+  if (quote == std::string_view::npos) return std::nullopt;
+  std::string_view request = line.substr(0, quote);
+  line.remove_prefix(quote + 1);
+  const auto sp = request.find(' ');
+  if (sp == 0 || sp == std::string_view::npos) return std::nullopt;
+  const auto method = request.substr(0, sp);
+  if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) return std::nullopt;
+  request.remove_prefix(sp + 1);
+  const auto target = request.substr(0, request.find(' '));
+  if (target.empty() || target.find_first_of("\t\f\v") != std::string_view::npos) return std::nullopt;
+  // " 200 1234" or " 200 -", then anything.
+  if (line.size() < 6 || line[0] != ' ' || !std::isdigit(static_cast<unsigned char>(line[1])) ||
+      !std::isdigit(static_cast<unsigned char>(line[2])) || !std::isdigit(static_cast<unsigned char>(line[3])) || line[4] != ' ')
+    return std::nullopt;
+  line.remove_prefix(5);
+  const auto size = line.substr(0, line.find(' '));
+  if (size != "-" && (size.empty() || !std::all_of(size.begin(), size.end(), [](char c) { return c >= '0' && c <= '9'; })))
+    return std::nullopt;
+  return std::make_pair(method, target);
 }
 
 // One route of leakfix's form, "GET,POST /path", split in its methods and its rule.
@@ -45,20 +80,20 @@ AccessLog parse_access_log(std::string_view text) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     ++log.lines;
-    std::smatch m;
-    if (line.size() > 16384 || !std::regex_match(line, m, line_format())) {
+    const auto request = request_of(line);
+    if (!request) {
       ++log.unreadable;
       if (log.unreadable_lines.size() < 5) log.unreadable_lines.push_back(log.lines);
       continue;
     }
-    std::string target = m[2].str();
+    std::string target(request->second);
     // An absolute URI (proxies log them): keep the path.
     if (const auto scheme = target.find("://"); scheme != std::string::npos) {
       const auto slash = target.find('/', scheme + 3);
       target = slash == std::string::npos ? "/" : target.substr(slash);
     }
     target = target.substr(0, target.find_first_of("?#"));
-    log.requests.push_back(Request{m[1].str(), std::move(target)});
+    log.requests.push_back(Request{std::string(request->first), std::move(target)});
   }
   return log;
 }

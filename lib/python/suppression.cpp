@@ -1,7 +1,6 @@
 #include "python/suppression.h"
 
 #include <algorithm>
-#include <regex>
 
 namespace leakfix::python {
 
@@ -20,22 +19,37 @@ bool suppressed(const ParsedFile& file, TSNode n, const std::string& rule, Kind 
   if (!ts_node_is_null(body)) last = std::max(first, file.line(body) - 1);
   const TSNode consequence = field(stmt, "consequence");
   if (!ts_node_is_null(consequence)) last = std::max(first, file.line(consequence) - 1);
-  static const std::regex marker(R"(#\s*leakfix:\s*ignore(?:\[([^\]]*)\])?)");
+  // `# leakfix: ignore` or `# leakfix: ignore[rule-or-kind, ...]`, read by a scan (a comment
+  // may be megabytes long).
   auto check = [&](std::string_view line) {
-    if (line.find("leakfix") == std::string_view::npos) return false;  // the regex only where it can match
-    std::cmatch m;
-    if (!std::regex_search(line.begin(), line.end(), m, marker)) return false;
-    if (!m[1].matched) return true;
-    std::string list = m[1].str();
-    std::size_t pos = 0;
-    while (pos <= list.size()) {
-      auto comma = list.find(',', pos);
-      if (comma == std::string::npos) comma = list.size();
-      auto item = list.substr(pos, comma - pos);
-      item.erase(0, item.find_first_not_of(" \t"));
-      item.erase(item.find_last_not_of(" \t") + 1);
-      if (item == rule || item == to_string(kind)) return true;
-      pos = comma + 1;
+    for (auto hash = line.find('#'); hash != std::string_view::npos; hash = line.find('#', hash + 1)) {
+      std::string_view rest = line.substr(hash + 1);
+      auto skip = [&] { rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(" \t\f\v\r"))); };
+      auto take = [&](std::string_view word) {
+        if (!rest.starts_with(word)) return false;
+        rest.remove_prefix(word.size());
+        return true;
+      };
+      skip();
+      if (!take("leakfix")) continue;
+      skip();
+      if (!take(":")) continue;
+      skip();
+      if (!take("ignore")) continue;
+      if (!rest.starts_with("[")) return true;
+      const auto close = rest.find(']');
+      if (close == std::string_view::npos) return true;  // no list: every rule
+      std::string_view list = rest.substr(1, close - 1);
+      while (true) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        item.remove_prefix(std::min(item.size(), item.find_first_not_of(" \t")));
+        item = item.substr(0, item.find_last_not_of(" \t") + 1);
+        if (item == rule || item == to_string(kind)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
+      return false;
     }
     return false;
   };

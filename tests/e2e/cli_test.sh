@@ -133,6 +133,24 @@ chmod 644 "$WORK/bad/unreadable.py"
 run scan bad/binary.py
 check "only unreadable input exits 2" test "$code" = 2
 
+# A first-line comment of 100 KB (the coding cookie and the suppression marker are read by a
+# scan; a regular expression over such a line overflowed the stack) is read like any other.
+mkdir -p "$WORK/longline"
+python3 - "$WORK/longline" <<'PY'
+import sys
+pad = "x" * 100_000
+open(sys.argv[1] + "/first.py", "w").write(f"# {pad}\n# {pad} coding: utf-8\ndef f():\n    conn = get_db_connection()\n    return conn.execute('q').fetchone()\n")
+open(sys.argv[1] + "/marker.py", "w").write(f"def g():\n    conn = get_db_connection()  # leakfix: ignore  {pad}\n    return 1\n")
+PY
+for verb in scan check plan; do
+  run $verb longline/first.py longline/marker.py
+  check "100 KB comment lines: $verb completes" test "$code" -lt 2
+done
+run scan longline --format json
+check "100 KB comment lines: the leak is reported" json "[f['file'] for f in d['findings']] == ['longline/first.py']"
+run fix --diff longline
+check "100 KB comment lines: fix completes" test "$code" -lt 2
+
 # Broken rule files
 mkdir -p "$WORK/rules" "$WORK/proj/sub"
 printf 'id: sock\nacquirers: [make_socket\nreleases: {methods: [close]}\n' >"$WORK/rules/broken.yaml"

@@ -45,6 +45,35 @@ TEST(SourceFile, Pep263Latin1AndCp1252AreReadAsUtf8) {
   std::filesystem::remove_all(dir);
 }
 
+// The cookie is read by a scan: a regular expression over a long first line overflowed the stack.
+TEST(SourceFile, Pep263CookieIsFoundPastLongCommentsAndOnlyWhereCPythonLooks) {
+  const auto dir = std::filesystem::temp_directory_path() / "leakfix_pep263_long_test";
+  std::filesystem::create_directories(dir);
+  const std::string pad(200000, 'x');
+  std::ofstream(dir / "long.py", std::ios::binary) << "# " << pad << "\nx = 1\n";
+  std::ofstream(dir / "far.py", std::ios::binary) << "# " << pad << " coding=latin_1\nx = '\xE9'\n";
+  std::ofstream(dir / "second.py", std::ios::binary) << "#!/usr/bin/env python3\n# coding: latin-1\nx = '\xE9'\n";
+  std::ofstream(dir / "late.py", std::ios::binary) << "x = 1\n# coding: latin-1\ny = 2\n";
+  std::ofstream(dir / "word.py", std::ios::binary) << "# decoding:utf-8, then coding: cp1252\nx = 1\n";
+  auto read = [&](const char* name) { return SourceFile::read((dir / name).string(), name); };
+  auto l = read("long.py");
+  ASSERT_TRUE(l.ok()) << l.error().to_string();
+  EXPECT_EQ(l->encoding(), "utf-8");
+  auto f = read("far.py");
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  EXPECT_EQ(f->encoding(), "latin-1");
+  auto s = read("second.py");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->encoding(), "latin-1");
+  auto late = read("late.py");
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->encoding(), "utf-8");  // the second line counts only after a comment or a blank line
+  auto w = read("word.py");
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  EXPECT_EQ(w->encoding(), "utf-8");  // the first `coding:` wins, inside `decoding` too, as in CPython
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SourceFile, LineOutOfRangeIsEmpty) {
   SourceFile f("a.py", "x\n");
   EXPECT_EQ(f.line(0), "");

@@ -32,6 +32,15 @@ TEST(AccessLog, CountsMalformedLinesAndGoesOn) {
   EXPECT_EQ(log.unreadable_lines, (std::vector<std::size_t>{1, 2, 4}));
 }
 
+TEST(AccessLog, AVeryLongLineIsReadByAScanNotARecursion) {
+  const std::string line = "10.0.0.1 - - [26/Nov/2026:10:00:00 +0000] \"GET /" + std::string(1 << 20, 'a') + " HTTP/1.1\" 200 1 " +
+                           std::string(1 << 20, 'b') + "\n";
+  const auto log = parse_access_log(line + "10.0.0.1 - - [26/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n");
+  EXPECT_EQ(log.lines, 2u);
+  ASSERT_EQ(log.requests.size(), 2u);  // long, but well formed
+  EXPECT_EQ(log.requests[0].path.size(), (1u << 20) + 1);
+}
+
 TEST(Routes, ConvertersMatch) {
   EXPECT_TRUE(route_matches("/api/branding/<tenant>", "/api/branding/acme"));
   EXPECT_FALSE(route_matches("/api/branding/<tenant>", "/api/branding/acme/logo"));
