@@ -93,4 +93,22 @@ with tempfile.TemporaryDirectory() as tmp:
     r = leakfix("plan", str(pathlib.Path(tmp)))
     check("nothing to plan", r.returncode == 0 and "Nothing to do" in r.stdout)
 
+# The plan's own commands run as printed, phase after phase, and leave nothing fixable behind.
+with tempfile.TemporaryDirectory() as tmp:
+    import shlex
+    import shutil
+    work = pathlib.Path(tmp)
+    shutil.copytree(ROOT / "examples/sportsbook", work / "examples/sportsbook")
+    r = leakfix("plan", "examples/sportsbook", cwd=work)
+    commands = [line.strip() for line in r.stdout.splitlines() if line.strip().startswith("leakfix fix ")]
+    check("the plan prints a command per phase", len(commands) == 3, r.stdout)
+    for command in commands:
+        args = shlex.split(command)[1:]
+        r = leakfix(*args, cwd=work)
+        check(f"plan command runs as printed: {command[:60]}...", r.returncode in (0, 1) and "error" not in r.stderr,
+              f"rc {r.returncode}: {r.stderr}")
+    r = leakfix("scan", "examples/sportsbook", "--format", "json", cwd=work)
+    left = [f"{f['file']}:{f['line']}" for f in json.loads(r.stdout)["findings"] if f["fixable"]]
+    check("after the plan's commands nothing fixable is left", not left, left)
+
 finish()

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   s->add_option("--diff-base", scan.diff_base, "Report only findings on lines changed since the merge base with this git ref");
   s->add_option("--fail-on", scan.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
-  s->add_option("--exclude", scan.excludes, "Skip paths matching this glob (repeatable)");
+  s->add_option("--exclude", scan.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   s->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
                  "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   s->add_option("-j,--jobs", scan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   c->add_option("--baseline", check.baseline, "Report only findings not recorded in this baseline file");
   c->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   c->add_option("--diff-base", check.diff_base, "Report only findings on lines changed since the merge base with this git ref");
-  c->add_option("--exclude", check.excludes, "Skip paths matching this glob (repeatable)");
+  c->add_option("--exclude", check.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   c->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
                  "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   c->add_option("-j,--jobs", check.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   b->add_option("paths", baseline.paths, "Files or folders (default: .)");
   b->add_option("-o,--output", baseline.output, "The baseline file (default: .leakfix-baseline.json)");
   b->add_option("--rules", baseline.rules, "Rule file or folder");
-  b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)");
+  b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   b->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
                  "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   b->add_option("-j,--jobs", baseline.jobs, "Files analysed in parallel")->check(CLI::NonNegativeNumber);
@@ -83,14 +83,14 @@ int main(int argc, char** argv) {
   f->add_option("paths", fix.paths, "Files or folders to fix")->required();
   f->add_flag("--diff", fix.diff, "Print a unified diff (for git apply) and write nothing");
   f->add_flag("--write", fix.write, "Apply every safe fix");
-  f->add_option("--only", fix.only, "Only fix findings of this rule (repeatable)");
-  f->add_option("--kind", fix.kinds, "Only fix findings of this kind (repeatable)");
+  f->add_option("--only", fix.only, "Only fix findings of this rule (repeatable)")->allow_extra_args(false);
+  f->add_option("--kind", fix.kinds, "Only fix findings of this kind (repeatable)")->allow_extra_args(false);
   f->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   f->add_option("--rules", fix.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   f->add_option("--format", fix.format, "Output format")->check(CLI::IsMember({"text", "json"}));
   f->add_option("--fail-on", fix.fail_on, "Exit 1 when a finding at least this severe is (or, with --write, is still) there")
       ->check(CLI::IsMember({"error", "warning", "info"}));
-  f->add_option("--exclude", fix.excludes, "Skip paths matching this glob (repeatable)");
+  f->add_option("--exclude", fix.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   f->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
                  "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   f->add_option("-j,--jobs", fix.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
   p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
-  p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)");
+  p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   p->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
                  "Also walk virtualenvs (folders with pyvenv.cfg), site-packages, build and dist");
   p->add_option("-j,--jobs", plan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
