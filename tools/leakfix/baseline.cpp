@@ -31,6 +31,11 @@ int run_baseline(const BaselineOptions& o) {
   }
   auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, false);
   if (!analysed) return 2;
+  // A baseline of what could be read would hide the findings of what could not.
+  if (analysed->failed()) {
+    std::cerr << fmt::format("leakfix: error: not every path could be read; {} is left as it is\n", o.output);
+    return 2;
+  }
   const auto& findings = analysed->project.findings;
   const auto current = entries_of(findings, o.output);
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <filesystem>
 #include <iostream>
 #include <string_view>
@@ -50,13 +52,19 @@ CxxSetup& cxx_setup() {
   return setup;
 }
 
+std::string absolute_normal(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
+}
+
 WalkSetup& walk_setup() {
   static WalkSetup setup;
   return setup;
 }
 
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits) {
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits,
+                                         const std::vector<std::string>* named) {
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
@@ -107,21 +115,26 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
     const cxx::Api* api = cxx_api(&why);
     if (!api) {
       for (const auto& f : cxx_files) out.project.errors.push_back(Error{f.display, 0, why});
-      for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
-      return out;
-    }
-    auto c = api->analyze(cxx_files, rules, copts);
-    if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
-    for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
-    sort_findings(out.project.findings);
-    for (auto& e : c.errors) out.project.errors.push_back(std::move(e));
-    for (auto& [k, v] : c.sources) {
-      out.project.paths.emplace(k, k);
-      out.project.sources.emplace(k, std::move(v));
+    } else {
+      auto c = api->analyze(cxx_files, rules, copts);
+      if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
+      for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
+      sort_findings(out.project.findings);
+      for (auto& e : c.errors) out.project.errors.push_back(std::move(e));
+      for (auto& [k, v] : c.sources) {
+        out.project.paths.emplace(k, k);
+        out.project.sources.emplace(k, std::move(v));
+      }
     }
   }
 #endif
   for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
+  std::set<std::string> given;
+  for (const auto& p : named ? *named : paths) given.insert(absolute_normal(p));
+  auto is_named = [&](const Error& e) { return given.contains(absolute_normal(e.file)); };
+  out.named_unreadable = std::any_of(out.walked.errors.begin(), out.walked.errors.end(), is_named) ||
+                         std::any_of(out.project.errors.begin(), out.project.errors.end(), is_named);
+  out.nothing_read = !out.walked.files.empty() && out.project.errors.size() >= out.walked.files.size();
   return out;
 }
 

@@ -14,6 +14,8 @@
 namespace leakfix::cli {
 
 bool env_set(const char* name);
+// The path made absolute and normal, to compare paths given in different ways.
+std::string absolute_normal(const std::string& path);
 // Colour on stdout: a terminal, no --no-color, no NO_COLOR, TERM not dumb.
 bool use_color(bool no_color);
 // A progress line on stderr: a terminal, not under CI or pre-commit, not --quiet.
@@ -24,6 +26,11 @@ Result<std::vector<Rule>> rules_for(const std::string& option);
 struct Analysed {
   WalkResult walked;
   python::ProjectResult project;
+  // A path named on the command line could not be read (missing, unreadable, binary, not
+  // UTF-8): the run reports what it could and exits 2. So does a run where nothing was read.
+  bool named_unreadable = false;
+  bool nothing_read = false;
+  bool failed() const { return named_unreadable || nothing_read; }
 };
 
 // Walks the paths and analyses what it finds, with the progress line on a terminal; unreadable
@@ -43,8 +50,10 @@ struct WalkSetup {
 };
 WalkSetup& walk_setup();
 
+// `named` are the paths the user gave (default: all of `paths`).
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits);
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits,
+                                         const std::vector<std::string>* named = nullptr);
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source, bool diff = true);

@@ -486,11 +486,16 @@ int run_fix(const FixOptions& o) {
       if (auto v = fix_view(f, report.sources.at(f.file))) report.fixes.emplace(i, std::move(*v));
     }
     int code = 0;
+    bool write_failed = false;
     if (o.write) {
       for (auto& out : fixes.outcomes()) {
         if (out.res.after != out.res.before) {
-          if (auto err = write_fixed(out.path, out.display, *out.source, out.res)) report.errors.push_back(*err);
-          else report.applied += out.res.applied.size();
+          if (auto err = write_fixed(out.path, out.display, *out.source, out.res)) {
+            report.errors.push_back(*err);
+            write_failed = true;
+          } else {
+            report.applied += out.res.applied.size();
+          }
         }
         for (const auto& f : out.res.left) {
           if (want(f) && f.severity() >= threshold) code = 1;
@@ -502,6 +507,8 @@ int run_fix(const FixOptions& o) {
       }
     }
     render_json(std::cout, report);
+    // A write that failed, or a path that could not be read, is an error whatever was found.
+    if (write_failed || analysed->failed()) return 2;
     return code;
   }
 
@@ -586,6 +593,7 @@ int run_fix(const FixOptions& o) {
     }
   }
   if (code != 0) return code;
+  if (analysed->failed()) return 2;
   if (o.exit_non_zero_on_fix) return written > 0 ? 1 : 0;
   // --write and the review: what is left decides; a dry run: what is there now.
   const bool wrote = o.write || interactive;

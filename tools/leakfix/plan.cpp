@@ -47,9 +47,11 @@ int run_plan(const PlanOptions& o) {
   if (o.format == "json") plan::render_json(text, built);
   else plan::render_markdown(text, built);
 
+  // A path that could not be read (or nothing read at all) makes the plan incomplete: exit 2.
+  const int done = analysed->failed() ? 2 : 0;
   if (o.output.empty()) {
     std::cout << text.str();
-    return 0;
+    return done;
   }
   std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
   out << text.str();
@@ -59,7 +61,7 @@ int run_plan(const PlanOptions& o) {
     return 2;
   }
   if (!o.quiet) std::cerr << fmt::format("leakfix: plan written to {}\n", o.output);
-  return 0;
+  return done;
 }
 
 }  // namespace leakfix::cli

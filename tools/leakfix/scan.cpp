@@ -22,11 +22,6 @@ namespace leakfix::cli {
 
 namespace {
 
-std::string absolute_normal(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
-}
-
 // Drops the findings a baseline records and, with --diff-base, those outside the changed lines.
 // Fills the SARIF fingerprints and baseline states of what is left. False on an error (said).
 bool apply_gates(Report& report, const ScanOptions& o) {
@@ -127,7 +122,12 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
     }
     if (!o.quiet) std::cout << summary_line(report) << '\n';
   }
-  if (walked.files.size() == result.errors.size() && !walked.files.empty()) return 2;
+  if (analysed.failed()) {
+    if (!o.quiet)
+      std::cerr << fmt::format("leakfix: error: {} of the paths could not be read or analysed (see above); exit status 2\n",
+                               analysed.nothing_read ? "none" : "some");
+    return 2;
+  }
   const auto threshold = parse_severity(o.fail_on).value_or(Severity::Warning);
   for (const auto& f : report.findings) {
     if (f.severity() >= threshold) return 1;
@@ -180,7 +180,7 @@ int run_check(const ScanOptions& given) {
   for (const auto& f : context.files) {
     if (!given_abs.contains(absolute_normal(f.path))) paths.push_back(f.path);
   }
-  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, o.format == "sarif");
+  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, o.format == "sarif", &inputs);
   if (!analysed) return 2;
   return report_findings(o, *analysed);
 }
