@@ -1,5 +1,7 @@
 #include "core/baseline.h"
 
+#include "core/safe_write.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -57,16 +59,8 @@ std::optional<Error> save_baseline(const Baseline& b) {
                        {"kind", e.kind}});
   }
   const json doc{{"version", 1}, {"tool", "leakfix"}, {"entries", std::move(entries)}};
-  const std::string tmp = b.path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << doc.dump(2) << '\n';
-    if (!out) return Error{b.path, 0, "cannot write the baseline"};
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, b.path, ec);
-  if (ec) return Error{b.path, 0, fmt::format("cannot write the baseline: {}", ec.message())};
-  return std::nullopt;
+  if (std::filesystem::is_directory(b.path)) return Error{b.path, 0, "not written: it is a folder; name a file"};
+  return safe_write(b.path, b.path, doc.dump(2) + "\n");
 }
 
 std::vector<BaselineEntry> entries_of(const std::vector<Finding>& findings, const std::string& baseline_path) {

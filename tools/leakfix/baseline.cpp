@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "core/safe_write.h"
 #include "common.h"
 #include "core/baseline.h"
 #include "core/git.h"
@@ -129,19 +130,20 @@ int run_hook_install(const HookOptions& o) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const std::string fallback = ec ? "leakfix" : self.string();
-  std::ofstream out(hook, std::ios::binary | std::ios::trunc);
-  out << "#!/bin/sh\n"
-      << kMarker << " (written by `leakfix hook install`; reinstall to update).\n"
-      << "# Checks the staged Python and C++ files; a baseline at the top of the work tree is honoured.\n"
-      << "LEAKFIX=\"${LEAKFIX:-$(command -v leakfix || echo '" << fallback << "')}\"\n"
-      << "cd \"$(git rev-parse --show-toplevel)\" || exit 2\n"
-      << "set --\n"
-      << "[ -f .leakfix-baseline.json ] && set -- --baseline .leakfix-baseline.json\n"
-      << "git diff --cached --name-only -z --diff-filter=ACMR -- '*.py' '*.cpp' '*.cc' '*.cxx' |\n"
-      << "  PRE_COMMIT=1 xargs -0 -r \"$LEAKFIX\" check \"$@\"\n";
-  out.close();
-  if (!out) {
-    std::cerr << fmt::format("leakfix: error: cannot write {}\n", hook.string());
+  std::ostringstream script;
+  script << "#!/bin/sh\n"
+         << kMarker << " (written by `leakfix hook install`; reinstall to update).\n"
+         << "# Checks the staged Python and C++ files; a baseline at the top of the work tree is honoured.\n"
+         << "LEAKFIX=\"${LEAKFIX:-$(command -v leakfix || echo '" << fallback << "')}\"\n"
+         << "cd \"$(git rev-parse --show-toplevel)\" || exit 2\n"
+         << "set --\n"
+         << "[ -f .leakfix-baseline.json ] && set -- --baseline .leakfix-baseline.json\n"
+         << "git diff --cached --name-only -z --diff-filter=ACMR -- '*.py' '*.cpp' '*.cc' '*.cxx' |\n"
+         << "  PRE_COMMIT=1 xargs -0 -r \"$LEAKFIX\" check \"$@\"\n";
+  WriteOptions options;
+  options.new_mode = 0777;
+  if (auto err = safe_write(hook.string(), hook.string(), script.str(), options)) {
+    std::cerr << "leakfix: error: " << err->to_string() << '\n';
     return 2;
   }
   ::chmod(hook.c_str(), 0755);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "core/safe_write.h"
 #include "common.h"
 #include "core/walk.h"
 #include "fix/write.h"
@@ -53,11 +54,8 @@ int run_plan(const PlanOptions& o) {
     std::cout << text.str();
     return done;
   }
-  std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
-  out << text.str();
-  out.close();
-  if (!out) {
-    std::cerr << fmt::format("leakfix: error: {}: cannot write the plan\n", o.output);
+  if (auto err = safe_write(o.output, o.output, text.str())) {
+    std::cerr << "leakfix: error: " << err->to_string() << '\n';
     return 2;
   }
   if (!o.quiet) std::cerr << fmt::format("leakfix: plan written to {}\n", o.output);

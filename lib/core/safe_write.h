@@ -1,0 +1,28 @@
+#pragma once
+// The one way leakfix writes a file (fixes, baselines, plans, hooks): a uniquely named
+// temporary in the same folder, fsync, rename. On any failure the old file stays as it was, the
+// temporary is removed, and the error names the file.
+//   - A symlink is written through: its target gets the new bytes, the link stays.
+//   - The file's mode, owner and group are kept (a new file gets `new_mode` less the umask).
+//   - A file with several hard links is refused: a rename would split them.
+//   - A file the user may not write (its permission bits, for a user who is not root) is refused.
+//   - With `expected`, the file must still hold those bytes, checked when it is read and again
+//     right before the rename; otherwise it is left alone.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+#include "core/result.h"
+
+namespace leakfix {
+
+struct WriteOptions {
+  std::optional<std::string_view> expected;  // the bytes the file must still hold; nullopt: whatever it holds
+  mode_t new_mode = 0666;                    // for a file that does not exist yet
+};
+
+std::optional<Error> safe_write(const std::string& path, const std::string& display, std::string_view bytes,
+                                const WriteOptions& options = {});
+
+}  // namespace leakfix
