@@ -180,6 +180,9 @@ Result<SourceFile> SourceFile::read(const std::string& path, const std::string& 
   const bool latin1 = cookie == "latin-1" || cookie == "latin1" || cookie == "iso-8859-1" || cookie == "iso8859-1" ||
                       cookie == "l1" || cookie == "iso-latin-1";
   const bool cp1252 = cookie == "cp1252" || cookie == "windows-1252";
+  // CR-only line endings: the parser reads LF only, so the text gets LF in their place.
+  const bool cr_only = bytes.find('\n') == std::string::npos && bytes.find('\r') != std::string::npos;
+  if (cr_only) std::replace(bytes.begin(), bytes.end(), '\r', '\n');
   if (latin1 || cp1252) {
     std::string utf8;
     if (!to_utf8(bytes, cp1252, utf8)) {
@@ -187,6 +190,7 @@ Result<SourceFile> SourceFile::read(const std::string& path, const std::string& 
     }
     SourceFile f(display_path, std::move(utf8));
     f.encoding_ = latin1 ? "latin-1" : "cp1252";
+    f.cr_only_ = cr_only;
     return f;
   }
   std::size_t bad = 0;
@@ -198,7 +202,15 @@ Result<SourceFile> SourceFile::read(const std::string& path, const std::string& 
     return Error{display_path, static_cast<int>(line),
                  fmt::format("skipped: not valid UTF-8 (byte {} of the file); {}", bad + 1, hint)};
   }
-  return SourceFile(display_path, std::move(bytes));
+  SourceFile f(display_path, std::move(bytes));
+  f.cr_only_ = cr_only;
+  return f;
+}
+
+Result<std::string> SourceFile::to_disk(std::string_view utf8) const {
+  auto out = encode_text(utf8, encoding_);
+  if (out && cr_only_) std::replace(out->begin(), out->end(), '\n', '\r');
+  return out;
 }
 
 Position SourceFile::position(std::uint32_t offset) const {

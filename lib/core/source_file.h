@@ -32,6 +32,11 @@ class SourceFile {
   std::string_view text() const { return std::string_view(bytes_).substr(bom_size_); }
   std::size_t bom_size() const { return bom_size_; }
   bool crlf() const { return crlf_; }
+  // Lines end in a lone CR on disk (classic Mac OS; CPython reads them as newlines). The text
+  // holds LF in their place, byte for byte, so offsets are the same; to_disk() puts them back.
+  bool cr_only() const { return cr_only_; }
+  // Text of this file (UTF-8, as text() is) in the file's own encoding and line endings.
+  Result<std::string> to_disk(std::string_view utf8) const;
 
   Position position(std::uint32_t text_offset) const;
   int line_count() const { return static_cast<int>(line_starts_.size()); }
@@ -51,6 +56,7 @@ class SourceFile {
   std::string encoding_ = "utf-8";
   std::size_t bom_size_ = 0;
   bool crlf_ = false;
+  bool cr_only_ = false;
   std::vector<std::uint32_t> line_starts_;
 };
 

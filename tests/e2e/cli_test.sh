@@ -151,6 +151,16 @@ check "100 KB comment lines: the leak is reported" json "[f['file'] for f in d['
 run fix --diff longline
 check "100 KB comment lines: fix completes" test "$code" -lt 2
 
+# CR-only line endings (valid Python): analysed, and fixed with CR-only endings kept.
+mkdir -p "$WORK/cr"
+printf 'def bad(p):\r    f = open(p)\r    return f.read()\r' >"$WORK/cr/mac.py"
+run scan cr --format json
+check "CR-only file: its leak is reported" json "[(f['file'], f['line']) for f in d['findings']] == [('cr/mac.py', 2)]"
+run fix --write -q cr
+check "CR-only file: fixed with its endings" python3 -c "
+import sys; b = open('$WORK/cr/mac.py', 'rb').read()
+sys.exit(0 if b == b'def bad(p):\\r    with open(p) as f:\\r        return f.read()\\r' else 1)"
+
 # Broken rule files
 mkdir -p "$WORK/rules" "$WORK/proj/sub"
 printf 'id: sock\nacquirers: [make_socket\nreleases: {methods: [close]}\n' >"$WORK/rules/broken.yaml"

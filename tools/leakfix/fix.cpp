@@ -103,8 +103,8 @@ python::Decision review(const Finding& f, const std::string& before, std::string
 // Writes a rewritten file back in its own encoding, unless it changed since it was read.
 std::optional<Error> write_fixed(const std::string& path, const std::string& display, const SourceFile& source,
                                  const python::FileFixResult& res) {
-  auto disk_before = encode_text(res.before, source.encoding());
-  auto disk_after = encode_text(res.after, source.encoding());
+  auto disk_before = source.to_disk(res.before);
+  auto disk_after = source.to_disk(res.after);
   if (!disk_before || !disk_after) return Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message};
   return write_if_unchanged(path, display, *disk_before, *disk_after);
 }
@@ -548,8 +548,8 @@ int run_fix(const FixOptions& o) {
     ++files_changed;
     if (!o.write && !interactive) {
       // A patch is in the file's own encoding, so that git apply finds its lines.
-      auto disk_before = encode_text(res.before, out.source->encoding());
-      auto disk_after = encode_text(res.after, out.source->encoding());
+      auto disk_before = out.source->to_disk(res.before);
+      auto disk_after = out.source->to_disk(res.after);
       if (disk_before && disk_after) {
         std::cout << diff_preamble(out) << unified_diff(out.display, *disk_before, *disk_after, DiffOptions{3, color});
       } else {
