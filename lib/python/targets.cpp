@@ -430,75 +430,258 @@ bool same_release(const ReleaseUse& a, const ReleaseUse& b) {
 
 }  // namespace
 
-std::variant<Target, std::string> TargetResolver::resolve(const Site& site) const {
-  const ParsedFile& file = site.file;
-  const std::string site_path = file.source().path();
-  const TSNode fn = field(site.call, "function");
-  const std::string acq(last_segment(file.text(fn)));
-  const std::string args(file.text(field(site.call, "arguments")));
-
-  const ModuleFacts& here = site.facts.get();
-  const auto& site_functions = here.functions;
-  const auto& site_names = here.names;
-
-  // Where the acquirer is defined, and the module the code imports it from.
-  std::optional<std::string> acq_file;
-  std::string import_module;  // `from M import acq`, or M of `import M as x` with `x.acq()`
-  std::string receiver;       // x of `x.acq()`
-  if (is(fn, "identifier")) {
-    if (site_functions.contains(acq) && !site.imports.has(acq)) {
-      acq_file = site_path;
-    } else if (site.imports.has(file.text(fn))) {
-      const std::string resolved = site.imports.resolve(file.text(fn));
-      const auto dot = resolved.rfind('.');
-      if (dot != std::string::npos) {
-        import_module = resolved.substr(0, dot);
-        acq_file = module_file(site_path, import_module);
-      }
-    }
-  } else if (is(fn, "attribute") && is(field(fn, "object"), "identifier")) {
-    receiver = std::string(file.text(field(fn, "object")));
-    if (site.imports.has(receiver)) {
-      import_module = site.imports.resolve(receiver);
-      acq_file = module_file(site_path, import_module);
-    }
+// One resolution: where the acquirer comes from, and the four steps of targets.h in turn. Each
+// step that passes over a candidate says why, for the reason given when none fits.
+class TargetResolver::Lookup {
+ public:
+  Lookup(const TargetResolver& r, const Site& site)
+      : r_(r), site_(site), file_(site.file), site_path_(file_.source().path()), fn_(field(site.call, "function")),
+        acq_(last_segment(file_.text(fn_))), here_(site.facts.get()) {
+    locate();
+    std::lock_guard lock(r_.lock_);
+    created_ = r_.committed_;
   }
 
-  // How the code here names `name` defined in `def_file`.
-  auto reference = [&](const std::string& def_file, const std::string& name) -> std::variant<Target, std::string> {
+  // 1. A context manager the project already has (or one created earlier in this run).
+  std::optional<Target> existing() {
+    std::vector<ProjectContextManager> candidates = here_.cms;
+    if (acq_file_ && !r_.same_file(*acq_file_, site_path_)) {
+      const auto f = r_.facts(*acq_file_);
+      candidates.insert(candidates.end(), f->cms.begin(), f->cms.end());
+    }
+    {
+      std::lock_guard lock(r_.lock_);
+      candidates.insert(candidates.end(), r_.known_.begin(), r_.known_.end());
+    }
+    for (const auto& c : created_) {
+      ProjectContextManager cm;
+      cm.name = c.name;
+      cm.file = c.file;
+      cm.acquirer = c.acquirer;
+      cm.release = c.release;
+      cm.params = ProjectContextManager::Params::Forward;
+      candidates.push_back(cm);
+    }
+    std::set<std::string> tried;
+    for (const auto& cm : candidates) {
+      if (cm.acquirer != acq_ || !tried.insert(r_.canonical(cm.file) + ":" + cm.name).second || !same_acquirer(cm)) continue;
+      if (auto why = unfit_for(cm)) {
+        passed_.push_back(*why);
+        unfit_.insert(cm.name);
+        continue;
+      }
+      auto ref = reference(cm.file, cm.name);
+      if (auto* why = std::get_if<std::string>(&ref)) {
+        passed_.push_back(*why);
+        continue;
+      }
+      Target t = std::get<Target>(ref);
+      if (was_created(cm.name, cm.file)) {
+        t.kind = Target::Kind::Created;
+        t.note = fmt::format("{}(), created next to {}() in {}", cm.name, acq_, cm.file);
+      } else {
+        t.kind = Target::Kind::ProjectContextManager;
+        t.note = fmt::format("the project's {}() in {}, which acquires with {}() and gives back with {}", cm.name, cm.file, acq_,
+                             cm.release.describe("conn"));
+      }
+      return t;
+    }
+    return std::nullopt;
+  }
+
+  // 2. The rule's context manager, where the module that defines the acquirer defines it.
+  std::optional<Target> rule_context_manager() {
+    const std::string cm(site_.rule_context_manager);
+    if (cm.empty() || !defines(cm) || unfit_.contains(cm)) return std::nullopt;
+    auto ref = reference(*acq_file_, cm);
+    if (auto* t = std::get_if<Target>(&ref)) {
+      t->kind = Target::Kind::RuleContextManager;
+      t->note = fmt::format("the rule's {}(), which {} defines", cm, *acq_file_);
+      return *t;
+    }
+    passed_.push_back(std::get<std::string>(ref));
+    return std::nullopt;
+  }
+
+  // 3. One created next to the acquirer's definition; why_not_created_ says why not.
+  std::optional<Target> created() {
+    if (site_.driver) return std::nullopt;  // a library's acquirer: nothing of the project's to put it beside
+    const ReleaseUse release = release_();
+    if (!acq_file_) {
+      why_not_created_ = import_module_.empty() ? fmt::format("cannot tell where {}() is defined", acq_)
+                                                : fmt::format("{}() comes from {}, which is not in the project", acq_, import_module_);
+      return std::nullopt;
+    }
+    if (!defines_function(acq_)) {
+      // A module of the project that only imports the acquirer (a driver's package): nothing to say.
+      if (!(acq_facts_ ? acq_facts_->names : here_.names).contains(acq_))
+        why_not_created_ = fmt::format("{} does not define {}() at its top level", *acq_file_, acq_);
+      return std::nullopt;
+    }
+    if (release.empty()) {
+      why_not_created_ = fmt::format("the code gives the {} back nowhere, so the way to give it back is unknown", site_.variable);
+      return std::nullopt;
+    }
+    const std::string name = site_.rule_context_manager.empty() ? acq_ + "_ctx" : std::string(site_.rule_context_manager);
+    if (defines(name)) {
+      why_not_created_ = fmt::format("{} already defines {}, which does not acquire and give back as this code does", *acq_file_, name);
+    } else if (!release_resolves(release)) {
+      why_not_created_ = fmt::format("{} gives it back with {}, which {} does not define", site_path_, release.describe(site_.variable),
+                                     *acq_file_);
+    } else if (was_created(name, *acq_file_)) {
+      why_not_created_ = fmt::format("{}() created in {} gives it back in another way than this code", name, *acq_file_);
+    } else {
+      auto ref = reference(*acq_file_, name);
+      if (auto* t = std::get_if<Target>(&ref)) {
+        t->kind = Target::Kind::Created;
+        t->creation = Creation{*acq_file_, name, acq_, site_.variable.empty() ? "conn" : std::string(site_.variable), release};
+        t->note = fmt::format("{}(), created next to {}() in {}: the project has no context manager for it", name, acq_, *acq_file_);
+        return *t;
+      }
+      why_not_created_ = std::get<std::string>(ref);
+    }
+    return std::nullopt;
+  }
+
+  // 4. contextlib.closing() where the release is close(); otherwise why nothing fits.
+  std::variant<Target, std::string> closing_or_why() const {
+    const ReleaseUse release = release_();
+    if (release.method == "close") {
+      Target t{};
+      t.kind = Target::Kind::Closing;
+      t.note = why_not_created_.empty() ? "contextlib.closing(): the release is close()"
+                                        : fmt::format("contextlib.closing(): {}", why_not_created_);
+      return t;
+    }
+    std::string why = fmt::format("no context manager gives it back with {}",
+                                  release.empty() ? "what the project uses" : release.describe(site_.variable));
+    if (!why_not_created_.empty()) why += ", and none can be created: " + why_not_created_;
+    if (site_.driver && !release.function.empty()) why += fmt::format(", and the with of {}() would only close it", acq_);
+    for (const auto& p : passed_) why += "; " + p;
+    return why;
+  }
+
+ private:
+  // Where the acquirer is defined, and the module the code imports it from.
+  void locate() {
+    if (is(fn_, "identifier")) {
+      if (here_.functions.contains(acq_) && !site_.imports.has(acq_)) {
+        acq_file_ = site_path_;
+      } else if (site_.imports.has(file_.text(fn_))) {
+        const std::string resolved = site_.imports.resolve(file_.text(fn_));
+        if (const auto dot = resolved.rfind('.'); dot != std::string::npos) {
+          import_module_ = resolved.substr(0, dot);
+          acq_file_ = r_.module_file(site_path_, import_module_);
+        }
+      }
+    } else if (is(fn_, "attribute") && is(field(fn_, "object"), "identifier")) {
+      receiver_ = std::string(file_.text(field(fn_, "object")));
+      if (site_.imports.has(receiver_)) {
+        import_module_ = site_.imports.resolve(receiver_);
+        acq_file_ = r_.module_file(site_path_, import_module_);
+      }
+    }
+    if (acq_file_ && !r_.same_file(*acq_file_, site_path_)) acq_facts_ = r_.facts(*acq_file_);
+  }
+
+  ReleaseUse release_() const {
+    ReleaseUse release = site_.release;
+    if (release.empty() && site_.close_ok) release.method = "close";
+    return release;
+  }
+
+  // The candidate acquires with the code's acquirer: defined in the same file, when both are known.
+  bool same_acquirer(const ProjectContextManager& cm) const {
+    if (!acq_file_) return true;
+    const auto& path = cm.acquirer_path;
+    std::optional<std::string> cm_acq_file;
+    if (path == acq_ || path.empty()) cm_acq_file = cm.file;
+    else if (const auto dot = path.rfind('.'); dot != std::string::npos) cm_acq_file = r_.module_file(cm.file, path.substr(0, dot));
+    return !cm_acq_file || r_.same_file(*cm_acq_file, *acq_file_);
+  }
+
+  // Why a context manager of the project's would not do what this code does, or nullopt.
+  std::optional<std::string> unfit_for(const ProjectContextManager& cm) const {
+    if (!cm.pure)
+      return fmt::format("{}() in {} does more than give the {} back ({})", cm.name, cm.file,
+                         site_.variable.empty() ? "handle" : "connection", cm.impure);
+    if (!params_fit(cm, site_.call))
+      return fmt::format("{}() in {} takes other arguments than {}{}", cm.name, cm.file, acq_, file_.text(field(site_.call, "arguments")));
+    if (!site_.release.empty() && !same_release(cm.release, site_.release))
+      return fmt::format("{}() in {} gives it back with {}, this code with {}", cm.name, cm.file, cm.release.describe("conn"),
+                         site_.release.describe(site_.variable));
+    return std::nullopt;
+  }
+
+  bool was_created(const std::string& name, const std::string& file) const {
+    return std::any_of(created_.begin(), created_.end(), [&](const Creation& c) { return c.name == name && r_.same_file(c.file, file); });
+  }
+
+  bool defines(const std::string& name) const {
+    if (!acq_file_) return false;
+    return (acq_facts_ ? acq_facts_->names : here_.names).contains(name);
+  }
+
+  bool defines_function(const std::string& name) const {
+    if (!acq_file_) return false;
+    return (acq_facts_ ? acq_facts_->functions : here_.functions).contains(name);
+  }
+
+  // A release function the acquirer's module can call: a name it defines or imports.
+  bool release_resolves(const ReleaseUse& release) const {
+    if (release.function.empty()) return true;
+    const std::string first = release.function.substr(0, release.function.find('.'));
+    return builtin_name(first) || (acq_facts_ ? acq_facts_->names : here_.names).contains(first);
+  }
+
+  // How the code here names `name` defined in `def_file`: as it is, on the module it calls the
+  // acquirer on, or imported next to the acquirer (or from the module path the file's other
+  // imports give).
+  std::variant<Target, std::string> reference(const std::string& def_file, const std::string& name) const {
     Target t{};
-    if (same_file(def_file, site_path)) {
+    const bool acquirers_module = acq_file_ && r_.same_file(*acq_file_, def_file);
+    if (r_.same_file(def_file, site_path_)) {
       t.callee = name;
       return t;
     }
-    if (!receiver.empty() && acq_file && same_file(*acq_file, def_file)) {
-      t.callee = receiver + "." + name;
+    if (!receiver_.empty() && acquirers_module) {
+      t.callee = receiver_ + "." + name;
       return t;
     }
-    if (site_functions.contains(name) || (site.imports.has(name) && !(acq_file && same_file(*acq_file, def_file) &&
-                                                                       site.imports.resolve(name) == import_module + "." + name)))
-      return fmt::format("`{}` already means something else in {}", name, site_path);
-    if (!import_module.empty() && acq_file && same_file(*acq_file, def_file)) {
+    if (here_.functions.contains(name) ||
+        (site_.imports.has(name) && !(acquirers_module && site_.imports.resolve(name) == import_module_ + "." + name)))
+      return fmt::format("`{}` already means something else in {}", name, site_path_);
+    if (!import_module_.empty() && acquirers_module) {
       bool top = true;
-      const TSNode imp = import_binding(file, file.text(fn), &top);
+      const TSNode imp = import_binding(file_, file_.text(fn_), &top);
       if (!ts_node_is_null(imp) && !top)
-        return fmt::format("the import of {}() at line {} is guarded (inside a try or an if); import {} beside it by hand", acq,
-                           file.line(imp), name);
+        return fmt::format("the import of {}() at line {} is guarded (inside a try or an if); import {} beside it by hand", acq_,
+                           file_.line(imp), name);
       t.callee = name;
-      t.import = ImportNeed{import_module, name};
+      t.import = ImportNeed{import_module_, name};
       return t;
     }
-    // Any import of a project module tells where the import root is.
-    for (const auto& [local, full] : site.imports.bindings()) {
+    if (auto dotted = module_path_of(def_file)) {
+      t.callee = name;
+      t.import = ImportNeed{*dotted, name};
+      return t;
+    }
+    return fmt::format("cannot tell how {} would import {} from {}", site_path_, name, def_file);
+  }
+
+  // The dotted module path of `def_file` from the import root that the file's imports of the
+  // project's modules show.
+  std::optional<std::string> module_path_of(const std::string& def_file) const {
+    for (const auto& [local, full] : site_.imports.bindings()) {
       (void)local;
       for (std::string m = full; !m.empty(); m = m.rfind('.') == std::string::npos ? "" : m.substr(0, m.rfind('.'))) {
         if (m.front() == '.') break;
-        const auto f = module_file(site_path, m);
+        const auto f = r_.module_file(site_path_, m);
         if (!f) continue;
         std::error_code ec;
         fs::path root = fs::absolute(*f, ec).parent_path();
         if (fs::path(*f).filename() == "__init__.py") root = root.parent_path();
-        for (std::size_t i = 0; i < static_cast<std::size_t>(std::count(m.begin(), m.end(), '.')); ++i) root = root.parent_path();
+        for (auto i = std::count(m.begin(), m.end(), '.'); i > 0; --i) root = root.parent_path();
         const fs::path rel = fs::absolute(def_file, ec).lexically_relative(root);
         if (rel.empty() || *rel.begin() == "..") break;
         std::string dotted;
@@ -508,159 +691,35 @@ std::variant<Target, std::string> TargetResolver::resolve(const Site& site) cons
           if (s.ends_with(".py")) s.resize(s.size() - 3);
           dotted += (dotted.empty() ? "" : ".") + s;
         }
-        t.callee = name;
-        t.import = ImportNeed{dotted, name};
-        return t;
+        return dotted;
       }
     }
-    return fmt::format("cannot tell how {} would import {} from {}", site_path, name, def_file);
-  };
-
-  // 1. A context manager the project already has.
-  std::vector<ProjectContextManager> candidates = here.cms;
-  if (acq_file && !same_file(*acq_file, site_path)) {
-    const auto f = facts(*acq_file);
-    candidates.insert(candidates.end(), f->cms.begin(), f->cms.end());
-  }
-  std::vector<Creation> created;
-  {
-    std::lock_guard lock(lock_);
-    candidates.insert(candidates.end(), known_.begin(), known_.end());
-    created = committed_;
-  }
-  for (const auto& c : created) {
-    ProjectContextManager cm;
-    cm.name = c.name;
-    cm.file = c.file;
-    cm.acquirer = c.acquirer;
-    cm.release = c.release;
-    cm.params = ProjectContextManager::Params::Forward;
-    candidates.push_back(cm);
-  }
-  std::vector<std::string> passed;
-  std::set<std::string> tried, unfit;  // unfit: recognised, but not right for this code
-  for (const auto& cm : candidates) {
-    if (cm.acquirer != acq || !tried.insert(canonical(cm.file) + ":" + cm.name).second) continue;
-    // The same acquirer: defined where the code's acquirer is, when both are known.
-    if (acq_file) {
-      const auto path = cm.acquirer_path;
-      std::optional<std::string> cm_acq_file;
-      if (path == acq || path.empty()) cm_acq_file = cm.file;
-      else if (const auto dot = path.rfind('.'); dot != std::string::npos) cm_acq_file = module_file(cm.file, path.substr(0, dot));
-      if (cm_acq_file && !same_file(*cm_acq_file, *acq_file)) continue;
-    }
-    if (!cm.pure) {
-      passed.push_back(fmt::format("{}() in {} does more than give the {} back ({})", cm.name, cm.file,
-                                   site.variable.empty() ? "handle" : "connection", cm.impure));
-      unfit.insert(cm.name);
-      continue;
-    }
-    if (!params_fit(cm, site.call)) {
-      passed.push_back(fmt::format("{}() in {} takes other arguments than {}{}", cm.name, cm.file, acq, args));
-      unfit.insert(cm.name);
-      continue;
-    }
-    if (!site.release.empty() && !same_release(cm.release, site.release)) {
-      passed.push_back(fmt::format("{}() in {} gives it back with {}, this code with {}", cm.name, cm.file,
-                                   cm.release.describe("conn"), site.release.describe(site.variable)));
-      unfit.insert(cm.name);
-      continue;
-    }
-    auto ref = reference(cm.file, cm.name);
-    if (auto* why = std::get_if<std::string>(&ref)) {
-      passed.push_back(*why);
-      continue;
-    }
-    Target t = std::get<Target>(ref);
-    const bool is_new = std::any_of(created.begin(), created.end(), [&](const Creation& c) { return c.name == cm.name && same_file(c.file, cm.file); });
-    t.kind = Target::Kind::ProjectContextManager;
-    t.note = is_new ? fmt::format("{}(), created next to {}() in {}", cm.name, acq, cm.file)
-                    : fmt::format("the project's {}() in {}, which acquires with {}() and gives back with {}", cm.name, cm.file,
-                                  acq, cm.release.describe("conn"));
-    if (is_new) {
-      t.kind = Target::Kind::Created;
-    }
-    return t;
+    return std::nullopt;
   }
 
-  // 2. The rule's context manager, where the project defines it.
-  const std::string rule_cm(site.rule_context_manager);
-  std::shared_ptr<const ModuleFacts> acq_facts;
-  if (acq_file) acq_facts = same_file(*acq_file, site_path) ? nullptr : facts(*acq_file);
-  auto defines = [&](const std::string& name) {
-    if (!acq_file) return false;
-    if (!acq_facts) return site_names.contains(name);
-    return acq_facts->names.contains(name);
-  };
-  auto defines_function = [&](const std::string& name) {
-    if (!acq_file) return false;
-    if (!acq_facts) return site_functions.contains(name);
-    return acq_facts->functions.contains(name);
-  };
-  if (!rule_cm.empty() && defines(rule_cm) && !unfit.contains(rule_cm)) {
-    auto ref = reference(*acq_file, rule_cm);
-    if (auto* t = std::get_if<Target>(&ref)) {
-      t->kind = Target::Kind::RuleContextManager;
-      t->note = fmt::format("the rule's {}(), which {} defines", rule_cm, *acq_file);
-      return *t;
-    }
-    passed.push_back(std::get<std::string>(ref));
-  }
+  const TargetResolver& r_;
+  const Site& site_;
+  const ParsedFile& file_;
+  const std::string site_path_;
+  const TSNode fn_;
+  const std::string acq_;
+  const ModuleFacts& here_;
+  std::optional<std::string> acq_file_;
+  std::shared_ptr<const ModuleFacts> acq_facts_;  // null when the acquirer is defined here
+  std::string import_module_;  // `from M import acq`, or M of `import M as x` with `x.acq()`
+  std::string receiver_;       // x of `x.acq()`
+  std::vector<Creation> created_;
+  std::vector<std::string> passed_;
+  std::set<std::string> unfit_;  // recognised, but not right for this code
+  std::string why_not_created_;
+};
 
-  // 3. Create it next to the acquirer's definition.
-  std::string why_not_created;
-  ReleaseUse release = site.release;
-  if (release.empty() && site.close_ok) release.method = "close";
-  if (site.driver) {
-    // A library's acquirer: the project's own context managers were looked for above.
-  } else if (!acq_file) {
-    why_not_created = import_module.empty() ? fmt::format("cannot tell where {}() is defined", acq)
-                                            : fmt::format("{}() comes from {}, which is not in the project", acq, import_module);
-  } else if (!defines_function(acq)) {
-    // A module of the project that only imports the acquirer (a driver's package): nothing to say.
-    if (!(acq_facts ? acq_facts->names : site_names).contains(acq))
-      why_not_created = fmt::format("{} does not define {}() at its top level", *acq_file, acq);
-  } else if (release.empty()) {
-    why_not_created = fmt::format("the code gives the {} back nowhere, so the way to give it back is unknown", site.variable);
-  } else {
-    const std::string name = rule_cm.empty() ? acq + "_ctx" : rule_cm;
-    bool release_resolves = true;
-    if (!release.function.empty()) {
-      const std::string first = release.function.substr(0, release.function.find('.'));
-      release_resolves = builtin_name(first) || (acq_facts ? acq_facts->names.contains(first) : site_names.contains(first));
-    }
-    if (defines(name)) {
-      why_not_created = fmt::format("{} already defines {}, which does not acquire and give back as this code does", *acq_file, name);
-    } else if (!release_resolves) {
-      why_not_created = fmt::format("{} gives it back with {}, which {} does not define", site_path, release.describe(site.variable),
-                                    *acq_file);
-    } else if (std::any_of(created.begin(), created.end(), [&](const Creation& c) { return c.name == name && same_file(c.file, *acq_file); })) {
-      why_not_created = fmt::format("{}() created in {} gives it back in another way than this code", name, *acq_file);
-    } else {
-      auto ref = reference(*acq_file, name);
-      if (auto* t = std::get_if<Target>(&ref)) {
-        t->kind = Target::Kind::Created;
-        t->creation = Creation{*acq_file, name, acq, site.variable.empty() ? "conn" : std::string(site.variable), release};
-        t->note = fmt::format("{}(), created next to {}() in {}: the project has no context manager for it", name, acq, *acq_file);
-        return *t;
-      }
-      why_not_created = std::get<std::string>(ref);
-    }
-  }
-
-  // 4. contextlib.closing(), where the release is close().
-  if (release.method == "close") {
-    Target t{};
-    t.kind = Target::Kind::Closing;
-    t.note = why_not_created.empty() ? "contextlib.closing(): the release is close()"
-                                     : fmt::format("contextlib.closing(): {}", why_not_created);
-    return t;
-  }
-  std::string why = fmt::format("no context manager gives it back with {}", release.empty() ? "what the project uses" : release.describe(site.variable));
-  if (!why_not_created.empty()) why += ", and none can be created: " + why_not_created;
-  if (site.driver && !release.function.empty()) why += fmt::format(", and the with of {}() would only close it", acq);
-  for (const auto& p : passed) why += "; " + p;
-  return why;
+std::variant<Target, std::string> TargetResolver::resolve(const Site& site) const {
+  Lookup lookup(*this, site);
+  if (auto t = lookup.existing()) return *t;
+  if (auto t = lookup.rule_context_manager()) return *t;
+  if (auto t = lookup.created()) return *t;
+  return lookup.closing_or_why();
 }
 
 // ---- creating -------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class TargetResolver {
   std::optional<std::string> module_file(const std::string& from_file, std::string_view module) const;
 
  private:
+  class Lookup;
+  friend class Lookup;
   std::string canonical(const std::string& path) const;
   bool same_file(const std::string& a, const std::string& b) const { return a == b || canonical(a) == canonical(b); }
   std::shared_ptr<const ModuleFacts> facts(const std::string& path) const;
