@@ -634,9 +634,101 @@ class FileAnalyzer {
 
 }  // namespace
 
+namespace {
+
+// Where a syntax error swallowed the rest of a file (an unclosed bracket), the definitions that
+// start at column 0 after it are analysed on their own, with the module's imports: the first
+// line of each, 0-based, and the row the next one (or the error's end) starts at.
+std::vector<std::pair<int, int>> definitions_after_errors(const ParsedFile& file) {
+  std::vector<std::pair<int, int>> out;
+  if (!ts_node_has_error(file.root())) return out;
+  const auto& src = file.source();
+  std::vector<TSNode> stack{file.root()};
+  while (!stack.empty()) {
+    const TSNode n = stack.back();
+    stack.pop_back();
+    if (!ts_node_has_error(n)) continue;
+    if (is(n, "ERROR") && ts_node_end_point(n).row > ts_node_start_point(n).row) {
+      const int first = static_cast<int>(ts_node_start_point(n).row) + 1;  // rows after the error's first
+      // To the end of the top-level statement the error sits in.
+      TSNode top = n;
+      while (!ts_node_is_null(file.parent(top)) && !is(file.parent(top), "module")) top = file.parent(top);
+      const int last = static_cast<int>(ts_node_end_point(top).row) - (ts_node_end_point(top).column == 0 ? 1 : 0);
+      std::vector<int> starts;
+      for (int r = first; r <= last; ++r) {
+        const auto line = src.line(r + 1);
+        if (line.starts_with("def ") || line.starts_with("async def ") || line.starts_with("class ") || line.starts_with("@"))
+          starts.push_back(r);
+      }
+      // A definition right below a decorator belongs to the decorator's chunk.
+      std::vector<int> chunk;
+      for (std::size_t i = 0; i < starts.size(); ++i) {
+        if (i > 0 && starts[i - 1] + 1 == starts[i] && src.line(starts[i - 1] + 1).starts_with("@")) continue;
+        chunk.push_back(starts[i]);
+      }
+      for (std::size_t i = 0; i < chunk.size(); ++i) out.emplace_back(chunk[i], i + 1 < chunk.size() ? chunk[i + 1] : last + 1);
+      continue;
+    }
+    for (uint32_t i = ts_node_child_count(n); i-- > 0;) stack.push_back(ts_node_child(n, i));
+  }
+  return out;
+}
+
+}  // namespace
+
 FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
-  const Navigator nav(file);
-  return FileAnalyzer(file, knowledge).run();
+  FileResult out;
+  std::vector<TSRange> imports;
+  {
+    const Navigator nav(file);
+    out = FileAnalyzer(file, knowledge).run();
+    const auto chunks = definitions_after_errors(file);
+    if (chunks.empty()) return out;
+    const auto& src = file.source();
+    // Whole lines, so that what is parsed together stays apart.
+    for_each_named_child(file.root(), [&](TSNode s) {
+      if (!(is(s, "import_statement") || is(s, "import_from_statement")) || ts_node_has_error(s)) return;
+      const auto row = ts_node_start_point(s).row, end_row = ts_node_end_point(s).row + 1;
+      imports.push_back(TSRange{TSPoint{row, 0}, TSPoint{end_row, 0}, src.line_offset(static_cast<int>(row) + 1),
+                                src.line_offset(static_cast<int>(end_row) + 1)});
+    });
+    for (const auto& [first, end] : chunks) {
+      const auto begin = src.line_offset(first + 1), stop = src.line_offset(end + 1);
+      std::vector<TSRange> ranges;
+      for (const auto& r : imports) {
+        if (r.end_byte <= begin) ranges.push_back(r);
+      }
+      ranges.push_back(TSRange{TSPoint{static_cast<uint32_t>(first), 0}, TSPoint{static_cast<uint32_t>(end), 0}, begin, stop});
+      const ParsedFile part = ParsedFile::selective(file.shared_source(), Selection{ranges, {}});
+      if (part.parsed_ranges().empty()) continue;  // the definition does not parse on its own either
+      const Navigator part_nav(part);
+      auto found = FileAnalyzer(part, knowledge).run();
+      for (auto& f : found.findings) {
+        if (f.kind == Kind::ParseError || f.span.line <= first || f.span.line > end) continue;
+        // Reported, but not rewritten: the file does not parse as a whole.
+        if (f.kind != Kind::Escapes) {
+          f.fixable = false;
+          f.fix.reset();
+          f.reason = "the file has a syntax error above it; fix that first";
+        }
+        out.findings.push_back(std::move(f));
+      }
+    }
+  }
+  // The syntax error no longer claims the definitions analysed after it.
+  for (auto& f : out.findings) {
+    if (f.kind != Kind::ParseError || f.span.end_line <= f.span.line) continue;
+    for (const auto& [first, end] : definitions_after_errors(file)) {
+      (void)end;
+      if (first + 1 > f.span.line && first + 1 <= f.span.end_line) {
+        f.message = fmt::format("syntax error: lines {}-{} do not parse; the code there is not analysed", f.span.line, first);
+        f.span.end_line = first;
+        break;
+      }
+    }
+  }
+  sort_findings(out.findings);
+  return out;
 }
 
 }  // namespace leakfix::python

@@ -89,6 +89,7 @@ class ParsedFile {
   ParsedFile& operator=(ParsedFile&&) noexcept = default;
 
   const SourceFile& source() const { return *source_; }
+  std::shared_ptr<const SourceFile> shared_source() const { return source_; }
   TSNode root() const { return ts_tree_root_node(tree_.get()); }
   std::string_view text(TSNode n) const {
     return source_->text().substr(ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
