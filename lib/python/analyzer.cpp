@@ -389,9 +389,8 @@ class FileAnalyzer {
 
   void plan_fix(const Acquisition& a, Finding& f) {
     if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
-    if (!top_level_functions_) top_level_functions_ = top_level_functions(file_);
-    const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, *top_level_functions_,
-                             k_.fix_edits, k_.targets.get(), &module_facts_};
+    const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, k_.fix_edits,
+                             k_.targets.get(), &module_facts_};
     auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
     if (auto* fix = std::get_if<Fix>(&planned)) {
       f.fixable = true;
@@ -679,10 +678,11 @@ std::vector<std::pair<int, int>> definitions_after_errors(const ParsedFile& file
 FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
   FileResult out;
   std::vector<TSRange> imports;
+  std::vector<std::pair<int, int>> chunks;
   {
     const Navigator nav(file);
     out = FileAnalyzer(file, knowledge).run();
-    const auto chunks = definitions_after_errors(file);
+    chunks = definitions_after_errors(file);
     if (chunks.empty()) return out;
     const auto& src = file.source();
     // Whole lines, so that what is parsed together stays apart.
@@ -718,7 +718,7 @@ FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
   // The syntax error no longer claims the definitions analysed after it.
   for (auto& f : out.findings) {
     if (f.kind != Kind::ParseError || f.span.end_line <= f.span.line) continue;
-    for (const auto& [first, end] : definitions_after_errors(file)) {
+    for (const auto& [first, end] : chunks) {
       (void)end;
       if (first + 1 > f.span.line && first + 1 <= f.span.end_line) {
         f.message = fmt::format("syntax error: lines {}-{} do not parse; the code there is not analysed", f.span.line, first);

@@ -94,8 +94,6 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
   bool all = false;
   std::uint32_t cursor = 0;
   std::vector<Finding> last_scan;
-  // Each round rewrites at most one finding; the bound only guards against a rewrite that
-  // keeps finding something to do.
   {
     const ParsedFile parsed(current);
     last_scan = analyze_file(parsed, knowledge).findings;
@@ -104,7 +102,8 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
   // The findings of `current` are kept up to date: each applied rewrite's check analysed it.
   // A pass goes through the file once; another follows when one applied something, since a
   // rewrite can make an earlier one possible (two files closed in one finally). So a second
-  // `fix` finds nothing left to do.
+  // `fix` finds nothing left to do. Each round rewrites at most one finding; the bound only
+  // guards against a rewrite that keeps finding something to do.
   auto declined = [&](const Finding& f) {
     return std::any_of(out.skipped.begin(), out.skipped.end(), [&](const Finding& s) { return key_of(s) == key_of(f); });
   };

@@ -448,8 +448,6 @@ class Rewriter {
   // expression (iterated later), or a call on the handle returned or yielded as it is
   // (`return conn.execute(q)` gives a cursor; `return conn.execute(q).fetchall()` gives rows).
   std::optional<std::string> outlives_block(TSNode id) const {
-    static constexpr std::string_view kMaterialise[] = {"fetchone", "fetchall", "fetchmany", "fetchval", "scalar",
-                                                        "first", "one", "one_or_none", "all", "read", "readlines"};
     for (TSNode p = parent(id); !ts_node_is_null(p) && !same(p, scope_); p = parent(p)) {
       if (is(p, "generator_expression"))
         return fmt::format("`{}` is used by a generator expression at line {}, which may run after the block", name_,
@@ -468,7 +466,7 @@ class Rewriter {
         while (is(root, "attribute") || is(root, "call")) root = is(root, "call") ? field(root, "function") : field(root, "object");
         if (!is(root, "identifier") || file_.text(root) != name_) return std::nullopt;
         const auto last = file_.text(field(fn, "attribute"));
-        if (std::find(std::begin(kMaterialise), std::end(kMaterialise), last) != std::end(kMaterialise)) return std::nullopt;
+        if (returns_data(last)) return std::nullopt;
         return fmt::format("line {} returns `{}`, which may need the connection after the block closes it",
                            file_.line(p), file_.text(value).substr(0, 60));
       }
@@ -626,13 +624,11 @@ class Rewriter {
         // The close inside `if conn: conn.close()` belongs to the guard already found.
         if (std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(s, f); })) return;
         found.push_back(s);
-        kinds_.insert(kind);
       });
     }
     if (!ts_node_is_null(collapse_)) {
       for (TSNode r : finally_releases(finally_of(collapse_))) {
         finally_drops_.push_back(r);
-        kinds_.insert(release_statement(r));
       }
     }
     // Every release call must be one of those statements: `x = conn.close()` is not rewritable.
@@ -1102,7 +1098,6 @@ class Rewriter {
   std::vector<TSNode> stmts_;
   std::size_t index_ = 0, last_ = 0;
   std::vector<TSNode> drops_, finally_drops_, release_nodes_;
-  std::set<ReleaseKind> kinds_;
   std::string form_, unit_;
   std::vector<std::string> tracked_, derived_;  // the handle's name and the names derived from it
   std::map<int, LinePlan> plan_;

@@ -23,7 +23,6 @@ struct RewriteContext {
   const std::vector<std::string>& release_methods;
   const std::vector<ReleaseSpec>& release_functions;
   const Imports& imports;
-  const std::set<std::string, std::less<>>& top_level_functions;  // defined in the file
   bool edits = true;  // false: only decide whether the rewrite is safe (scan), not the text
   const TargetResolver* targets = nullptr;  // where a with's context manager comes from; none: closing() only
   const LazyModuleFacts* facts = nullptr;   // of the file, for `targets`

@@ -258,11 +258,6 @@ std::string read_all(const std::string& path) {
   return s.str();
 }
 
-bool builtin_name(std::string_view n) {
-  static const std::set<std::string_view> names = {"print", "len", "close", "getattr", "setattr", "callable"};
-  return names.contains(n);
-}
-
 }  // namespace
 
 ModuleFacts module_facts(const ParsedFile& file) {
@@ -631,7 +626,7 @@ class TargetResolver::Lookup {
   bool release_resolves(const ReleaseUse& release) const {
     if (release.function.empty()) return true;
     const std::string first = release.function.substr(0, release.function.find('.'));
-    return builtin_name(first) || (acq_facts_ ? acq_facts_->names : here_.names).contains(first);
+    return (acq_facts_ ? acq_facts_->names : here_.names).contains(first);
   }
 
   // How the code here names `name` defined in `def_file`: as it is, on the module it calls the

@@ -285,7 +285,7 @@ class FixRun {
     // What came before in this run (other context managers for this file) is there too.
     std::string base = *text;
     for (const auto& other : project_.knowledge.targets->committed()) {
-      if (canonical_path(other.file) != canonical_path(c.file) || find(c.file)) continue;
+      if (canonical_path(other.file) != canonical_path(c.file)) continue;
       if (auto with = python::add_context_manager(other.file, base, other, nullptr)) base = *with;
     }
     std::string why;
