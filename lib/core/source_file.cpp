@@ -171,7 +171,10 @@ Result<SourceFile> SourceFile::read(const std::string& path, const std::string& 
   std::ostringstream buf;
   buf << in.rdbuf();
   if (in.bad()) return Error{display_path, 0, "cannot read file: I/O error"};
-  std::string bytes = std::move(buf).str();
+  return decode(std::move(buf).str(), display_path);
+}
+
+Result<SourceFile> SourceFile::decode(std::string bytes, const std::string& display_path) {
   const auto probe = std::string_view(bytes).substr(0, 8192);
   if (probe.find('\0') != std::string_view::npos) {
     return Error{display_path, 0, "skipped: binary file (contains NUL bytes)"};

@@ -22,6 +22,8 @@ class SourceFile {
   // or is neither UTF-8 nor declared (PEP 263 coding cookie) as latin-1 or cp1252; those two are
   // turned into UTF-8 here and encoding() says which they were.
   static Result<SourceFile> read(const std::string& path, const std::string& display_path);
+  // What read() makes of bytes already read.
+  static Result<SourceFile> decode(std::string bytes, const std::string& display_path);
 
   // "utf-8", "latin-1" or "cp1252": what the file is encoded in on disk.
   const std::string& encoding() const { return encoding_; }

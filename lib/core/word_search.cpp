@@ -129,4 +129,65 @@ std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
   return out;
 }
 
+namespace {
+
+constexpr int kProbes = 4;
+
+// The probes of a word into `bits` bits: double hashing over the two halves of its hash, each
+// mapped onto the range by a multiplication (the filter need not be a power of two long).
+template <typename F>
+void probe(uint64_t h, uint64_t bits, F&& at) {
+  const uint64_t step = (h >> 32) | 1;
+  for (int k = 0; k < kProbes; ++k) {
+    const uint64_t x = h + static_cast<uint64_t>(k) * step * 0x9E3779B97F4A7C15ull;
+    at(static_cast<std::size_t>((static_cast<unsigned __int128>(x) * bits) >> 64));
+  }
+}
+
+}  // namespace
+
+WordFilters::Handle WordFilters::add(const std::vector<uint64_t>& hashes) {
+  if (hashes.empty()) return Handle{};
+  const std::size_t size = (hashes.size() * 10 + 63) / 64;  // 10 bits a word, 4 probes: about 1% false yes
+  std::lock_guard guard(lock_);
+  if (blocks_.empty() || used_ + size > block_sizes_.back()) {
+    const std::size_t n = std::max(kBlock, size);
+    blocks_.push_back(std::make_unique<uint64_t[]>(n));  // zeroed
+    block_sizes_.push_back(n);
+    used_ = 0;
+  }
+  const Handle filter{static_cast<uint32_t>(blocks_.size() - 1), static_cast<uint32_t>(used_), static_cast<uint32_t>(size)};
+  used_ += size;
+  uint64_t* b = blocks_.back().get() + filter.offset;
+  for (const uint64_t h : hashes) probe(h, size * 64, [&](std::size_t i) { b[i / 64] |= uint64_t{1} << (i % 64); });
+  return filter;
+}
+
+bool WordFilters::may_contain(Handle filter, uint64_t word_hash) const {
+  if (filter.size == 0) return false;
+  const uint64_t* b = bits(filter);
+  bool all = true;
+  probe(word_hash, uint64_t{filter.size} * 64, [&](std::size_t i) { all = all && (b[i / 64] >> (i % 64) & 1); });
+  return all;
+}
+
+bool WordFilters::may_write(Handle filter, std::string_view text) const {
+  for (std::size_t i = 0; i < text.size();) {
+    if (!kWordBytes.is[static_cast<unsigned char>(text[i])]) {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = i;
+    while (i < text.size() && kWordBytes.is[static_cast<unsigned char>(text[i])]) ++i;
+    if (!may_contain(filter, hash_of(text.substr(begin, i - begin)))) return false;
+  }
+  return true;
+}
+
+std::size_t WordFilters::bytes() const {
+  std::size_t n = 0;
+  for (const auto s : block_sizes_) n += s * sizeof(uint64_t);
+  return n;
+}
+
 }  // namespace leakfix

@@ -4,6 +4,8 @@
 // round of discovery adds); a search per name read every file once per name, and stopped at
 // every byte that began one (`c` for close and connect, `o` for open).
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,35 @@ class WordSearch {
   std::vector<int32_t> table_;  // open addressing by hash, a power of two long; -1 is empty
   bool first_[256] = {};        // bytes a name begins with
   std::size_t shortest_ = SIZE_MAX, longest_ = 0;
+};
+
+// Compact, lossy sets of the distinct words of many texts (Bloom filters, 10 bits a word): what
+// a scan keeps of each file it has read once, to learn without reading it again whether a name
+// found later may be written in it. A yes can be wrong (about 1% of the time), a no cannot. The
+// filters sit side by side in large blocks, so that tens of thousands of them cost no more than
+// their bits: a scan's memory must not grow with the tree faster than that.
+class WordFilters {
+ public:
+  struct Handle {
+    uint32_t block = 0, offset = 0, size = 0;  // in 64-bit words; size 0 holds nothing
+  };
+
+  // Adds the filter of a text's words (`hashes` as WordSearch::word_hashes gives them). Safe to
+  // call from several threads, but not while another thread asks the store a question.
+  Handle add(const std::vector<uint64_t>& hashes);
+
+  bool may_contain(Handle filter, uint64_t word_hash) const;
+  // Whether `text` may be written: every whole word in it may be (a text without a word, always).
+  bool may_write(Handle filter, std::string_view text) const;
+  std::size_t bytes() const;
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t{1} << 16;  // 64-bit words: 512 KB
+  const uint64_t* bits(Handle filter) const { return blocks_[filter.block].get() + filter.offset; }
+  std::vector<std::unique_ptr<uint64_t[]>> blocks_;
+  std::vector<std::size_t> block_sizes_;
+  std::size_t used_ = 0;  // of the last block
+  std::mutex lock_;
 };
 
 }  // namespace leakfix

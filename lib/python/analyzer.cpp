@@ -689,6 +689,12 @@ FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
     for_each_named_child(file.root(), [&](TSNode s) {
       if (!(is(s, "import_statement") || is(s, "import_from_statement")) || ts_node_has_error(s)) return;
       const auto row = ts_node_start_point(s).row, end_row = ts_node_end_point(s).row + 1;
+      // Statements that share a line (`import a; import b`) share its range: ranges must not overlap.
+      if (!imports.empty() && row < imports.back().end_point.row) {
+        imports.back().end_point.row = std::max(imports.back().end_point.row, end_row);
+        imports.back().end_byte = src.line_offset(static_cast<int>(imports.back().end_point.row) + 1);
+        return;
+      }
       imports.push_back(TSRange{TSPoint{row, 0}, TSPoint{end_row, 0}, src.line_offset(static_cast<int>(row) + 1),
                                 src.line_offset(static_cast<int>(end_row) + 1)});
     });
@@ -703,6 +709,9 @@ FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
       if (part.parsed_ranges().empty()) continue;  // the definition does not parse on its own either
       const Navigator part_nav(part);
       auto found = FileAnalyzer(part, knowledge).run();
+      // What the parse of the whole file made of these lines (swallowed into the error's
+      // statement: `fh = open(p)` seen at module level) gives way to the definition's own parse.
+      std::erase_if(out.findings, [&](const Finding& f) { return f.kind != Kind::ParseError && f.span.line > first && f.span.line <= end; });
       for (auto& f : found.findings) {
         if (f.kind == Kind::ParseError || f.span.line <= first || f.span.line > end) continue;
         // Reported, but not rewritten: the file does not parse as a whole.

@@ -10,9 +10,7 @@
 #include "python/tree.h"
 
 namespace leakfix::python {
-namespace {
 
-// ERROR and MISSING nodes of a parse.
 int error_count(const ParsedFile& file) {
   int count = 0;
   std::vector<TSNode> stack{file.root()};
@@ -25,6 +23,8 @@ int error_count(const ParsedFile& file) {
   }
   return count;
 }
+
+namespace {
 
 std::string with_bom(const SourceFile& source, std::string_view text) {
   return std::string(source.bytes().substr(0, source.bom_size())) + std::string(text);

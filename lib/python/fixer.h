@@ -42,6 +42,9 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
 std::optional<std::string> verify_rewrite(const Finding& fixed, const std::vector<Finding>& before_findings,
                                           const std::vector<Finding>& after_findings);
 
+// The ERROR and MISSING nodes of a parse: a rewrite must not parse worse than its input.
+int error_count(const ParsedFile& file);
+
 // Applies one fix (body and imports) to a text; nullopt with `why` set when the result does not
 // parse as cleanly as the input.
 std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why);

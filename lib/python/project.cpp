@@ -11,6 +11,10 @@
 #include <set>
 #include <thread>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "core/word_search.h"
 #include "core/parallel.h"
 #include "python/analyzer.h"
@@ -24,14 +28,59 @@ namespace {
 
 constexpr std::size_t kMaxFileBytes = 32u << 20;
 constexpr int kMaxRounds = 8;
+// Files read between two give_back_freed_pages(): at 512 a scan took 10% longer; at 2048 the
+// cost is lost in the noise and the peak at 4x the standard library is 1.3x that at 1x.
+constexpr std::size_t kGiveBackEvery = 2048;
 
+// What the scan keeps of a file between rounds: no text and no tree (a file is read again when a
+// later round may need it), only what crosses files and a filter of its words.
 struct Slot {
-  InputFile input;
-  std::shared_ptr<SourceFile> source;  // read once; the parses share it, the report takes it
-  std::optional<FileResult> result;
-  std::optional<Error> error;
-  std::vector<uint64_t> words;  // WordSearch::word_hashes of the text, for every round's prefilter
+  const InputFile* input = nullptr;
+  std::unique_ptr<FileResult> result;  // once analysed
+  std::unique_ptr<Error> error;
+  WordFilters::Handle words;  // the words of the text, for every later round's prefilter
+  std::size_t digest = 0;     // of the text as first read (0: not read); every later read must match
 };
+
+// Reads a slot's file: the first time, or again for a later round. Null, with the slot's error
+// set, when it cannot be read, is too large, or is no longer what the first read found.
+std::shared_ptr<SourceFile> load(Slot& s) {
+  auto read = SourceFile::read(s.input->path, s.input->display);
+  if (!read) {
+    s.error = std::make_unique<Error>(read.error());
+    return nullptr;
+  }
+  if (read->bytes().size() > kMaxFileBytes) {
+    s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("skipped: larger than {} MB", kMaxFileBytes >> 20)});
+    return nullptr;
+  }
+  const std::size_t digest = content_digest(*read);
+  if (s.digest == 0) {
+    s.digest = digest;
+  } else if (s.digest != digest) {
+    // Its findings would point at lines that are no longer there.
+    s.error = std::make_unique<Error>(Error{s.input->display, 0, "changed while it was being scanned: scan it again"});
+    s.result.reset();
+    return nullptr;
+  }
+  return std::make_shared<SourceFile>(std::move(*read));
+}
+
+// Hands the free pages of the heap back to the system. glibc's free() gives back only the top of
+// a heap; the texts and trees of the files read and let go lie between the summaries that stay,
+// and without this the resident set grows with the tree although the live data hardly does.
+void give_back_freed_pages() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+// The code line each new finding of a file points at, while its text is at hand.
+void add_snippets(FileResult& result, const SourceFile& source) {
+  for (auto& f : result.findings) {
+    if (f.snippet.empty()) f.snippet = normalise_snippet(source.line(f.span.line));
+  }
+}
 
 // A name whose discovery may change the analysis of the files that can call it.
 struct Trigger {
@@ -65,6 +114,14 @@ class Prefilter {
       name_word_.push_back(word(t.name));
       module_word_.push_back(t.module.empty() ? std::nullopt : word(last_segment(t.module)));
     }
+  }
+
+  // Whether any trigger's name may be written in a file with these words (cheap, without its text).
+  bool may_affect(const WordFilters& filters, WordFilters::Handle words) const {
+    for (std::size_t i = 0; i < triggers_.size(); ++i) {
+      if (name_word_[i] ? filters.may_contain(words, *name_word_[i]) : filters.may_write(words, triggers_[i].name)) return true;
+    }
+    return false;
   }
 
   // The triggers that can change the file's analysis; `words` are the file's word hashes.
@@ -103,26 +160,30 @@ std::optional<Selection> statements_to_redo(std::string_view text, std::string_v
 
 // Route and exposure of every finding: the routes of the files with findings, the blueprint
 // registrations wherever they are, and, for helpers without a route, the files that call them.
-template <typename Slots>
-void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
+void annotate_routes(std::vector<Slot>& slots, const WordFilters& filters, const Knowledge& k, int jobs) {
+  const bool any = std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return s.result && !s.result->findings.empty(); });
+  if (!any) return;
   std::vector<FileRoutes> routes;
   std::vector<std::size_t> registering;
+  const auto register_word = WordSearch::hash("register_blueprint");
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& s = slots[i];
     if (s.result && !s.result->findings.empty()) {
       routes.push_back(s.result->routes);
-    } else if (s.source && s.source->text().find("register_blueprint") != std::string_view::npos) {
+    } else if (s.digest && !s.error && filters.may_contain(s.words, register_word)) {
       registering.push_back(i);
     }
   }
-  bool any = std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.result && !s.result->findings.empty(); });
-  if (!any) return;
   std::vector<std::optional<FileRoutes>> extra(slots.size());
   parallel_for(registering, jobs, [&](std::size_t i) {
-    const ParsedFile parsed(slots[i].source);
+    const auto source = load(slots[i]);
+    if (!source || source->text().find("register_blueprint") == std::string_view::npos) return;
+    const ParsedFile parsed(source);
     extra[i] = extract_routes(parsed, false);
   });
-  for (auto i : registering) routes.push_back(std::move(*extra[i]));
+  for (auto i : registering) {
+    if (extra[i]) routes.push_back(std::move(*extra[i]));
+  }
 
   std::vector<Finding> flat;
   for (auto& s : slots) {
@@ -141,23 +202,32 @@ void annotate_routes(Slots& slots, const Knowledge& k, int jobs) {
     if (!f.route && f.function != "<module>") helpers.insert(f.function.substr(f.function.rfind('.') + 1));
   }
   if (!helpers.empty() && any_routes) {
-    std::vector<std::size_t> callers;
+    std::vector<uint64_t> helper_words;
+    for (const auto& h : helpers) helper_words.push_back(WordSearch::hash(h));
+    std::vector<std::size_t> maybe;
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (!slots[i].source) continue;
-      const auto text = slots[i].source->text();
-      const bool has_findings = slots[i].result && !slots[i].result->findings.empty();
-      if (!has_findings && !mentions_routes(text)) continue;
-      if (std::any_of(helpers.begin(), helpers.end(), [&](const std::string& h) { return text.find(h + "(") != std::string_view::npos; }))
-        callers.push_back(i);
+      const auto& s = slots[i];
+      if (!s.digest || s.error) continue;
+      if (std::any_of(helper_words.begin(), helper_words.end(), [&](uint64_t w) { return filters.may_contain(s.words, w); }))
+        maybe.push_back(i);
     }
     std::vector<std::optional<FileRoutes>> with_calls(slots.size());
-    parallel_for(callers, jobs, [&](std::size_t i) {
-      const ParsedFile parsed(slots[i].source);
+    parallel_for(maybe, jobs, [&](std::size_t i) {
+      auto& s = slots[i];
+      const bool has_findings = s.result && !s.result->findings.empty();
+      const auto source = load(s);
+      if (!source) return;
+      const auto text = source->text();
+      if (!has_findings && !mentions_routes(text)) return;
+      if (std::none_of(helpers.begin(), helpers.end(), [&](const std::string& h) { return text.find(h + "(") != std::string_view::npos; }))
+        return;
+      const ParsedFile parsed(source);
       with_calls[i] = extract_routes(parsed, true);
     });
     std::map<std::string, std::size_t> index;
     for (std::size_t j = 0; j < routes.size(); ++j) index[routes[j].file] = j;
-    for (auto i : callers) {
+    for (auto i : maybe) {
+      if (!with_calls[i]) continue;
       auto& fr = *with_calls[i];
       auto it = index.find(fr.file);
       if (it != index.end()) routes[it->second] = std::move(fr);
@@ -210,23 +280,35 @@ FileResult merge_rounds(FileResult earlier, FileResult now, const ParsedFile& pa
 
 // The files not analysed yet that may define a release helper for the findings of `analysed`
 // (see release_helpers.h).
-std::vector<std::size_t> release_helper_files(const std::vector<Slot>& slots, const std::vector<std::size_t>& analysed,
+std::vector<std::size_t> release_helper_files(std::vector<Slot>& slots, const WordFilters& filters, const std::vector<std::size_t>& analysed,
                                               const std::vector<std::string>& release_names, int jobs) {
-  std::set<std::string, std::less<>> called;
+  std::vector<std::size_t> with_findings;
   for (const std::size_t i : analysed) {
-    const auto& s = slots[i];
-    if (!s.result || s.result->findings.empty()) continue;
-    for (auto& name : handle_callees(s.source->text(), s.result->findings)) called.insert(std::move(name));
+    if (slots[i].result && !slots[i].result->findings.empty()) with_findings.push_back(i);
+  }
+  std::vector<std::vector<std::string>> callees(slots.size());
+  parallel_for(with_findings, jobs, [&](std::size_t i) {
+    if (const auto source = load(slots[i]); source && slots[i].result) callees[i] = handle_callees(source->text(), slots[i].result->findings);
+  });
+  std::set<std::string, std::less<>> called;
+  for (auto& names : callees) {
+    for (auto& name : names) called.insert(std::move(name));
   }
   if (called.empty()) return {};
+  std::vector<uint64_t> called_words;
+  for (const auto& name : called) called_words.push_back(WordSearch::hash(name));
   const std::set<std::string, std::less<>> releases(release_names.begin(), release_names.end());
   std::vector<std::size_t> unread;
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i].source && !slots[i].result && !slots[i].error) unread.push_back(i);
+    const auto& s = slots[i];
+    if (!s.digest || s.result || s.error) continue;
+    if (std::any_of(called_words.begin(), called_words.end(), [&](uint64_t w) { return filters.may_contain(s.words, w); }))
+      unread.push_back(i);
   }
   std::vector<char> wanted(slots.size(), 0);
   parallel_for(unread, jobs, [&](std::size_t i) {
-    wanted[i] = defines_release_helper(slots[i].source->text(), called, releases) ? 1 : 0;
+    const auto source = load(slots[i]);
+    wanted[i] = source && defines_release_helper(source->text(), called, releases) ? 1 : 0;
   });
   std::vector<std::size_t> out;
   for (const std::size_t i : unread) {
@@ -246,91 +328,86 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   k.fix_edits = options.fix_edits;
 
   std::vector<Slot> slots(files.size());
+  WordFilters filters;
   std::vector<std::size_t> all(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
-    slots[i].input = files[i];
+    slots[i].input = &files[i];
     all[i] = i;
   }
-  // Read every file once; the prefilter needs the bytes anyway.
-  parallel_for(all, jobs, [&](std::size_t i) {
-    auto& s = slots[i];
-    auto read = SourceFile::read(s.input.path, s.input.display);
-    if (!read) {
-      s.error = read.error();
-      return;
-    }
-    if (read->bytes().size() > kMaxFileBytes) {
-      s.error = Error{s.input.display, 0, fmt::format("skipped: larger than {} MB", kMaxFileBytes >> 20)};
-      return;
-    }
-    s.source = std::make_shared<SourceFile>(std::move(*read));
-  });
 
   std::mutex progress_lock;
   std::atomic<std::size_t> done{0}, found{0};
   std::vector<Trigger> new_names;
   for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
+  const bool whole = k.fix_edits || options.whole_files;
+  // A file analysed for the first time: its statements that name a call of interest, or all of
+  // it when the findings carry their fixes' text (whose indentation and imports may look
+  // anywhere in the file).
+  auto analyse_fresh = [&](Slot& s, const std::shared_ptr<SourceFile>& source, const std::vector<std::string>& call_names) {
+    try {
+      const ParsedFile parsed = whole ? ParsedFile(source) : ParsedFile::for_calls(source, call_names);
+      s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
+      add_snippets(*s.result, *source);
+    } catch (const std::exception& e) {
+      s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("cannot parse: {}", e.what())});
+      s.result.reset();
+    }
+  };
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
-    // The prefilter reads every file's text: in parallel too.
+    // Each file is read, filtered, analysed and let go in one go: the text and the tree of a
+    // file live only while a thread works on it, so memory does not grow with the tree. A later
+    // round reads again only the files whose words may name what it discovered, and analyses
+    // again only their statements that can call it.
     const Prefilter prefilter(new_names);
-    std::vector<std::vector<const Trigger*>> hits(slots.size());
+    const auto call_names = k.call_names();
+    std::vector<char> analysed(slots.size(), 0);
     parallel_for(all, jobs, [&](std::size_t i) {
       auto& s = slots[i];
-      if (!s.source) return;
-      if (round == 0) s.words = WordSearch::word_hashes(s.source->text());
-      hits[i] = prefilter.affecting(s.source->text(), s.words, module_name(s.input.display), s.result ? &*s.result : nullptr);
-    });
-    std::vector<std::size_t> todo;
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (!hits[i].empty()) todo.push_back(i);
-    }
-    // Files the prefilter skips count as done for the progress line.
-    if (round == 0) done = files.size() - todo.size();
-    const auto call_names = k.call_names();
-    const bool whole = k.fix_edits || options.whole_files;
-    // A file not analysed before: its statements that name a call of interest, or all of it.
-    auto analyse_fresh = [&](Slot& s) {
-      const ParsedFile parsed = whole ? ParsedFile(s.source) : ParsedFile::for_calls(s.source, call_names);
-      s.result = analyze_file(parsed, k);
-    };
-    parallel_for(todo, jobs, [&](std::size_t i) {
-      auto& s = slots[i];
-      // Trees are not kept between rounds: a file is parsed again only when a discovery in
-      // another file reaches it, and memory stays per file. Only the statements that name a
-      // call of interest are parsed, unless the findings carry their fixes' text (whose
-      // indentation and imports may look anywhere in the file). A file analysed in an earlier
-      // round has only its statements that can call this round's discoveries analysed again.
-      try {
-        if (s.result && !whole) {
-          const auto redo = statements_to_redo(s.source->text(), module_name(s.input.display), *s.result, hits[i]);
-          const ParsedFile parsed = ParsedFile::selective(s.source, redo);
-          s.result = merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed);
-        } else {
-          analyse_fresh(s);
-        }
-      } catch (const std::exception& e) {
-        s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
-        return;
+      const bool first = round == 0;
+      if (!first && (s.error || !s.digest || !prefilter.may_affect(filters, s.words))) return;
+      const auto source = load(s);
+      std::vector<const Trigger*> hits;
+      if (source) {
+        const auto words = WordSearch::word_hashes(source->text());
+        if (first) s.words = filters.add(words);
+        hits = prefilter.affecting(source->text(), words, module_name(s.input->display), s.result.get());
       }
-      if (round == 0) {
+      if (!hits.empty()) {
+        analysed[i] = 1;
+        if (s.result && !whole) {
+          try {
+            const auto redo = statements_to_redo(source->text(), module_name(s.input->display), *s.result, hits);
+            const ParsedFile parsed = ParsedFile::selective(source, redo);
+            s.result = std::make_unique<FileResult>(merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed));
+            add_snippets(*s.result, *source);
+          } catch (const std::exception& e) {
+            s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("cannot parse: {}", e.what())});
+            s.result.reset();
+          }
+        } else {
+          analyse_fresh(s, source, call_names);
+        }
+      }
+      if (first) {
         const auto d = ++done;
-        found += s.result->findings.size();
-        if (options.progress) {
+        if (d % kGiveBackEvery == 0) give_back_freed_pages();
+        if (s.result) found += s.result->findings.size();
+        // Every file analysed, and every 64th skipped: a line that moves from the start.
+        if (options.progress && (analysed[i] || d % 64 == 0 || d == files.size())) {
           std::lock_guard lock(progress_lock);
           options.progress(d, files.size(), found);
         }
       }
     });
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (analysed[i]) todo.push_back(i);
+    }
     std::vector<std::string> release_names = k.release_methods;
     for (const auto& r : k.release_functions) release_names.emplace_back(last_segment(r.pattern));
-    const auto helpers = release_helper_files(slots, todo, release_names, jobs);
+    const auto helpers = release_helper_files(slots, filters, todo, release_names, jobs);
     parallel_for(helpers, jobs, [&](std::size_t i) {
-      auto& s = slots[i];
-      try {
-        analyse_fresh(s);
-      } catch (const std::exception& e) {
-        s.error = Error{s.input.display, 0, fmt::format("cannot parse: {}", e.what())};
-      }
+      if (const auto source = load(slots[i])) analyse_fresh(slots[i], source, call_names);
     });
     // Merge what this round discovered; files mentioning a new name are analysed again.
     new_names.clear();
@@ -394,17 +471,25 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         if (!own && (!r.acquirer_with_closes(a) || a.with_commits)) names.emplace_back(last_segment(a.pattern));
       }
     }
+    std::vector<uint64_t> name_words;
+    for (const auto& n : names) name_words.push_back(WordSearch::hash(n));
+    const uint64_t cm_words[] = {WordSearch::hash("contextmanager"), WordSearch::hash("__enter__")};
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (!slots[i].source) continue;
-      const auto text = slots[i].source->text();
-      if (text.find("contextmanager") == std::string_view::npos && text.find("__enter__") == std::string_view::npos) continue;
-      if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return text.find(n) != std::string_view::npos; }))
+      const auto& s = slots[i];
+      if (!s.digest || s.error) continue;
+      auto may = [&](uint64_t w) { return filters.may_contain(s.words, w); };
+      if (std::any_of(std::begin(cm_words), std::end(cm_words), may) && std::any_of(name_words.begin(), name_words.end(), may))
         holders.push_back(i);
     }
     std::vector<std::vector<ProjectContextManager>> defined(slots.size());
     parallel_for(holders, jobs, [&](std::size_t i) {
+      const auto source = load(slots[i]);
+      if (!source) return;
+      const auto text = source->text();
+      if (text.find("contextmanager") == std::string_view::npos && text.find("__enter__") == std::string_view::npos) return;
+      if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return text.find(n) != std::string_view::npos; })) return;
       try {
-        const ParsedFile parsed(slots[i].source);
+        const ParsedFile parsed(source);
         defined[i] = context_managers_in(parsed);
       } catch (const std::exception&) {
         // Found by the analysis already, as a file that cannot be parsed.
@@ -413,20 +498,16 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     for (auto& cms : defined) k.targets->add_known(std::move(cms));
   }
 
-  annotate_routes(slots, k, jobs);
+  annotate_routes(slots, filters, k, jobs);
   for (auto& s : slots) {
     if (s.error) out.errors.push_back(*s.error);
     if (!s.result) continue;
     ++out.parsed;
-    for (auto& f : s.result->findings) {
-      f.snippet = normalise_snippet(s.source->line(f.span.line));
-      out.findings.push_back(std::move(f));
-    }
     if (!s.result->findings.empty()) {
-      // Every parse of it is over: the text moves to the report rather than being copied.
-      out.sources.emplace(s.input.display, std::move(*s.source));
-      out.paths.emplace(s.input.display, s.input.path);
+      out.sources.add(s.input->display, s.input->path, s.digest);
+      out.paths.emplace(s.input->display, s.input->path);
     }
+    for (auto& f : s.result->findings) out.findings.push_back(std::move(f));
   }
   sort_findings(out.findings);
   std::sort(out.discovered_acquirers.begin(), out.discovered_acquirers.end());

@@ -9,6 +9,7 @@
 #include "core/finding.h"
 #include "core/result.h"
 #include "core/source_file.h"
+#include "core/sources.h"
 #include "core/rule.h"
 #include "core/walk.h"
 #include "python/analyzer.h"
@@ -32,7 +33,7 @@ struct ProjectResult {
   std::size_t parsed = 0;         // files that passed the prefilter and were parsed
   std::vector<std::string> discovered_acquirers;  // "name (wraps x)" for --verbose output
   std::vector<std::string> discovered_releases;
-  std::map<std::string, SourceFile> sources;  // files with findings, for code frames
+  Sources sources;                             // files with findings, for code frames (read again when asked)
   std::map<std::string, std::string> paths;   // display path -> path to open, for those files
   Knowledge knowledge;                        // the rules plus what discovery found, for fix
 };

@@ -285,7 +285,10 @@ class Rewriter {
     return false;
   }
 
+  // Whether `inner` lies inside `outer`; never inside a field a node does not have (`x: int` is
+  // an assignment without a right side).
   static bool within(TSNode inner, TSNode outer) {
+    if (ts_node_is_null(inner) || ts_node_is_null(outer)) return false;
     return ts_node_start_byte(inner) >= ts_node_start_byte(outer) && ts_node_end_byte(inner) <= ts_node_end_byte(outer);
   }
 

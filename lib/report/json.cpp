@@ -47,10 +47,10 @@ nlohmann::ordered_json fix_json(const FixView& fix, const Finding& f, const Repo
   using json = nlohmann::ordered_json;
   const auto src = r.sources.find(f.file);
   auto where = [&](std::uint32_t offset) {
-    if (src == r.sources.end()) return json{{"offset", offset}};
-    const auto p = src->second.position(offset);
+    if (!src) return json{{"offset", offset}};
+    const auto p = src->position(offset);
     return json{{"line", p.line},
-                {"column", src->second.character_column(p.line, static_cast<std::uint32_t>(p.column - 1))}};
+                {"column", src->character_column(p.line, static_cast<std::uint32_t>(p.column - 1))}};
   };
   json edits = json::array();
   for (const auto& e : fix.edits) edits.push_back(json{{"location", where(e.begin)}, {"end_location", where(e.end)}, {"content", e.text}});

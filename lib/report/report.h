@@ -9,6 +9,7 @@
 #include "core/finding.h"
 #include "core/result.h"
 #include "core/source_file.h"
+#include "core/sources.h"
 
 namespace leakfix {
 
@@ -22,7 +23,7 @@ struct Report {
   std::vector<Finding> findings;
   std::vector<Error> errors;
   std::size_t files = 0;
-  std::map<std::string, SourceFile> sources;  // by display path, for code frames
+  Sources sources;  // by display path, for code frames
   bool fix_mode = false;                      // JSON: every finding carries "fix"
   std::map<std::size_t, FixView> fixes;       // by index into findings
   std::size_t applied = 0;                    // fixes written (fix --write)

@@ -69,10 +69,10 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
     }
     if (auto fx = r.fixes.find(static_cast<std::size_t>(&f - r.findings.data())); fx != r.fixes.end()) {
       const auto src = r.sources.find(f.file);
-      if (src != r.sources.end()) {
+      if (src) {
         auto pos = [&](std::uint32_t offset) {
-          const auto p = src->second.position(offset);
-          return std::pair{p.line, src->second.character_column(p.line, static_cast<std::uint32_t>(p.column - 1))};
+          const auto p = src->position(offset);
+          return std::pair{p.line, src->character_column(p.line, static_cast<std::uint32_t>(p.column - 1))};
         };
         json replacements = json::array();
         for (const auto& e : fx->second.edits) {

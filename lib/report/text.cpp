@@ -99,8 +99,7 @@ void render_text(std::ostream& out, const Report& r, const TextOptions& o) {
         << styled(o.color, fmt::emphasis::bold, f.message) << " [" << f.rule << "]\n";
     if (!o.frames) continue;
     out << "  in " << f.function << (f.function == "<module>" ? "" : "()") << '\n';
-    auto it = r.sources.find(f.file);
-    if (it != r.sources.end()) frame(out, f, it->second, o.color);
+    if (const auto source = r.sources.find(f.file)) frame(out, f, *source, o.color);
   }
 }
 

@@ -88,17 +88,16 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
                 << std::flush;
     };
   }
+  // The walk's own list goes to the Python pass when it holds no C++ (a copy of tens of
+  // thousands of paths is not free).
   std::vector<InputFile> python_files, cxx_files;
-  for (const auto& f : out.walked.files) {
 #ifdef LEAKFIX_HAVE_CXX
-    if (is_cxx_source(f.path)) {
-      cxx_files.push_back(f);
-      continue;
-    }
-#endif
-    python_files.push_back(f);
+  const auto& all = out.walked.files;
+  if (std::any_of(all.begin(), all.end(), [](const InputFile& f) { return is_cxx_source(f.path); })) {
+    for (const auto& f : all) (is_cxx_source(f.path) ? cxx_files : python_files).push_back(f);
   }
-  out.project = python::analyze_project(python_files, rules, options);
+#endif
+  out.project = python::analyze_project(cxx_files.empty() ? out.walked.files : python_files, rules, options);
   if (progress) std::cerr << "\r\x1b[2K" << std::flush;
 #ifdef LEAKFIX_HAVE_CXX
   if (!cxx_files.empty()) {

@@ -269,7 +269,8 @@ class FixRun {
   std::optional<std::string> current_text(const std::string& file) {
     if (auto* o = find(file)) return o->res.after.substr(o->source->bom_size());
     for (const auto& [display, path] : project_.paths) {
-      if (canonical_path(path) == canonical_path(file)) return std::string(project_.sources.at(display).text());
+      if (canonical_path(path) != canonical_path(file)) continue;
+      if (const auto source = project_.sources.find(display)) return std::string(source->text());
     }
     auto read = SourceFile::read(file, file);
     if (!read) return std::nullopt;
@@ -441,11 +442,16 @@ int run_fix(const FixOptions& o) {
   FixRun fixes(project, want, interactive, color);
   std::vector<Finding> remaining;
   if (run) {
-    for (const auto& [display, source] : project.sources) {
+    for (const auto& display : project.sources.files()) {
       const bool any = std::any_of(project.findings.begin(), project.findings.end(),
                                    [&](const Finding& f) { return f.file == display && want(f); });
       if (!any) continue;
-      if (fixes.quit()) {
+      // Read again: the scan kept no text. A file edited since it was analysed is left alone.
+      const auto source = project.sources.find(display);
+      if (!source) {
+        project.errors.push_back(Error{display, 0, "changed (or became unreadable) while it was being analysed; not fixed, run fix again"});
+      }
+      if (fixes.quit() || !source) {
         for (const auto& f : project.findings) {
           if (f.file == display && want(f)) remaining.push_back(f);
         }
@@ -457,13 +463,13 @@ int run_fix(const FixOptions& o) {
       };
 #ifdef LEAKFIX_HAVE_CXX
       if (is_cxx_source(display) && cxx_api()) {
-        FileOutcome c{display, project.paths.at(display), std::make_shared<SourceFile>(source),
-                      fix_cxx_file(source, display, project.findings, want, decide), false};
+        FileOutcome c{display, project.paths.at(display), std::make_shared<SourceFile>(*source),
+                      fix_cxx_file(*source, display, project.findings, want, decide), false};
         fixes.add(std::move(c));
         continue;
       }
 #endif
-      fixes.fix(display, source, decide);
+      fixes.fix(display, *source, decide);
     }
     if (auto err = fixes.create()) {
       std::cerr << "leakfix: error: " << err->to_string() << "; nothing written\n";
@@ -483,7 +489,9 @@ int run_fix(const FixOptions& o) {
     report.sources = project.sources;
     for (std::size_t i = 0; i < report.findings.size(); ++i) {
       const auto& f = report.findings[i];
-      if (auto v = fix_view(f, report.sources.at(f.file))) report.fixes.emplace(i, std::move(*v));
+      const auto source = report.sources.find(f.file);
+      if (!source) continue;
+      if (auto v = fix_view(f, *source)) report.fixes.emplace(i, std::move(*v));
     }
     int code = 0;
     bool write_failed = false;

@@ -106,7 +106,7 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
     }
     std::vector<std::optional<FixView>> views(report.findings.size());
     parallel_for(fixable, o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()), [&](std::size_t i) {
-      views[i] = fix_view(report.findings[i], report.sources.at(report.findings[i].file), false);
+      if (const auto source = report.sources.find(report.findings[i].file)) views[i] = fix_view(report.findings[i], *source, false);
     });
     for (auto i : fixable) {
       if (views[i]) report.fixes.emplace(i, std::move(*views[i]));
@@ -124,8 +124,8 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
   }
   if (analysed.failed()) {
     if (!o.quiet)
-      std::cerr << fmt::format("leakfix: error: {} of the paths could not be read or analysed (see above); exit status 2\n",
-                               analysed.nothing_read ? "none" : "some");
+      std::cerr << (analysed.nothing_read ? "leakfix: error: nothing could be read or analysed (see above); exit status 2\n"
+                                          : "leakfix: error: some of the paths could not be read (see above); exit status 2\n");
     return 2;
   }
   const auto threshold = parse_severity(o.fail_on).value_or(Severity::Warning);

@@ -1,4 +1,5 @@
 #include "core/source_file.h"
+#include "core/sources.h"
 
 #include <gtest/gtest.h>
 
@@ -108,5 +109,29 @@ TEST(SourceFile, ReadingBinaryOrInvalidFilesGivesAMessageNamingTheFile) {
   EXPECT_NE(latin.error().message.find("UTF-8"), std::string::npos);
   auto missing = SourceFile::read((dir / "nope.py").string(), "nope.py");
   ASSERT_FALSE(missing.ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Sources, ReadAgainOnlyWhatWasAnalysed) {
+  const auto dir = std::filesystem::temp_directory_path() / "leakfix_sources_test";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "a.py").string();
+  std::ofstream(path) << "conn = connect()\n";
+  auto first = SourceFile::read(path, "a.py");
+  ASSERT_TRUE(first);
+  Sources sources;
+  sources.add("a.py", path, content_digest(*first));
+  sources.emplace("held.py", SourceFile("held.py", "x = 1\n"));
+  EXPECT_EQ(sources.files(), (std::vector<std::string>{"a.py", "held.py"}));
+  const auto again = sources.find("a.py");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->text(), "conn = connect()\n");
+  EXPECT_EQ(sources.find("held.py")->line(1), "x = 1");
+  EXPECT_FALSE(sources.find("other.py"));
+  // Edited since the scan: its old line numbers would point at other code, so no text at all.
+  std::ofstream(path) << "# new first line\nconn = connect()\n";
+  Sources fresh;
+  fresh.add("a.py", path, content_digest(*first));
+  EXPECT_FALSE(fresh.find("a.py"));
   std::filesystem::remove_all(dir);
 }

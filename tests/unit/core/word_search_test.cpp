@@ -10,6 +10,7 @@
 #include <vector>
 
 using leakfix::WordSearch;
+using leakfix::WordFilters;
 
 namespace {
 
@@ -87,4 +88,49 @@ TEST(WordHashes, HoldEveryDistinctWordOnceInOrder) {
     expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
     ASSERT_EQ(WordSearch::word_hashes(text), expected);
   }
+}
+
+TEST(WordFilters, NeverSayNoToAWordOfTheTextAndRarelyYesToAnother) {
+  std::mt19937 rng(5);
+  WordFilters store;
+  std::vector<std::pair<WordFilters::Handle, std::set<std::string>>> texts;
+  for (int round = 0; round < 400; ++round) {
+    std::string text;
+    std::set<std::string> words;
+    for (int i = 0, n = static_cast<int>(rng() % 600); i < n; ++i) {
+      std::string w(3 + rng() % 6, 'a');
+      for (auto& c : w) c = "abcdefgh_"[rng() % 9];
+      words.insert(w);
+      text += w + (rng() % 2 ? " " : ".(");
+    }
+    texts.emplace_back(store.add(WordSearch::word_hashes(text)), words);
+  }
+  int asked = 0, wrong_yes = 0;
+  for (const auto& [filter, words] : texts) {
+    for (const auto& w : words) {
+      ASSERT_TRUE(store.may_contain(filter, WordSearch::hash(w))) << w;
+      ASSERT_TRUE(store.may_write(filter, w + "."));
+    }
+    for (int i = 0; i < 200; ++i) {
+      const std::string other = "zz" + std::to_string(rng());  // a word no text writes
+      ++asked;
+      if (store.may_contain(filter, WordSearch::hash(other))) ++wrong_yes;
+    }
+    if (words.empty()) {
+      EXPECT_FALSE(store.may_contain(filter, WordSearch::hash("abc")));
+    }
+  }
+  // 10 bits a word and 4 probes: about 1% in theory.
+  EXPECT_LT(wrong_yes, asked * 3 / 100) << wrong_yes << " of " << asked;
+  // The bits of 400 texts sit in a few blocks, not 400 allocations.
+  EXPECT_LE(store.bytes(), std::size_t{4} << 20);
+}
+
+TEST(WordFilters, WriteAsksForEveryWholeWord) {
+  WordFilters store;
+  const auto f = store.add(WordSearch::word_hashes("x = g.db\ncfg.close()\n"));
+  EXPECT_TRUE(store.may_write(f, "g."));
+  EXPECT_TRUE(store.may_write(f, "db"));
+  EXPECT_TRUE(store.may_write(f, "(.)"));  // no word: nothing can rule it out
+  EXPECT_FALSE(store.may_write(f, "g.missing_name_here"));
 }

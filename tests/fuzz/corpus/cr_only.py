@@ -1,0 +1,1 @@
+from db import get_db_connectiondef f(x):    conn = get_db_connection()    if x:        return 1    conn.close()    return 0
