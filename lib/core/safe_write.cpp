@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>  // renameat2, RENAME_EXCHANGE
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -97,8 +98,31 @@ std::optional<Error> safe_write(const std::string& path, const std::string& disp
     ok = false;
     err = errno;
   }
-  // The window between the check and the rename: looked at again, as late as can be.
-  if (ok && options.expected) {
+  // The window between the check and the rename. Where the file system can swap two names in
+  // one step (RENAME_EXCHANGE: ext4, xfs, btrfs, tmpfs), the new file is swapped in and what it
+  // replaced is read back: an edit saved at any moment before the swap is found there and
+  // swapped back in place. Elsewhere the file is looked at again, as late as can be.
+  if (ok && options.before_swap) options.before_swap();
+  if (ok && options.expected && exists) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+      const auto replaced = read_all(tmp);
+      if (!replaced || *replaced != *options.expected) {
+        const bool restored = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0;
+        if (!restored) {
+          return fail(fmt::format("the file changed while it was being written; the edit is kept in {}", tmp));
+        }
+        ::unlink(tmp.c_str());
+        return fail("the file changed while it was being written; it is left as it was, run again");
+      }
+      ::unlink(tmp.c_str());
+      sync_folder(dir);
+      return std::nullopt;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+      err = errno;
+      ::unlink(tmp.c_str());
+      return fail(std::strerror(err));
+    }
     const auto now = read_all(target.string());
     if (!now || *now != *options.expected) {
       ::unlink(tmp.c_str());

@@ -140,7 +140,7 @@ void probe(uint64_t h, uint64_t bits, F&& at) {
   const uint64_t step = (h >> 32) | 1;
   for (int k = 0; k < kProbes; ++k) {
     const uint64_t x = h + static_cast<uint64_t>(k) * step * 0x9E3779B97F4A7C15ull;
-    at(static_cast<std::size_t>((static_cast<unsigned __int128>(x) * bits) >> 64));
+    at(static_cast<std::size_t>(((x >> 32) * bits) >> 32));  // bits < 2^32
   }
 }
 

@@ -711,7 +711,9 @@ FileResult analyze_file(const ParsedFile& file, const Knowledge& knowledge) {
       auto found = FileAnalyzer(part, knowledge).run();
       // What the parse of the whole file made of these lines (swallowed into the error's
       // statement: `fh = open(p)` seen at module level) gives way to the definition's own parse.
-      std::erase_if(out.findings, [&](const Finding& f) { return f.kind != Kind::ParseError && f.span.line > first && f.span.line <= end; });
+      std::erase_if(out.findings, [lo = first, hi = end](const Finding& f) {
+        return f.kind != Kind::ParseError && f.span.line > lo && f.span.line <= hi;
+      });
       for (auto& f : found.findings) {
         if (f.kind == Kind::ParseError || f.span.line <= first || f.span.line > end) continue;
         // Reported, but not rewritten: the file does not parse as a whole.

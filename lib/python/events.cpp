@@ -598,8 +598,9 @@ class Extractor {
   // For a method of the class around this scope: the parameters (by position after `self`) that
   // its body stores on the object as they are (`self._file = file`), with the attribute.
   const std::vector<std::pair<int, std::string>>& stored_parameters(std::string_view method) {
-    auto [it, added] = stored_parameters_.try_emplace(std::string(method));
-    if (!added) return it->second;
+    const auto emplaced = stored_parameters_.try_emplace(std::string(method));
+    const auto it = emplaced.first;  // not a structured binding: the lambda below captures it
+    if (!emplaced.second) return it->second;
     TSNode cls = file().parent(cfg_.scope);
     if (is(cls, "decorated_definition")) cls = file().parent(cls);
     cls = file().parent(cls);
