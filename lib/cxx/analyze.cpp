@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -136,7 +137,12 @@ class FunctionAnalysis {
       for (const auto& r : rules_) {
         if (r.language != "cpp") continue;
         for (const auto& a : r.acquirers) {
-          if (matches(a.pattern, call->getDirectCallee())) acquisitions_.push_back({call, &r, &a});
+          const FunctionDecl* callee = call->getDirectCallee();
+          if (!matches(a.pattern, callee)) continue;
+          // What returns nothing hands nothing out: `void acquire()` is a lock's (a spinlock,
+          // std::binary_semaphore), not a pool's; only a receiver rule can follow it.
+          if (!a.receiver_handle && callee->getReturnType()->isVoidType()) continue;
+          acquisitions_.push_back({call, &r, &a});
         }
       }
     }
@@ -144,6 +150,32 @@ class FunctionAnalysis {
   }
 
   int line(SourceLocation loc) const { return static_cast<int>(sm_.getExpansionLineNumber(loc)); }
+
+  // A full expression without the cleanups of its temporaries (`db.free("name", c);`).
+  static const Stmt* bare(const Stmt* s) {
+    if (const auto* e = dyn_cast_or_null<ExprWithCleanups>(s)) return e->getSubExpr()->IgnoreImplicit();
+    return s;
+  }
+
+  // Which way a condition says the handle is null: true for `!c` and `c == nullptr`, false
+  // for `c` and `c != nullptr`; nullopt when it says nothing about it.
+  std::optional<bool> null_when(const Expr* cond, const Handle& h) const {
+    if (!cond) return std::nullopt;
+    cond = cond->IgnoreParenImpCasts();
+    auto is_null = [&](const Expr* e) { return e->IgnoreParenImpCasts()->isNullPointerConstant(ctx_, Expr::NPC_ValueDependentIsNotNull) != Expr::NPCK_NotNull; };
+    if (const auto* u = dyn_cast<UnaryOperator>(cond); u && u->getOpcode() == UO_LNot) {
+      if (auto inner = null_when(u->getSubExpr(), h)) return !*inner;
+      return std::nullopt;
+    }
+    if (const auto* b = dyn_cast<BinaryOperator>(cond); b && (b->getOpcode() == BO_EQ || b->getOpcode() == BO_NE)) {
+      const bool lhs_handle = is_handle(b->getLHS(), h) && is_null(b->getRHS());
+      const bool rhs_handle = is_handle(b->getRHS(), h) && is_null(b->getLHS());
+      if (lhs_handle || rhs_handle) return b->getOpcode() == BO_EQ;
+      return std::nullopt;
+    }
+    if (isa<DeclRefExpr>(cond) && is_handle(cond, h)) return false;
+    return std::nullopt;
+  }
 
   const Stmt* parent(const Stmt* s) const {
     const Stmt* p = parents_.getParent(s);
@@ -194,7 +226,7 @@ class FunctionAnalysis {
   // A release written here, not one inside a helper the call reaches.
   bool direct_release(const Stmt* s, const Acquisition& a, const Handle& h) const {
     ++depth_;
-    const bool direct = releases(s, a, h);
+    const bool direct = releases(bare(s), a, h);
     --depth_;
     return direct;
   }
@@ -211,6 +243,8 @@ class FunctionAnalysis {
   static bool nothrow(const FunctionDecl* f) {
     if (!f) return false;
     if (f->getBuiltinID()) return true;
+    // C functions (puts, memcpy, the C library) throw no C++ exception.
+    if (f->isExternC()) return true;
     const auto* t = f->getType()->getAs<FunctionProtoType>();
     return t && t->isNothrow();
   }
@@ -298,6 +332,13 @@ class FunctionAnalysis {
           stop = true;
           break;
         }
+        // std::exit(), abort(), a [[noreturn]] function: the process or the thread ends here,
+        // and no release would run on this path even with a guard.
+        if (const auto* call = dyn_cast<CallExpr>(s); call && call != a.call && call->getDirectCallee() &&
+                                                      call->getDirectCallee()->isNoReturn()) {
+          stop = true;
+          break;
+        }
         if (s == anchor || (isa<CallExpr>(s) && s == a.call)) {
           o.leaks.emplace_back(line(s->getBeginLoc()),
                                jump ? jump_label(jump) + fmt::format(", acquired again at line {}", line(s->getBeginLoc()))
@@ -332,7 +373,14 @@ class FunctionAnalysis {
       if (const Stmt* t = it.block->getTerminatorStmt();
           t && !jump && (isa<BreakStmt>(t) || isa<ContinueStmt>(t) || isa<GotoStmt>(t)))
         jump = t;
+      // On the branch where the handle is null there is nothing to release.
+      std::optional<bool> null_branch;
+      if (it.block->succ_size() == 2 && !a.acquirer->receiver_handle)
+        null_branch = null_when(dyn_cast_or_null<Expr>(it.block->getTerminatorCondition()), h);
+      unsigned succ_index = 0;
       for (const auto& succ : it.block->succs()) {
+        const bool true_branch = succ_index++ == 0;
+        if (null_branch && *null_branch == true_branch) continue;
         const CFGBlock* next = succ.getReachableBlock();
         if (!next) continue;
         if (next == &cfg_->getExit()) {
@@ -567,7 +615,9 @@ class FunctionAnalysis {
   void release_statements(const Stmt* s, const Acquisition& a, const Handle& h, std::vector<const Stmt*>& out, bool& other) const {
     if (!s || isa<LambdaExpr>(s)) return;
     if (releases(s, a, h)) {
-      if (isa_and_nonnull<CompoundStmt>(parents_.getParent(s))) out.push_back(s);
+      const Stmt* statement = s;
+      if (const Stmt* p = parents_.getParent(s); isa_and_nonnull<ExprWithCleanups>(p)) statement = p;
+      if (isa_and_nonnull<CompoundStmt>(parents_.getParent(statement))) out.push_back(statement);
       else other = true;
       return;
     }
@@ -596,7 +646,7 @@ class FunctionAnalysis {
       bool after = false;
       const Stmt* last = nullptr;
       for (const Stmt* k : list->body()) {
-        if (after && mentions(k, h) && !releases(k, a, h)) return fmt::format("the handle is used after the release at line {}", line(r->getBeginLoc()));
+        if (after && mentions(k, h) && !releases(bare(k), a, h)) return fmt::format("the handle is used after the release at line {}", line(r->getBeginLoc()));
         if (k == c) after = true;
         last = k;
       }
@@ -754,7 +804,7 @@ class FunctionAnalysis {
     for (const Stmt* r : drops) {
       if (r->getBeginLoc().isMacroID()) return std::string("a release is inside a macro");
       if (!direct_release(r, a, u.handle)) {
-        const auto* call = dyn_cast<CallExpr>(r);
+        const auto* call = dyn_cast<CallExpr>(bare(r));
         return fmt::format("it is released inside {}(), another function, which a guard would release a second time",
                            call && call->getDirectCallee() ? call->getDirectCallee()->getNameAsString() : "a call");
       }
@@ -783,6 +833,7 @@ class FunctionAnalysis {
       const std::string type = a.rule->guard.empty() ? "std::lock_guard" : a.rule->guard;
       decl = ctx_.getLangOpts().CPlusPlus17 ? fmt::format("{} {}({});", type, guard, name)
                                             : fmt::format("{}<{}> {}({});", type, t.getAsString(ctx_.getPrintingPolicy()), guard, name);
+      if (type == "std::lock_guard" || type == "std::unique_lock" || type == "std::scoped_lock") include_ = "<mutex>";
       f.fix.emplace();
       f.fix->summary = decl;
     } else {
@@ -791,6 +842,12 @@ class FunctionAnalysis {
       if (!m || !var->getType()->isPointerType()) return std::string("only `T* h = pool.acquire();` is rewritten");
       const Expr* pool = m->getImplicitObjectArgument();
       const std::string pool_text = text_of(pool, ctx_);
+      // The pool as the guard's constructor takes it: `*pool` when the code holds a pointer.
+      const bool pool_pointer = pool->getType()->isPointerType();
+      const QualType pool_type = pool_pointer ? pool->getType()->getPointeeType() : pool->getType().getNonReferenceType();
+      const bool simple = std::all_of(pool_text.begin(), pool_text.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '>' || ch == '-'; });
+      const std::string pool_ref = !pool_pointer ? pool_text : simple ? "*" + pool_text : "*(" + pool_text + ")";
+      std::optional<std::string> in_macro;
       const std::string pointee = var->getType()->getPointeeType().getAsString(ctx_.getPrintingPolicy());
       // Plain uses of the pointer (not c->x, not *c) become c.get().
       std::function<void(const Stmt*)> uses = [&](const Stmt* s) {
@@ -800,7 +857,24 @@ class FunctionAnalysis {
           while (isa_and_nonnull<ImplicitCastExpr>(p) || isa_and_nonnull<ParenExpr>(p)) p = parents_.getParent(p);
           const bool arrow = isa_and_nonnull<MemberExpr>(p) && cast<MemberExpr>(p)->isArrow();
           const bool deref = isa_and_nonnull<UnaryOperator>(p) && cast<UnaryOperator>(p)->getOpcode() == UO_Deref;
-          if (!arrow && !deref) to_get.emplace_back(offset(r->getBeginLoc()), offset(r->getEndLoc()) + static_cast<std::uint32_t>(name.size()));
+          if (!arrow && !deref) {
+            // In a macro's argument (`LOG_ERROR("%p", c)`) the use is written in the file, where
+            // its spelling is; in the macro's own text it cannot be edited.
+            SourceLocation where = r->getBeginLoc();
+            if (where.isMacroID()) {
+              if (!sm_.isMacroArgExpansion(where)) {
+                in_macro = fmt::format("`{}` is used inside the text of a macro at line {}", name, line(where));
+                return;
+              }
+              where = sm_.getSpellingLoc(where);
+              if (!sm_.isInMainFile(where)) {
+                in_macro = fmt::format("`{}` is used through a macro at line {}", name, line(r->getBeginLoc()));
+                return;
+              }
+            }
+            const std::uint32_t b = sm_.getFileOffset(where);
+            to_get.emplace_back(b, b + static_cast<std::uint32_t>(name.size()));
+          }
         }
         for (const Stmt* c : s->children()) uses(c);
       };
@@ -816,20 +890,21 @@ class FunctionAnalysis {
           return range.first >= offset(d->getBeginLoc()) && range.first <= offset(d->getEndLoc());
         });
       });
+      if (in_macro) return *in_macro;
       bool has_get = false;
-      if (const CXXRecordDecl* g = find_guard(a, pool->getType().getNonReferenceType(), has_get)) {
+      if (const CXXRecordDecl* g = find_guard(a, pool_type, has_get)) {
         if (!to_get.empty() && !has_get)
           return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
-        decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_text);
+        decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_ref);
       } else if (!a.rule->guard.empty()) {
-        decl = fmt::format("{} {}({});", a.rule->guard, name, pool_text);
+        decl = fmt::format("{} {}({});", a.rule->guard, name, pool_ref);
       } else {
         const std::string deleter = *pick_name(name + "_release");
-        const std::string release = a.rule->release_functions.empty() ? "" : std::string(last_segment(a.rule->release_functions.front().pattern));
-        if (release.empty()) return std::string("the rule names no release function for a deleter");
-        decl = fmt::format("auto {} = [&]({}* p) {{ {}.{}(p); }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
-                           pointee, pool_text, release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
-        needs_memory_ = true;
+        auto release = deleter_body(drops, a, u.handle, anchor);
+        if (!release) return release.error().message;
+        decl = fmt::format("auto {} = [&]({}* p) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
+                           pointee, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
+        include_ = "<memory>";
       }
       f.fix.emplace();
       f.fix->summary = decl.substr(0, decl.find('\n'));
@@ -903,11 +978,58 @@ class FunctionAnalysis {
     }
     f.fixable = true;
     f.reason.reset();
-    if (needs_memory_) f.fix->imports.push_back(ImportNeed{"#include", "<memory>"});
+    if (!include_.empty()) f.fix->imports.push_back(ImportNeed{"#include", include_});
     return std::nullopt;
   }
 
-  bool needs_memory_ = false;
+  // What the deleter of a unique_ptr does: the release as the code writes it, receiver (`.` or
+  // `->`) and every other argument kept, with the handle replaced by the deleter's parameter.
+  // Every release the rewrite drops must be the same call, and what it names must exist where
+  // the deleter is declared (at the acquisition).
+  leakfix::Result<std::string> deleter_body(const std::vector<const Stmt*>& drops, const Acquisition& a, const Handle& h,
+                                            const Stmt* anchor) const {
+    auto fail = [](std::string why) { return leakfix::Result<std::string>(leakfix::Error{"", 0, std::move(why)}); };
+    if (drops.empty()) return fail("there is no release to give the guard");
+    std::optional<std::string> body;
+    for (const Stmt* d : drops) {
+      const auto* call = dyn_cast<CallExpr>(bare(d));
+      if (!call) return fail(fmt::format("the release at line {} is not a plain call", line(d->getBeginLoc())));
+      const Expr* handle_arg = nullptr;
+      for (const Expr* arg : call->arguments()) {
+        if (is_handle(arg, h)) handle_arg = arg;
+      }
+      std::string text = text_of(call, ctx_);
+      if (handle_arg) {
+        const std::string arg_text = text_of(handle_arg, ctx_);
+        const auto call_start = offset(call->getBeginLoc()), arg_start = offset(handle_arg->getBeginLoc());
+        if (arg_start < call_start || arg_start - call_start + arg_text.size() > text.size())
+          return fail(fmt::format("the release at line {} is written by a macro", line(d->getBeginLoc())));
+        text.replace(arg_start - call_start, arg_text.size(), "p");
+      } else {
+        return fail(fmt::format("the release at line {} takes the handle as its object; a deleter cannot call it",
+                                line(d->getBeginLoc())));
+      }
+      // Locals it names must be declared before the acquisition, where the deleter is.
+      std::optional<std::string> late;
+      std::function<void(const Stmt*)> visit = [&](const Stmt* s) {
+        if (!s || late) return;
+        if (const auto* r = dyn_cast<DeclRefExpr>(s); r && !is_handle(r, h)) {
+          if (const auto* v = dyn_cast<VarDecl>(r->getDecl()); v && v->hasLocalStorage() && !isa<ParmVarDecl>(v) &&
+                                                               sm_.isBeforeInTranslationUnit(anchor->getBeginLoc(), v->getLocation()))
+            late = v->getNameAsString();
+        }
+        for (const Stmt* c : s->children()) visit(c);
+      };
+      visit(call);
+      if (late) return fail(fmt::format("the release at line {} uses `{}`, declared after the acquisition", line(d->getBeginLoc()), *late));
+      if (body && *body != text) return fail(fmt::format("the releases differ (`{}` and `{}`); one guard cannot make both", *body, text));
+      body = text;
+    }
+    (void)a;
+    return *body;
+  }
+
+  std::string include_;  // the header the rewrite's guard needs
 
   ASTContext& ctx_;
   const SourceManager& sm_;

@@ -388,8 +388,8 @@ std::string diff_preamble(const FileOutcome& o) {
     // One line each: a call written over several lines is cut at its first.
     std::string summary = f.fix->summary.substr(0, f.fix->summary.find_first_of("\r\n"));
     if (summary.size() < f.fix->summary.size()) summary += " ...";
-    out += fmt::format("# leakfix: {}:{}: {} in {}: {} ({})\n", f.file, f.span.line, to_string(f.kind), f.function, summary,
-                       f.fix->target);
+    out += fmt::format("# leakfix: {}:{}: {} in {}: {}{}\n", f.file, f.span.line, to_string(f.kind), f.function, summary,
+                       f.fix->target.empty() ? "" : " (" + f.fix->target + ")");
   }
   return out;
 }
