@@ -86,4 +86,12 @@ std::string normalise_snippet(std::string_view line) {
   return out;
 }
 
+std::optional<Kind> judge(const PathFacts& p) {
+  if (p.leaks) return p.released || p.escapes ? Kind::LeakyPath : Kind::NeverClosed;
+  if (p.escapes) return Kind::Escapes;
+  if (p.throws) return p.released ? Kind::ExceptionUnsafe : Kind::NeverClosed;
+  if (p.released && p.by_hand) return Kind::ManualSafe;
+  return std::nullopt;
+}
+
 }  // namespace leakfix

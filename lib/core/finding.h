@@ -31,6 +31,21 @@ Severity severity_of(Kind kind);
 // Remediation phase of DESIGN.md: 1 urgent, 2 exception paths, 3 consistency, 0 manual review.
 int phase_of(Kind kind);
 
+// What the paths of one acquisition do, as either front end follows them.
+struct PathFacts {
+  bool leaks = false;     // a normal path (return, break, the end) leaves it held
+  bool released = false;  // a path releases it (by hand or by a manager)
+  bool escapes = false;   // a path hands it on (returned, stored)
+  bool throws = false;    // it leaks if a call raises while it is held
+  bool by_hand = true;    // a release is the code's own call, not a with block's or a guard's
+};
+
+// The one rule both languages judge by: a leaking path makes leaky-path, or never-closed when no
+// path releases it or hands it on; with no leaking path, handing it on makes escapes; then a
+// raise makes exception-unsafe (never-closed when nothing releases it); released by hand on
+// every path is manual-safe. nullopt: nothing to report.
+std::optional<Kind> judge(const PathFacts& p);
+
 struct Span {
   int line = 0, column = 0, end_line = 0, end_column = 0;  // 1-based
 };

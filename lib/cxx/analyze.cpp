@@ -564,31 +564,33 @@ class FunctionAnalysis {
         std::sort(o.leaks.begin(), o.leaks.end());
         std::sort(o.throws.begin(), o.throws.end());
         const std::string verb = u.what == Use::Receiver ? "unlocked" : "released";
-        if (o.escape) {
-          f.kind = Kind::Escapes;
+        // The kind is the rule both languages share (core/finding.h): a path that leaks beats
+        // one that hands the handle on, as in Python.
+        const auto kind = judge(PathFacts{!o.leaks.empty(), o.released > 0, o.escape.has_value(), !o.throws.empty(), true});
+        if (kind) f.kind = *kind;
+        if (!kind) {
+          return;
+        } else if (*kind == Kind::Escapes) {
           f.reason = "ownership leaves the function; review by hand";
           f.message = fmt::format("{} escapes: {}", what, o.escape->second);
           exit_at(o.escape->first, "ownership leaves here");
-        } else if (!o.leaks.empty() && o.released == 0) {
-          f.kind = Kind::NeverClosed;
+        } else if (*kind == Kind::NeverClosed && !o.leaks.empty()) {
           f.message = fmt::format("{} is never {} (still held at {})", what, verb, o.leaks.front().second);
           exit_at(o.leaks.front().first, "still held here");
-        } else if (!o.leaks.empty()) {
-          f.kind = Kind::LeakyPath;
+        } else if (*kind == Kind::NeverClosed) {
+          f.message = fmt::format("{} is never {}", what, verb);
+          exit_at(o.throws.front(), "may throw here");
+        } else if (*kind == Kind::LeakyPath) {
           const auto& l = o.leaks.front();
           f.message = l.second.starts_with("acquired again")
                           ? fmt::format("{} is {}", what, l.second)
                           : fmt::format("{} is not {} on {}", what, verb, l.second);
           exit_at(l.first, "leaks here");
-        } else if (!o.throws.empty()) {
-          f.kind = Kind::ExceptionUnsafe;
+        } else if (*kind == Kind::ExceptionUnsafe) {
           f.message = fmt::format("{} leaks if the call at line {} throws", what, o.throws.front());
           exit_at(o.throws.front(), "may throw here");
-        } else if (o.released > 0) {
-          f.kind = Kind::ManualSafe;
-          f.message = fmt::format("{} is {} by hand on every path; an RAII guard says so in one place", what, verb);
         } else {
-          return;
+          f.message = fmt::format("{} is {} by hand on every path; an RAII guard says so in one place", what, verb);
         }
         break;
       }
@@ -744,6 +746,10 @@ class FunctionAnalysis {
   std::optional<std::string> rewrite(const Acquisition& a, const Use& u, Finding& f) {
     const Stmt* anchor = u.anchor;
     if (!aliases_.empty()) return fmt::format("the handle is copied to `{}`", aliases_.front()->getNameAsString());
+    // Handed on by one path and leaked by another: a guard would release what the caller gets.
+    if (const auto at_return = u.what == Use::Receiver ? std::nullopt : returned_at(fd_->getBody(), u.handle))
+      return fmt::format("it is returned at line {}: a guard would release what the caller gets; release the other paths by hand",
+                         *at_return);
     if (fd_->isTemplateInstantiation() || fd_->getTemplatedKind() != FunctionDecl::TK_NonTemplate)
       return std::string("inside a template: one rewrite would serve every instantiation");
     if (a.call->getBeginLoc().isMacroID()) return std::string("the acquisition is written by a macro");
@@ -979,6 +985,17 @@ class FunctionAnalysis {
     f.fixable = true;
     f.reason.reset();
     if (!include_.empty()) f.fix->imports.push_back(ImportNeed{"#include", include_});
+    return std::nullopt;
+  }
+
+  // The line of the first `return h;` in s (not in a lambda).
+  std::optional<int> returned_at(const Stmt* s, const Handle& h) const {
+    if (!s || isa<LambdaExpr>(s)) return std::nullopt;
+    if (const auto* r = dyn_cast<ReturnStmt>(s); r && r->getRetValue() && is_handle(r->getRetValue(), h))
+      return line(r->getBeginLoc());
+    for (const Stmt* c : s->children()) {
+      if (auto at = returned_at(c, h)) return at;
+    }
     return std::nullopt;
   }
 

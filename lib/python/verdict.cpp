@@ -58,6 +58,10 @@ const T& earliest(const std::vector<T>& v, F line_of) {
 
 std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
   const bool released = o.released_manual || o.released_managed;
+  // The kind is the rule both languages share (core/finding.h); the rest says why.
+  const auto kind = judge(PathFacts{!o.normal.empty(), released, !o.escapes.empty(), !o.exceptional.empty(),
+                                    o.released_manual && !ctx.in_context_manager});
+  if (!kind) return std::nullopt;
   if (!o.normal.empty()) {
     // Prefer the most specific path: an early exit over falling off the end.
     std::vector<Leak> leaks = o.normal;
@@ -70,23 +74,22 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
     Verdict v;
     v.exit_line = l.cause.line;
     v.exit_label = "leaks here";
-    if (!released && o.escapes.empty()) {
+    v.kind = *kind;
+    if (*kind == Kind::NeverClosed) {
       // No path closes it: name where it is last held, not a branch that "skips" a close.
       ExitCause where = l.cause;
       if (where.why == ExitWhy::Branch) where = ExitCause{ExitWhy::FallOff, ctx.scope_end_line};
-      v.kind = Kind::NeverClosed;
       v.exit_line = where.line;
       v.message = fmt::format("{} is never closed (it is still open {})", ctx.what, describe(where));
     } else {
-      v.kind = Kind::LeakyPath;
       v.message = fmt::format("{} is not closed {}", ctx.what, describe(l.cause));
     }
     return v;
   }
-  if (!o.escapes.empty()) {
+  if (*kind == Kind::Escapes) {
     const auto& e = earliest(o.escapes, [](const EscapeAt& x) { return x.line; });
     Verdict v;
-    v.kind = Kind::Escapes;
+    v.kind = *kind;
     v.exit_line = e.line;
     v.exit_label = "ownership leaves here";
     v.returned = std::any_of(o.escapes.begin(), o.escapes.end(), [](const EscapeAt& x) { return x.why == EscapeWhy::Returned; });
@@ -102,7 +105,7 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
   if (!o.exceptional.empty()) {
     const auto& l = earliest(o.exceptional, [](const Leak& x) { return x.raise_line; });
     Verdict v;
-    v.kind = released ? Kind::ExceptionUnsafe : Kind::NeverClosed;
+    v.kind = *kind;
     v.exit_line = l.raise_line;
     v.exit_label = "may raise here";
     v.message = released ? fmt::format("{} leaks if the call at line {} raises", ctx.what, l.raise_line)
@@ -112,13 +115,10 @@ std::optional<Verdict> decide(const Outcome& o, const VerdictContext& ctx) {
     }
     return v;
   }
-  if (o.released_manual && !ctx.in_context_manager) {
-    Verdict v;
-    v.kind = Kind::ManualSafe;
-    v.message = fmt::format("{} is closed by hand on every path; a `with` block says so in one place", ctx.what);
-    return v;
-  }
-  return std::nullopt;
+  Verdict v;
+  v.kind = *kind;  // manual-safe
+  v.message = fmt::format("{} is closed by hand on every path; a `with` block says so in one place", ctx.what);
+  return v;
 }
 
 }  // namespace leakfix::python

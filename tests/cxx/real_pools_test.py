@@ -42,9 +42,20 @@ with tempfile.TemporaryDirectory() as tmp:
     for line, f in sorted(found.items()):
         check(f"line {line}: no unexpected finding", line in expected, f"{f['kind']}: {f['message']}")
     check("a spinlock's void acquire() is not a connection", not any("SpinLock" in f["message"] for f in found.values()))
-    for line, f in sorted(found.items()):
-        if f["kind"] in ("leaky-path", "exception-unsafe", "never-closed"):
-            check(f"line {line} is fixable", f["fixable"], f.get("reason"))
+    returned = next((f for f in found.values() if f["function"] == "returned_or_dropped"), None)
+    fixable = [f for f in found.values() if f["kind"] in ("leaky-path", "exception-unsafe", "never-closed") and f is not returned]
+    for f in fixable:
+        check(f"line {f['line']} is fixable", f["fixable"], f.get("reason"))
+    check("a handle also returned is not put in a guard, and says why", returned is not None and not returned["fixable"]
+          and "returned at line" in (returned.get("reason") or ""), json.dumps(returned))
+
+    # The same shape in Python gets the same kind (one verdict rule for both languages).
+    (work / "same.py").write_text("from db import get_db_connection\n\n\ndef returned_or_dropped(keep):\n"
+                                  "    conn = get_db_connection()\n    if keep:\n        return conn\n    return None\n")
+    py = json.loads(leakfix("scan", "same.py", "--format", "json", cwd=work).stdout)["findings"]
+    check("Python and C++ give the same kind", returned is not None and [f["kind"] for f in py] == [returned["kind"]],
+          json.dumps([f["kind"] for f in py]))
+    (work / "same.py").unlink()
 
     before, err = build_and_run(work)
     check("the program builds and runs before", before is not None, err)
