@@ -57,6 +57,14 @@ with tempfile.TemporaryDirectory() as tmp:
           json.dumps([f["kind"] for f in py]))
     (work / "same.py").unlink()
 
+    # Every output states a C++ fix in C++: its header is an #include, never a Python import.
+    fixes = json.loads(leakfix("fix", "real_pools.cpp", "--format", "json", "--", *FLAGS, cwd=work, timeout=300).stdout)
+    contents = [e["content"] for f in fixes["findings"] if f.get("fix") for e in f["fix"]["edits"]]
+    check("JSON fixes add #include <memory>", "#include <memory>\n" in contents, json.dumps(contents)[:400])
+    check("no fix output is Python", not any("import" in c for c in contents), json.dumps(contents)[:400])
+    sarif = leakfix("scan", "real_pools.cpp", "--format", "sarif", "--", *FLAGS, cwd=work, timeout=300).stdout
+    check("SARIF fixes add #include <memory>", "#include <memory>" in sarif and "from #include" not in sarif)
+
     before, err = build_and_run(work)
     check("the program builds and runs before", before is not None, err)
     check("before: connections are left out", before is not None and "outstanding=4" in before, before)

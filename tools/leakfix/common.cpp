@@ -13,6 +13,7 @@
 #ifdef LEAKFIX_HAVE_CXX
 #include "cxx_plugin.h"
 #endif
+#include "fix/cxx_text.h"
 #include "fix/diff.h"
 #include "python/fixer.h"
 #include "rules/loader.h"
@@ -139,7 +140,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
 
 std::optional<FixView> fix_view(const Finding& f, const SourceFile& source, bool diff) {
   if (!f.fix) return std::nullopt;
-  const auto after = python::apply_fix(source, *f.fix, nullptr);
+  // Each language applies its own fixes: a C++ fix's headers are #includes, not imports.
+  const auto after = is_cxx_source(f.file) ? std::optional(apply_cxx_fix(source, *f.fix)) : python::apply_fix(source, *f.fix, nullptr);
   if (!after) return std::nullopt;
   FixView v;
   if (diff) v.diff = unified_diff(f.file, source.bytes(), *after);

@@ -6,17 +6,11 @@
 #include <vector>
 
 #include "cxx/analyze.h"
+#include "fix/cxx_text.h"
 
 namespace leakfix::cli {
 
-// .cpp, .cc, .cxx, .c++: the files a directory walk hands to the C++ pass.
-bool is_cxx_source(std::string_view path);
-
 // The loaded pass, or nullptr; `why` says what is missing.
 const cxx::Api* cxx_api(std::string* why = nullptr);
-
-// Adds `#include <memory>` and the like after the last #include of the leading block of
-// comments and preprocessor lines, unless already there.
-std::string add_includes(std::string text, const std::vector<std::string>& headers);
 
 }  // namespace leakfix::cli
