@@ -22,6 +22,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -827,6 +828,7 @@ class FunctionAnalysis {
     for (const Stmt* s : region) {
       if (has_goto(s)) return std::string("a goto crosses the block");
     }
+    if (auto why = reacquired_while_guarded(a, drops, region)) return why;
 
     // The guard's declaration.
     std::string decl;
@@ -985,6 +987,30 @@ class FunctionAnalysis {
     f.fixable = true;
     f.reason.reset();
     if (!include_.empty()) f.fix->imports.push_back(ImportNeed{"#include", include_});
+    return std::nullopt;
+  }
+
+  // A guard holds the handle to the end of its block. When the code gives it back and then takes
+  // another from the same pool inside that block, the guard would hold both at once: the order of
+  // the pool's operations would change (and a pool of one would deadlock).
+  std::optional<std::string> reacquired_while_guarded(const Acquisition& a, const std::vector<const Stmt*>& drops,
+                                                      const std::vector<const Stmt*>& region) const {
+    const auto* m = dyn_cast<CXXMemberCallExpr>(a.call);
+    const std::string pool = m ? text_of(m->getImplicitObjectArgument(), ctx_) : "";
+    if (drops.empty() || region.empty()) return std::nullopt;
+    std::uint32_t first_drop = std::numeric_limits<std::uint32_t>::max();
+    for (const Stmt* d : drops) first_drop = std::min(first_drop, offset(d->getEndLoc()));
+    const std::uint32_t end = offset(region.back()->getEndLoc());
+    for (const auto& other : acquisitions_) {
+      if (other.call == a.call || other.rule != a.rule) continue;
+      const std::uint32_t at = offset(other.call->getBeginLoc());
+      if (at <= first_drop || at > end) continue;
+      const auto* om = dyn_cast<CXXMemberCallExpr>(other.call);
+      const std::string other_pool = om ? text_of(om->getImplicitObjectArgument(), ctx_) : "";
+      if (other_pool != pool) continue;
+      return fmt::format("it is released before another {}() at line {}, which a guard would still hold it across",
+                         other.call->getDirectCallee()->getNameAsString(), line(other.call->getBeginLoc()));
+    }
     return std::nullopt;
   }
 

@@ -44,6 +44,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check("a spinlock's void acquire() is not a connection", not any("SpinLock" in f["message"] for f in found.values()))
     returned = next((f for f in found.values() if f["function"] == "returned_or_dropped"), None)
     fixable = [f for f in found.values() if f["kind"] in ("leaky-path", "exception-unsafe", "never-closed") and f is not returned]
+    first = next((f for f in found.values() if f["variable"] == "first"), None)
+    check("a release is never moved past another acquire() from the same pool",
+          first is not None and not first["fixable"] and "another acquire() at line" in (first.get("reason") or ""), json.dumps(first))
     for f in fixable:
         check(f"line {f['line']} is fixable", f["fixable"], f.get("reason"))
     check("a handle also returned is not put in a guard, and says why", returned is not None and not returned["fixable"]
@@ -70,7 +73,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("before: connections are left out", before is not None and "outstanding=4" in before, before)
 
     r = leakfix("fix", "--write", "real_pools.cpp", "--", *FLAGS, cwd=work, timeout=300)
-    check("fix --write applies every fix", "Applied 6 fixes" in r.stdout, r.stdout[-800:] + r.stderr[-800:])
+    check("fix --write applies every fix", "Applied 7 fixes" in r.stdout, r.stdout[-800:] + r.stderr[-800:])
     text = source.read_text()
     check("the pool held through a pointer is called through it", "pool->release(p)" in text and "pool.release(p)" not in text.split("int logged")[0])
     check("a release keeps every argument", "shards.free_shard(key, p)" in text and 'db.free("name", p)' in text)

@@ -102,6 +102,18 @@ int null_checked(Pool& pool) {
   return n;
 }
 
+// Two handles from one pool, one after the other, on purpose: a guard for the first would still
+// hold it when the second is taken. Not rewritten.
+int interleaved(Pool& pool) {
+  Conn* first = pool.acquire();  // expect: manual-safe
+  int n = first->ping();
+  pool.release(first);
+  Conn* second = pool.acquire();  // expect: manual-safe
+  n += second->ping();
+  pool.release(second);
+  return n;
+}
+
 // Handed on by one path, dropped by the other: leaky-path, as the same shape is in Python.
 Conn* returned_or_dropped(Pool& pool, bool keep) {
   Conn* c = pool.acquire();  // expect: leaky-path
@@ -126,7 +138,7 @@ int main() {
       std::printf("caught %s\n", e.what());
     }
   }
-  total += spin(lock) + exits(pool, false) + null_checked(pool);
+  total += spin(lock) + exits(pool, false) + null_checked(pool) + interleaved(pool);
   if (Conn* c = returned_or_dropped(pool, true)) pool.release(c);  // the path that is not fixed is not run
   std::printf("total=%d outstanding=%d\n", total, outstanding);
   return 0;
