@@ -908,7 +908,7 @@ class FunctionAnalysis {
         decl = fmt::format("{} {}({});", a.rule->guard, name, pool_ref);
       } else {
         const std::string deleter = *pick_name(name + "_release");
-        auto release = deleter_body(drops, a, u.handle, anchor);
+        auto release = deleter_body(drops, u.handle, anchor);
         if (!release) return release.error().message;
         decl = fmt::format("auto {} = [&]({}* p) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
                            pointee, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
@@ -1029,8 +1029,7 @@ class FunctionAnalysis {
   // `->`) and every other argument kept, with the handle replaced by the deleter's parameter.
   // Every release the rewrite drops must be the same call, and what it names must exist where
   // the deleter is declared (at the acquisition).
-  leakfix::Result<std::string> deleter_body(const std::vector<const Stmt*>& drops, const Acquisition& a, const Handle& h,
-                                            const Stmt* anchor) const {
+  leakfix::Result<std::string> deleter_body(const std::vector<const Stmt*>& drops, const Handle& h, const Stmt* anchor) const {
     auto fail = [](std::string why) { return leakfix::Result<std::string>(leakfix::Error{"", 0, std::move(why)}); };
     if (drops.empty()) return fail("there is no release to give the guard");
     std::optional<std::string> body;
@@ -1068,7 +1067,6 @@ class FunctionAnalysis {
       if (body && *body != text) return fail(fmt::format("the releases differ (`{}` and `{}`); one guard cannot make both", *body, text));
       body = text;
     }
-    (void)a;
     return *body;
   }
 

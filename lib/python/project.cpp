@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -64,6 +65,26 @@ std::shared_ptr<SourceFile> load(Slot& s) {
     return nullptr;
   }
   return std::make_shared<SourceFile>(std::move(*read));
+}
+
+// The word hashes of names, for WordFilters.
+template <typename Names>
+std::vector<uint64_t> hashes_of(const Names& names) {
+  std::vector<uint64_t> out;
+  for (const auto& n : names) out.push_back(WordSearch::hash(n));
+  return out;
+}
+
+// Whether a file read once may write any of the words (hashes_of): worth reading again.
+bool may_write_any(const WordFilters& filters, const Slot& s, const std::vector<uint64_t>& words) {
+  if (!s.digest || s.error) return false;
+  return std::any_of(words.begin(), words.end(), [&](uint64_t w) { return filters.may_contain(s.words, w); });
+}
+
+// A file the parser gave up on: named as an error, its earlier results dropped.
+void cannot_parse(Slot& s, const std::exception& e) {
+  s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("cannot parse: {}", e.what())});
+  s.result.reset();
 }
 
 // Hands the free pages of the heap back to the system. glibc's free() gives back only the top of
@@ -165,12 +186,12 @@ void annotate_routes(std::vector<Slot>& slots, const WordFilters& filters, const
   if (!any) return;
   std::vector<FileRoutes> routes;
   std::vector<std::size_t> registering;
-  const auto register_word = WordSearch::hash("register_blueprint");
+  const auto register_word = hashes_of(std::array{"register_blueprint"});
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& s = slots[i];
     if (s.result && !s.result->findings.empty()) {
       routes.push_back(s.result->routes);
-    } else if (s.digest && !s.error && filters.may_contain(s.words, register_word)) {
+    } else if (may_write_any(filters, s, register_word)) {
       registering.push_back(i);
     }
   }
@@ -202,14 +223,10 @@ void annotate_routes(std::vector<Slot>& slots, const WordFilters& filters, const
     if (!f.route && f.function != "<module>") helpers.insert(f.function.substr(f.function.rfind('.') + 1));
   }
   if (!helpers.empty() && any_routes) {
-    std::vector<uint64_t> helper_words;
-    for (const auto& h : helpers) helper_words.push_back(WordSearch::hash(h));
+    const auto helper_words = hashes_of(helpers);
     std::vector<std::size_t> maybe;
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      const auto& s = slots[i];
-      if (!s.digest || s.error) continue;
-      if (std::any_of(helper_words.begin(), helper_words.end(), [&](uint64_t w) { return filters.may_contain(s.words, w); }))
-        maybe.push_back(i);
+      if (may_write_any(filters, slots[i], helper_words)) maybe.push_back(i);
     }
     std::vector<std::optional<FileRoutes>> with_calls(slots.size());
     parallel_for(maybe, jobs, [&](std::size_t i) {
@@ -295,15 +312,11 @@ std::vector<std::size_t> release_helper_files(std::vector<Slot>& slots, const Wo
     for (auto& name : names) called.insert(std::move(name));
   }
   if (called.empty()) return {};
-  std::vector<uint64_t> called_words;
-  for (const auto& name : called) called_words.push_back(WordSearch::hash(name));
+  const auto called_words = hashes_of(called);
   const std::set<std::string, std::less<>> releases(release_names.begin(), release_names.end());
   std::vector<std::size_t> unread;
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    const auto& s = slots[i];
-    if (!s.digest || s.result || s.error) continue;
-    if (std::any_of(called_words.begin(), called_words.end(), [&](uint64_t w) { return filters.may_contain(s.words, w); }))
-      unread.push_back(i);
+    if (!slots[i].result && may_write_any(filters, slots[i], called_words)) unread.push_back(i);
   }
   std::vector<char> wanted(slots.size(), 0);
   parallel_for(unread, jobs, [&](std::size_t i) {
@@ -349,8 +362,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
       add_snippets(*s.result, *source);
     } catch (const std::exception& e) {
-      s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("cannot parse: {}", e.what())});
-      s.result.reset();
+      cannot_parse(s, e);
     }
   };
   for (int round = 0; round < kMaxRounds && !new_names.empty(); ++round) {
@@ -381,8 +393,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
             s.result = std::make_unique<FileResult>(merge_rounds(std::move(*s.result), analyze_file(parsed, k), parsed));
             add_snippets(*s.result, *source);
           } catch (const std::exception& e) {
-            s.error = std::make_unique<Error>(Error{s.input->display, 0, fmt::format("cannot parse: {}", e.what())});
-            s.result.reset();
+            cannot_parse(s, e);
           }
         } else {
           analyse_fresh(s, source, call_names);
@@ -471,15 +482,10 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         if (!own && (!r.acquirer_with_closes(a) || a.with_commits)) names.emplace_back(last_segment(a.pattern));
       }
     }
-    std::vector<uint64_t> name_words;
-    for (const auto& n : names) name_words.push_back(WordSearch::hash(n));
-    const uint64_t cm_words[] = {WordSearch::hash("contextmanager"), WordSearch::hash("__enter__")};
+    const auto name_words = hashes_of(names);
+    const auto cm_words = hashes_of(std::array{"contextmanager", "__enter__"});
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      const auto& s = slots[i];
-      if (!s.digest || s.error) continue;
-      auto may = [&](uint64_t w) { return filters.may_contain(s.words, w); };
-      if (std::any_of(std::begin(cm_words), std::end(cm_words), may) && std::any_of(name_words.begin(), name_words.end(), may))
-        holders.push_back(i);
+      if (may_write_any(filters, slots[i], cm_words) && may_write_any(filters, slots[i], name_words)) holders.push_back(i);
     }
     std::vector<std::vector<ProjectContextManager>> defined(slots.size());
     parallel_for(holders, jobs, [&](std::size_t i) {

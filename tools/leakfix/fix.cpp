@@ -132,6 +132,7 @@ void restyle_cxx(const SourceFile& source, const std::string& display, python::F
 std::optional<python::FileFixResult> fix_cxx_file_at_once(const SourceFile& source, const std::vector<Finding>& candidates,
                                                           std::vector<Finding> left, const std::string& display,
                                                           const cxx::Options& options) {
+  if (candidates.size() < 2) return std::nullopt;  // one fix: the careful path says why it fails
   python::FileFixResult out;
   out.before = source.bytes();
   out.left = std::move(left);
@@ -149,8 +150,7 @@ std::optional<python::FileFixResult> fix_cxx_file_at_once(const SourceFile& sour
     out.applied.push_back(f);
   }
   out.after = std::string(source.bytes().substr(0, source.bom_size())) + add_includes(text, includes);
-  if (out.applied.size() > 1 && cxx_api()->check_compiles(InputFile{display, display}, out.after, options)) return std::nullopt;
-  if (out.applied.size() <= 1) return std::nullopt;  // one fix: the careful path says why it fails
+  if (cxx_api()->check_compiles(InputFile{display, display}, out.after, options)) return std::nullopt;
   restyle_cxx(source, display, out);
   return out;
 }
