@@ -5,21 +5,20 @@
 
 namespace leakfix {
 
-std::string_view to_string(Kind kind) {
-  switch (kind) {
-    case Kind::NeverClosed: return "never-closed";
-    case Kind::LeakyPath: return "leaky-path";
-    case Kind::ExceptionUnsafe: return "exception-unsafe";
-    case Kind::ManualSafe: return "manual-safe";
-    case Kind::Escapes: return "escapes";
-    case Kind::ParseError: return "parse-error";
+namespace {
+const KindInfo& info(Kind kind) {
+  for (const auto& k : kKinds) {
+    if (k.kind == kind) return k;
   }
-  return "?";
+  return kKinds[0];  // unreachable: the table names every kind
 }
+}  // namespace
+
+std::string_view to_string(Kind kind) { return info(kind).name; }
 
 std::optional<Kind> parse_kind(std::string_view text) {
-  for (auto k : kAllKinds) {
-    if (to_string(k) == text) return k;
+  for (const auto& k : kKinds) {
+    if (k.name == text) return k.kind;
   }
   return std::nullopt;
 }
@@ -40,29 +39,9 @@ std::optional<Severity> parse_severity(std::string_view text) {
   return std::nullopt;
 }
 
-Severity severity_of(Kind kind) {
-  switch (kind) {
-    case Kind::NeverClosed:
-    case Kind::LeakyPath: return Severity::Error;
-    case Kind::ExceptionUnsafe:
-    case Kind::ParseError: return Severity::Warning;
-    case Kind::ManualSafe:
-    case Kind::Escapes: return Severity::Info;
-  }
-  return Severity::Error;
-}
+Severity severity_of(Kind kind) { return info(kind).severity; }
 
-int phase_of(Kind kind) {
-  switch (kind) {
-    case Kind::NeverClosed:
-    case Kind::LeakyPath: return 1;
-    case Kind::ExceptionUnsafe: return 2;
-    case Kind::ManualSafe: return 3;
-    case Kind::Escapes:
-    case Kind::ParseError: return 0;
-  }
-  return 0;
-}
+int phase_of(Kind kind) { return info(kind).phase; }
 
 void sort_findings(std::vector<Finding>& findings) {
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {

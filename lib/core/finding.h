@@ -16,19 +16,35 @@ enum class Kind {
   ManualSafe,       // released by hand on every path; convert for consistency
   Escapes,          // ownership leaves the function
   ParseError,       // the front end could not parse this region; nothing in it is analysed
+  DoubleRelease,    // a path releases it twice (C++: a second put(), a second unlock())
 };
 
 enum class Severity { Info, Warning, Error };
 
-inline constexpr Kind kAllKinds[] = {Kind::NeverClosed, Kind::LeakyPath, Kind::ExceptionUnsafe,
-                                     Kind::ManualSafe, Kind::Escapes, Kind::ParseError};
+// The one table of finding kinds: what each is called, how severe it is, and its phase in the
+// remediation plan (1 urgent, 2 exception paths, 3 consistency, 0 manual review). Every front
+// end, reporter and the plan read it; the kinds' long docs are docs/rules/<name>.md.
+struct KindInfo {
+  Kind kind;
+  std::string_view name;
+  Severity severity;
+  int phase;
+};
+inline constexpr KindInfo kKinds[] = {
+    {Kind::NeverClosed, "never-closed", Severity::Error, 1},
+    {Kind::LeakyPath, "leaky-path", Severity::Error, 1},
+    {Kind::ExceptionUnsafe, "exception-unsafe", Severity::Warning, 2},
+    {Kind::ManualSafe, "manual-safe", Severity::Info, 3},
+    {Kind::Escapes, "escapes", Severity::Info, 0},
+    {Kind::ParseError, "parse-error", Severity::Warning, 0},
+    {Kind::DoubleRelease, "double-release", Severity::Error, 1},
+};
 
 std::string_view to_string(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);
 std::string_view to_string(Severity severity);
 std::optional<Severity> parse_severity(std::string_view text);
 Severity severity_of(Kind kind);
-// Remediation phase of DESIGN.md: 1 urgent, 2 exception paths, 3 consistency, 0 manual review.
 int phase_of(Kind kind);
 
 // What the paths of one acquisition do, as either front end follows them.

@@ -117,6 +117,8 @@ struct Outcome {
   std::vector<int> throws;                         // calls that may throw while held
   std::optional<std::pair<int, std::string>> escape;
   int released = 0;
+  // A path that releases it again after a release: the lines of the first and second release.
+  std::optional<std::pair<int, int>> released_twice;
 };
 
 class FunctionAnalysis {
@@ -330,6 +332,9 @@ class FunctionAnalysis {
         }
         if (releases(s, a, h)) {
           ++o.released;
+          if (!o.released_twice) {
+            if (const auto again = released_again(a, h, it.block, i, anchor)) o.released_twice = {line(s->getBeginLoc()), *again};
+          }
           stop = true;
           break;
         }
@@ -393,6 +398,59 @@ class FunctionAnalysis {
       }
     }
     return o;
+  }
+
+  // Whether s is a call to an acquirer of the rule (a path that takes another handle).
+  static bool acquires(const Stmt* s, const Rule& r) {
+    const auto* call = dyn_cast<CallExpr>(s);
+    if (!call || !call->getDirectCallee()) return false;
+    return std::any_of(r.acquirers.begin(), r.acquirers.end(), [&](const Acquirer& a) { return matches(a.pattern, call->getDirectCallee()); });
+  }
+
+  // The line of a second release of the handle on a path that starts at element `index` of
+  // `block`, just after a release; a path that acquires again, or assigns the handle, ends.
+  std::optional<int> released_again(const Acquisition& a, const Handle& h, const CFGBlock* block, unsigned index,
+                                    const Stmt* anchor) const {
+    std::vector<std::pair<const CFGBlock*, unsigned>> work{{block, index}};
+    std::set<unsigned> seen;
+    int steps = 0;
+    while (!work.empty() && ++steps < 100000) {
+      const auto [b, from] = work.back();
+      work.pop_back();
+      bool stop = false;
+      unsigned i = 0;
+      for (const auto& e : *b) {
+        if (i++ < from) continue;
+        const auto cs = e.getAs<CFGStmt>();
+        if (!cs) continue;
+        const Stmt* s = cs->getStmt();
+        if (s == anchor || s == a.call || acquires(s, *a.rule)) {
+          stop = true;
+          break;
+        }
+        if (const auto* bo = dyn_cast<BinaryOperator>(s); bo && bo->isAssignmentOp() && h.decl && local_var(bo->getLHS()) == h.decl) {
+          stop = true;
+          break;
+        }
+        if (const auto* call = dyn_cast<CallExpr>(s); call && call->getDirectCallee() && call->getDirectCallee()->isNoReturn()) {
+          stop = true;
+          break;
+        }
+        if (releases(s, a, h)) return line(s->getBeginLoc());
+      }
+      if (stop) continue;
+      std::optional<bool> null_branch;
+      if (b->succ_size() == 2 && !a.acquirer->receiver_handle)
+        null_branch = null_when(dyn_cast_or_null<Expr>(b->getTerminatorCondition()), h);
+      unsigned succ_index = 0;
+      for (const auto& succ : b->succs()) {
+        const bool true_branch = succ_index++ == 0;
+        if (null_branch && *null_branch == true_branch) continue;
+        const CFGBlock* next = succ.getReachableBlock();
+        if (next && seen.insert(next->getBlockID()).second) work.push_back({next, 0});
+      }
+    }
+    return std::nullopt;
   }
 
   // Where the acquired value goes; nullopt when it is managed (a guard or smart pointer takes it).
@@ -520,6 +578,7 @@ class FunctionAnalysis {
     f.reason = "only a handle held in a local, or a mutex locked by a statement, is rewritten";
     const std::string callee = a.call->getDirectCallee()->getQualifiedNameAsString();
     const std::string what = fmt::format("{} from {}()", a.rule->resource, callee);
+    bool no_rewrite = false;
     auto exit_at = [&](int l, std::string label) {
       if (l > 0) {
         f.exit = Span{l, 1, l, 1};
@@ -568,6 +627,21 @@ class FunctionAnalysis {
         // The kind is the rule both languages share (core/finding.h): a path that leaks beats
         // one that hands the handle on, as in Python.
         const auto kind = judge(PathFacts{!o.leaks.empty(), o.released > 0, o.escape.has_value(), !o.throws.empty(), true});
+        // A second release is its own finding. A guard would release once, so no rewrite is
+        // offered for the acquisition until the code says which release it means.
+        if (o.released_twice) {
+          const auto [first, second] = *o.released_twice;
+          Finding twice = f;
+          twice.kind = Kind::DoubleRelease;
+          twice.message = fmt::format("{} is {} twice: at line {}, and again at line {}", what, verb, first, second);
+          twice.reason = fmt::format("it is {} twice (lines {} and {}): remove one release by hand, then fix", verb, first, second);
+          twice.exit = Span{second, 1, second, 1};
+          twice.exit_label = fmt::format("{} again here", verb);
+          if (!suppressed(twice.span.line, twice.rule)) out_.push_back(twice);
+          if (!kind || *kind == Kind::ManualSafe) return;
+          f.reason = twice.reason;
+          no_rewrite = true;
+        }
         if (kind) f.kind = *kind;
         if (!kind) {
           return;
@@ -597,7 +671,7 @@ class FunctionAnalysis {
       }
     }
     if (suppressed(f.span.line, f.rule)) return;
-    if ((u.what == Use::Held || u.what == Use::Receiver) && f.kind != Kind::Escapes) plan_fix(a, u, f);
+    if ((u.what == Use::Held || u.what == Use::Receiver) && f.kind != Kind::Escapes && !no_rewrite) plan_fix(a, u, f);
     out_.push_back(std::move(f));
   }
 
@@ -1394,7 +1468,7 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
   out.findings.erase(std::unique(out.findings.begin(), out.findings.end(),
                                  [](const Finding& x, const Finding& y) {
                                    return x.file == y.file && x.span.line == y.span.line && x.span.column == y.span.column &&
-                                          x.rule == y.rule;
+                                          x.rule == y.rule && x.kind == y.kind;
                                  }),
                      out.findings.end());
   std::sort(out.errors.begin(), out.errors.end(), [](const Error& a, const Error& b) { return a.file < b.file; });

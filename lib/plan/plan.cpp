@@ -12,25 +12,22 @@
 namespace leakfix::plan {
 namespace {
 
+// The kinds of each phase come from core's table (phase_of).
 struct PhaseText {
   const char* title;
   const char* why;
-  std::vector<Kind> kinds;
 };
 
 const PhaseText kPhases[] = {
     {"Urgent: definite leaks",
      "Every call that takes one of these paths keeps a connection checked out until the process restarts or the "
-     "garbage collector happens to finalise it: this is the hourly creep of the pool.",
-     {Kind::NeverClosed, Kind::LeakyPath}},
+     "garbage collector happens to finalise it: this is the hourly creep of the pool."},
     {"Exception paths",
      "These are released on every normal path, but an exception between the acquisition and the release (a failed "
-     "query, a bad request body) leaks the connection. Each error on these routes costs one connection.",
-     {Kind::ExceptionUnsafe}},
+     "query, a bad request body) leaks the connection. Each error on these routes costs one connection."},
     {"Remaining conversions for consistency",
      "These are already released on every path, by hand. Converting them removes no leak today; it leaves one way of "
-     "holding a connection in the code base, so that new code copies the safe one.",
-     {Kind::ManualSafe}},
+     "holding a connection in the code base, so that new code copies the safe one."},
 };
 
 std::string duration(int minutes) {
@@ -138,12 +135,16 @@ Plan build_plan(PlanInput input) {
     phase.number = static_cast<int>(i) + 1;
     phase.title = kPhases[i].title;
     phase.why = kPhases[i].why;
-    for (auto k : kPhases[i].kinds) phase.kinds.emplace_back(leakfix::to_string(k));
     std::vector<Item> items;
     for (const auto& f : input.findings) {
-      if (std::find(kPhases[i].kinds.begin(), kPhases[i].kinds.end(), f.kind) != kPhases[i].kinds.end()) items.push_back(make_item(f));
+      if (phase_of(f.kind) == phase.number) items.push_back(make_item(f));
     }
     if (items.empty()) continue;
+    // The phase's kinds that this plan holds, in the table's order.
+    for (const auto& k : kKinds) {
+      const bool held = std::any_of(items.begin(), items.end(), [&](const Item& item) { return item.finding.kind == k.kind; });
+      if (held) phase.kinds.emplace_back(k.name);
+    }
     // Files: by their most exposed item, then traffic, then how many sites they hold.
     std::map<std::string, FileGroup> groups;
     for (auto& item : items) {

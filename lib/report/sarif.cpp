@@ -37,7 +37,8 @@ void render_sarif(std::ostream& out, const Report& r, const std::string& tool_ve
   using json = nlohmann::ordered_json;
   json rules = json::array();
   std::map<Kind, int> rule_index;
-  for (auto k : kAllKinds) {
+  for (const auto& info : kKinds) {
+    const Kind k = info.kind;
     const auto doc = kind_doc(k).value_or("");
     rule_index[k] = static_cast<int>(rules.size());
     rules.push_back({{"id", std::string(to_string(k))},

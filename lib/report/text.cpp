@@ -81,7 +81,8 @@ std::string summary_line(const Report& r) {
   std::map<Kind, int> by;
   for (const auto& f : r.findings) ++by[f.kind];
   std::string parts;
-  for (auto k : kAllKinds) {
+  for (const auto& info : kKinds) {
+    const Kind k = info.kind;
     if (by[k]) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", by[k], to_string(k));
   }
   const auto fixable = std::count_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.fixable; });

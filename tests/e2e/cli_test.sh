@@ -18,7 +18,7 @@ check() {  # check NAME CONDITION...
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
-    echo "FAIL: $name" >&2
+    echo "FAIL: $name (last exit code: ${code:-none})" >&2
     [[ -f $WORK/out ]] && sed 's/^/  out: /' "$WORK/out" | head -20 >&2
     [[ -f $WORK/err ]] && sed 's/^/  err: /' "$WORK/err" | head -20 >&2
   fi

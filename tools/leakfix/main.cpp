@@ -1,10 +1,12 @@
 // leakfix: finds resources that are not released on every path, and says which path leaks.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <iostream>
 
 #include "commands.h"
+#include "core/finding.h"
 #include "common.h"
 
 int main(int argc, char** argv) {
@@ -115,7 +117,9 @@ int main(int argc, char** argv) {
 
   std::string kind;
   auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
-  e->add_option("kind", kind, "never-closed, leaky-path, exception-unsafe, manual-safe, escapes or parse-error");
+  std::string kinds;
+  for (const auto& k : leakfix::kKinds) kinds += fmt::format("{}{}", kinds.empty() ? "" : ", ", k.name);
+  e->add_option("kind", kind, "One of: " + kinds);
 
   try {
     app.parse(argc, argv);

@@ -187,14 +187,14 @@ int run_check(const ScanOptions& given) {
 
 int run_explain(const std::string& kind) {
   if (kind.empty()) {
-    for (auto k : kAllKinds) std::cout << to_string(k) << '\n';
+    for (const auto& k : kKinds) std::cout << k.name << '\n';
     return 0;
   }
   const auto k = parse_kind(kind);
   const auto doc = k ? kind_doc(*k) : std::nullopt;
   if (!doc) {
     std::string list;
-    for (auto each : kAllKinds) list += fmt::format("{}{}", list.empty() ? "" : ", ", to_string(each));
+    for (const auto& each : kKinds) list += fmt::format("{}{}", list.empty() ? "" : ", ", each.name);
     std::cerr << fmt::format("leakfix: error: unknown finding kind `{}` (one of: {})\n", kind, list);
     return 2;
   }

@@ -57,7 +57,7 @@ TEST(SarifReport, HasRunsToolRulesAndResults) {
   EXPECT_EQ(j["version"], "2.1.0");
   const auto& run = j["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "leakfix");
-  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 6u);
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), std::size(kKinds));
   const auto& res = run["results"][0];
   EXPECT_EQ(res["ruleId"], "leaky-path");
   EXPECT_EQ(res["level"], "error");
