@@ -31,6 +31,9 @@ struct Acquirer {
 struct ReleaseFunction {
   std::string pattern;  // same syntax as Acquirer::pattern
   int argument = 0;     // 0-based position of the handle among the call's arguments
+  // C++: a function of the scanned code found to release the argument it is passed. It counts
+  // as a release; a rewrite that drops it would release twice (the guard, then the helper).
+  bool helper = false;
 };
 
 // How the plan tells public code from admin code: decorators and route paths.

@@ -31,6 +31,10 @@ struct Result {
   std::map<std::string, SourceFile> sources;  // files with findings, for code frames
   std::size_t translation_units = 0;          // analysed by Clang
   std::size_t skipped = 0;                    // not parsed: no rule name in the file or its includes
+  // What the summaries found, for --verbose: "open_conn (returns Pool::acquire())",
+  // "err_msg (releases argument 3)".
+  std::vector<std::string> discovered_acquirers;
+  std::vector<std::string> discovered_releases;
 };
 
 Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options);
@@ -45,7 +49,7 @@ std::string format_ranges(const std::string& path, const std::string& text,
 
 // The C++ pass is a library leakfix loads at run time (leakfix-cxx.so next to the binary), so
 // that the Python pass never needs Clang: this is what it finds there.
-inline constexpr int kApiVersion = 1;
+inline constexpr int kApiVersion = 2;
 struct Api {
   int version;
   Result (*analyze)(const std::vector<InputFile>&, const std::vector<Rule>&, const Options&);

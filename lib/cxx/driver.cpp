@@ -39,12 +39,14 @@ namespace fs = std::filesystem;
 
 class Visitor : public RecursiveASTVisitor<Visitor> {
  public:
-  Visitor(ASTContext& ctx, const std::vector<Rule>& rules, std::vector<Finding>& out, std::string file)
+  Visitor(ASTContext& ctx, const std::vector<Rule>& rules, TuOutput& out, std::string file)
       : ctx_(ctx), rules_(rules), out_(out), file_(std::move(file)) {}
   bool VisitFunctionDecl(FunctionDecl* fd) {
     if (!fd->hasBody() || !fd->doesThisDeclarationHaveABody() || fd->isDependentContext()) return true;
     if (const auto* m = dyn_cast<CXXMethodDecl>(fd); m && m->getParent()->isLambda()) return true;  // VisitLambdaExpr
-    if (!ctx_.getSourceManager().isInMainFile(ctx_.getSourceManager().getExpansionLoc(fd->getLocation()))) return true;
+    // A header's functions are read for their summaries (a wrapper defined inline); their
+    // findings are the main file's only.
+    if (ctx_.getSourceManager().isInSystemHeader(ctx_.getSourceManager().getExpansionLoc(fd->getLocation()))) return true;
     FunctionAnalysis(ctx_, fd, rules_, out_, file_).run();
     return true;
   }
@@ -63,13 +65,13 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
  private:
   ASTContext& ctx_;
   const std::vector<Rule>& rules_;
-  std::vector<Finding>& out_;
+  TuOutput& out_;
   std::string file_;
 };
 
 class Consumer : public ASTConsumer {
  public:
-  Consumer(const std::vector<Rule>& rules, std::vector<Finding>& out, std::string file)
+  Consumer(const std::vector<Rule>& rules, TuOutput& out, std::string file)
       : rules_(rules), out_(out), file_(std::move(file)) {}
   void HandleTranslationUnit(ASTContext& ctx) override {
     if (ctx.getDiagnostics().hasErrorOccurred()) return;
@@ -78,13 +80,13 @@ class Consumer : public ASTConsumer {
 
  private:
   const std::vector<Rule>& rules_;
-  std::vector<Finding>& out_;
+  TuOutput& out_;
   std::string file_;
 };
 
 class Action : public ASTFrontendAction {
  public:
-  Action(const std::vector<Rule>& rules, std::vector<Finding>& out, std::string file)
+  Action(const std::vector<Rule>& rules, TuOutput& out, std::string file)
       : rules_(rules), out_(out), file_(std::move(file)) {}
   std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance&, StringRef) override {
     return std::make_unique<Consumer>(rules_, out_, file_);
@@ -92,19 +94,19 @@ class Action : public ASTFrontendAction {
 
  private:
   const std::vector<Rule>& rules_;
-  std::vector<Finding>& out_;
+  TuOutput& out_;
   std::string file_;
 };
 
 class Factory : public tooling::FrontendActionFactory {
  public:
-  Factory(const std::vector<Rule>& rules, std::vector<Finding>& out, std::string file)
+  Factory(const std::vector<Rule>& rules, TuOutput& out, std::string file)
       : rules_(rules), out_(out), file_(std::move(file)) {}
   std::unique_ptr<FrontendAction> create() override { return std::make_unique<Action>(rules_, out_, file_); }
 
  private:
   const std::vector<Rule>& rules_;
-  std::vector<Finding>& out_;
+  TuOutput& out_;
   std::string file_;
 };
 
@@ -220,12 +222,17 @@ std::string format_ranges(const std::string& path, const std::string& text,
 
 Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rules, const Options& options) {
   Result out;
-  std::vector<std::string> names;
+  // The prefilter's words: what acquires, and what releases (a helper that releases its
+  // argument is read for its summary even in a file that acquires nothing).
+  std::vector<std::string> names, release_names;
   for (const auto& r : rules) {
     if (r.language != "cpp") continue;
     for (const auto& a : r.acquirers) names.emplace_back(last_segment(a.pattern));
+    for (const auto& f : r.release_functions) release_names.emplace_back(last_segment(f.pattern));
+    for (const auto& m : r.release_methods) release_names.push_back(m);
   }
   if (names.empty() || files.empty()) return out;
+  names.insert(names.end(), release_names.begin(), release_names.end());
 
   std::unique_ptr<tooling::CompilationDatabase> db;
   std::string error;
@@ -245,6 +252,10 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
     std::vector<tooling::CompileCommand> commands;
     const tooling::CompilationDatabase* db = nullptr;
     std::unique_ptr<tooling::CompilationDatabase> own;
+    // The last analysis of the TU (a later round, with more rules, replaces it).
+    bool parsed = false;
+    std::optional<std::string> error;
+    TuOutput found;
   };
   std::set<std::string> listed;
   if (db) {
@@ -276,59 +287,103 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
       continue;
     }
     j.db = use;
-    // The prefilter: the file and its quoted includes must name an acquirer.
-    std::set<std::string> seen;
-    if (!names_any(j.absolute, include_dirs_of(j.commands.front()), names, seen)) {
+    jobs.push_back(std::move(j));
+  }
+  // The TUs whose file, or a header it includes with quotes, names one of `words`.
+  auto naming = [&](const std::vector<std::string>& words) {
+    std::vector<std::size_t> out_;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      std::set<std::string> seen;
+      if (names_any(jobs[i].absolute, include_dirs_of(jobs[i].commands.front()), words, seen)) out_.push_back(i);
+    }
+    return out_;
+  };
+
+  std::vector<Rule> now = rules;  // grows with what the summaries find
+  auto run_round = [&](const std::vector<std::size_t>& todo) {
+    std::mutex lock;
+    std::atomic<std::size_t> next{0}, done{0};
+    auto worker = [&] {
+      for (std::size_t k; (k = next.fetch_add(1)) < todo.size();) {
+        auto& j = jobs[todo[k]];
+        TuOutput found;
+        Diagnostics diags;
+        // A file system of its own: the real one's working directory is the process's, and
+        // ClangTool moves it to each command's directory, which races between worker threads.
+        tooling::ClangTool tool(*j.db, {j.absolute}, std::make_shared<PCHContainerOperations>(),
+                                llvm::vfs::createPhysicalFileSystem());
+        tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
+            "-resource-dir=" LEAKFIX_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::BEGIN));
+        // -w: the project's warnings are not ours to print; -fno-caret-diagnostics also stops the
+        // "N errors generated." line that Clang writes to stderr by itself.
+        tool.appendArgumentsAdjuster(
+            tooling::getInsertArgumentAdjuster({"-w", "-fno-caret-diagnostics"}, tooling::ArgumentInsertPosition::END));
+        tool.setDiagnosticConsumer(&diags);
+        tool.setPrintErrorMessage(false);
+        Factory factory(now, found, j.input.display);
+        const int rc = tool.run(&factory);
+        std::lock_guard guard(lock);
+        j.parsed = true;
+        j.error.reset();
+        if (rc != 0 || diags.getNumErrors() > 0)
+          j.error = fmt::format("does not compile ({} error{}{}); not analysed", diags.getNumErrors(), diags.getNumErrors() == 1 ? "" : "s",
+                                diags.first.empty() ? "" : ", first: " + diags.first);
+        j.found = std::move(found);
+        const auto d = ++done;
+        if (options.progress) options.progress(d, todo.size(), j.input.display);
+      }
+    };
+    const int n = std::max(1, std::min<int>(options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency()),
+                                            static_cast<int>(todo.size())));
+    std::vector<std::thread> threads;
+    for (int t = 1; t < n; ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+  };
+
+  // Rounds: every TU that names a rule's call, then again those that call what a round found (a
+  // wrapper's callers, a release helper's callers), until nothing new is found.
+  constexpr int kMaxRounds = 4;
+  std::set<std::string> known;
+  std::vector<std::size_t> todo = naming(names);
+  for (int round = 0; round < kMaxRounds && !todo.empty(); ++round) {
+    run_round(todo);
+    std::vector<std::string> new_names;
+    for (const auto& j : jobs) {
+      for (const auto& sum : j.found.summaries) {
+        const std::string key = fmt::format("{}|{}|{}", sum.rule, sum.function, sum.releases);
+        if (!known.insert(key).second) continue;
+        const auto rule = std::find_if(now.begin(), now.end(), [&](const Rule& r) { return r.id == sum.rule; });
+        if (rule == now.end()) continue;
+        if (sum.releases < 0) {
+          Acquirer a;
+          a.pattern = sum.function;
+          a.discovered_from = sum.wraps;
+          rule->acquirers.push_back(a);
+          out.discovered_acquirers.push_back(fmt::format("{} (returns {}())", sum.function, sum.wraps));
+        } else {
+          rule->release_functions.push_back(ReleaseFunction{sum.function, sum.releases, true});
+          out.discovered_releases.push_back(fmt::format("{} (releases argument {})", sum.function, sum.releases + 1));
+        }
+        new_names.emplace_back(last_segment(sum.function));
+      }
+    }
+    todo = new_names.empty() ? std::vector<std::size_t>{} : naming(new_names);
+  }
+  for (auto& j : jobs) {
+    if (!j.parsed) {
       ++out.skipped;
       continue;
     }
-    jobs.push_back(std::move(j));
-  }
-
-  std::mutex lock;
-  std::atomic<std::size_t> next{0}, done{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
-      auto& j = jobs[i];
-      std::vector<Finding> found;
-      Diagnostics diags;
-      // A file system of its own: the real one's working directory is the process's, and
-      // ClangTool moves it to each command's directory, which races between worker threads.
-      tooling::ClangTool tool(*j.db, {j.absolute}, std::make_shared<PCHContainerOperations>(),
-                              llvm::vfs::createPhysicalFileSystem());
-      tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
-          "-resource-dir=" LEAKFIX_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::BEGIN));
-      // -w: the project's warnings are not ours to print; -fno-caret-diagnostics also stops the
-      // "N errors generated." line that Clang writes to stderr by itself.
-      tool.appendArgumentsAdjuster(
-          tooling::getInsertArgumentAdjuster({"-w", "-fno-caret-diagnostics"}, tooling::ArgumentInsertPosition::END));
-      tool.setDiagnosticConsumer(&diags);
-      tool.setPrintErrorMessage(false);
-      Factory factory(rules, found, j.input.display);
-      const int rc = tool.run(&factory);
-      std::lock_guard guard(lock);
-      if (rc != 0 || diags.getNumErrors() > 0) {
-        out.errors.push_back(Error{j.input.display, 0,
-                                   fmt::format("does not compile ({} error{}{}); not analysed", diags.getNumErrors(),
-                                               diags.getNumErrors() == 1 ? "" : "s",
-                                               diags.first.empty() ? "" : ", first: " + diags.first)});
-      } else {
-        ++out.translation_units;
-      }
-      if (!found.empty()) {
-        if (auto src = SourceFile::read(j.input.path, j.input.display)) out.sources.emplace(j.input.display, std::move(*src));
-      }
-      for (auto& f : found) out.findings.push_back(std::move(f));
-      const auto d = ++done;
-      if (options.progress) options.progress(d, jobs.size(), j.input.display);
+    if (j.error) out.errors.push_back(Error{j.input.display, 0, *j.error});
+    else ++out.translation_units;
+    if (!j.found.findings.empty()) {
+      if (auto src = SourceFile::read(j.input.path, j.input.display)) out.sources.emplace(j.input.display, std::move(*src));
     }
-  };
-  const int n = std::max(1, std::min<int>(options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency()),
-                                          static_cast<int>(jobs.size())));
-  std::vector<std::thread> threads;
-  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+    for (auto& f : j.found.findings) out.findings.push_back(std::move(f));
+  }
+  std::sort(out.discovered_acquirers.begin(), out.discovered_acquirers.end());
+  std::sort(out.discovered_releases.begin(), out.discovered_releases.end());
   // Character columns, as the Python front end gives them.
   for (auto& f : out.findings) {
     auto it = out.sources.find(f.file);

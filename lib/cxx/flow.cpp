@@ -11,6 +11,7 @@ namespace leakfix::cxx {
 void FunctionAnalysis::run() {
   collect(fd_->getBody());
   for (const auto& a : acquisitions_) analyze(a);
+  note_release_helpers();
 }
 
 void FunctionAnalysis::collect(const Stmt* s) {
@@ -88,7 +89,7 @@ bool FunctionAnalysis::releases(const Stmt* s, const Acquisition& a, const Handl
       return true;
   }
   for (const auto& f : r.release_functions) {
-    if (!matches(f.pattern, callee)) continue;
+    if ((f.helper && depth_ > 0) || !matches(f.pattern, callee)) continue;
     const auto i = static_cast<unsigned>(f.argument);
     if (i < call->getNumArgs() && is_handle(call->getArg(i), h)) return true;
   }
@@ -235,6 +236,7 @@ Outcome FunctionAnalysis::follow(const Acquisition& a, const Handle& h, const St
       if (const auto* r = dyn_cast<ReturnStmt>(s)) {
         if (r->getRetValue() && !a.acquirer->receiver_handle && is_handle(r->getRetValue(), h)) {
           o.escape = {line(r->getBeginLoc()), fmt::format("it is returned at line {}", line(r->getBeginLoc()))};
+          o.returned = true;
           stop = true;
           break;
         }

@@ -36,20 +36,45 @@ struct Outcome {
   std::vector<int> throws;                         // calls that may throw while held
   std::optional<std::pair<int, std::string>> escape;
   int released = 0;
+  bool returned = false;  // the escape is a return of the handle
   // A path that releases it again after a release: the lines of the first and second release.
   std::optional<std::pair<int, int>> released_twice;
 };
 
+// What a function does for its callers (summaries.cpp): it returns a handle it acquired, or it
+// releases a parameter. The driver adds what the translation units found to the rules and
+// analyses the callers again, in whichever translation unit they are.
+struct Summary {
+  std::string rule;      // the id of the rule whose handle it is
+  std::string function;  // its qualified name: "open_conn", "db::ShardPool::grab"
+  std::string wraps;     // an acquirer: the call whose handle it returns ("Pool::acquire")
+  int releases = -1;     // a release helper: the 0-based parameter it releases
+};
+
+// What one translation unit gives.
+struct TuOutput {
+  std::vector<Finding> findings;
+  std::vector<Summary> summaries;
+};
+
 class FunctionAnalysis {
  public:
-  FunctionAnalysis(ASTContext& ctx, const FunctionDecl* fd, const std::vector<Rule>& rules, std::vector<Finding>& out,
+  FunctionAnalysis(ASTContext& ctx, const FunctionDecl* fd, const std::vector<Rule>& rules, TuOutput& out,
                    const std::string& file)
-      : ctx_(ctx), sm_(ctx.getSourceManager()), fd_(fd), rules_(rules), out_(out), file_(file), parents_(fd->getBody()) {}
+      : ctx_(ctx), sm_(ctx.getSourceManager()), fd_(fd), rules_(rules), out_(out.findings), summaries_(out.summaries),
+        file_(file), parents_(fd->getBody()) {}
 
   void run();
 
  private:
   void collect(const Stmt* s);
+
+  // Summaries (summaries.cpp): whether this function's summary means anything to callers (code
+  // of the project, not a lambda); a function that returns the handle of `a`; the parameters
+  // it releases.
+  bool summarisable() const;
+  void note_wrapper(const Acquisition& a);
+  void note_release_helpers();
 
   int line(SourceLocation loc) const;
 
@@ -157,8 +182,9 @@ class FunctionAnalysis {
   // What the deleter of a unique_ptr does: the release as the code writes it, receiver (`.` or
   // `->`) and every other argument kept, with the handle replaced by the deleter's parameter.
   // Every release the rewrite drops must be the same call, and what it names must exist where
-  // the deleter is declared (at the acquisition).
-  leakfix::Result<std::string> deleter_body(const std::vector<const Stmt*>& drops, const Handle& h, const Stmt* anchor) const;
+  // the deleter is declared (at the acquisition). `param` names the deleter's parameter.
+  leakfix::Result<std::string> deleter_body(const std::vector<const Stmt*>& drops, const Handle& h, const Stmt* anchor,
+                                            const std::string& param) const;
 
   std::string include_;  // the header the rewrite's guard needs
 
@@ -167,6 +193,7 @@ class FunctionAnalysis {
   const FunctionDecl* fd_;
   const std::vector<Rule>& rules_;
   std::vector<Finding>& out_;
+  std::vector<Summary>& summaries_;
   std::string file_;
   ParentMap parents_;
   std::vector<Acquisition> acquisitions_;

@@ -254,15 +254,21 @@ std::optional<std::string> FunctionAnalysis::rewrite(const Acquisition& a, const
     f.fix->summary = decl;
   } else {
     const auto* var = cast<VarDecl>(u.handle.decl);
+    if (!var->getType()->isPointerType()) return std::string("only a handle held in a pointer (`T* h = pool.acquire();`) is rewritten");
+    // A pool's own acquire() may get a guard built from the pool; a handle from a function
+    // (a wrapper such as open_conn(pool)) gets a unique_ptr whose deleter releases it.
     const auto* m = dyn_cast<CXXMemberCallExpr>(a.call);
-    if (!m || !var->getType()->isPointerType()) return std::string("only `T* h = pool.acquire();` is rewritten");
-    const Expr* pool = m->getImplicitObjectArgument();
-    const std::string pool_text = text_of(pool, ctx_);
-    // The pool as the guard's constructor takes it: `*pool` when the code holds a pointer.
-    const bool pool_pointer = pool->getType()->isPointerType();
-    const QualType pool_type = pool_pointer ? pool->getType()->getPointeeType() : pool->getType().getNonReferenceType();
-    const bool simple = std::all_of(pool_text.begin(), pool_text.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '>' || ch == '-'; });
-    const std::string pool_ref = !pool_pointer ? pool_text : simple ? "*" + pool_text : "*(" + pool_text + ")";
+    QualType pool_type;
+    std::string pool_ref;
+    if (m) {
+      const Expr* pool = m->getImplicitObjectArgument();
+      const std::string pool_text = text_of(pool, ctx_);
+      // The pool as the guard's constructor takes it: `*pool` when the code holds a pointer.
+      const bool pool_pointer = pool->getType()->isPointerType();
+      pool_type = pool_pointer ? pool->getType()->getPointeeType() : pool->getType().getNonReferenceType();
+      const bool simple = std::all_of(pool_text.begin(), pool_text.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '>' || ch == '-'; });
+      pool_ref = !pool_pointer ? pool_text : simple ? "*" + pool_text : "*(" + pool_text + ")";
+    }
     std::optional<std::string> in_macro;
     const std::string pointee = var->getType()->getPointeeType().getAsString(ctx_.getPrintingPolicy());
     // Plain uses of the pointer (not c->x, not *c) become c.get().
@@ -308,18 +314,20 @@ std::optional<std::string> FunctionAnalysis::rewrite(const Acquisition& a, const
     });
     if (in_macro) return *in_macro;
     bool has_get = false;
-    if (const CXXRecordDecl* g = find_guard(a, pool_type, has_get)) {
+    if (const CXXRecordDecl* g = m ? find_guard(a, pool_type, has_get) : nullptr) {
       if (!to_get.empty() && !has_get)
         return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
       decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_ref);
-    } else if (!a.rule->guard.empty()) {
+    } else if (m && !a.rule->guard.empty()) {
       decl = fmt::format("{} {}({});", a.rule->guard, name, pool_ref);
     } else {
       const std::string deleter = *pick_name(name + "_release");
-      auto release = deleter_body(drops, u.handle, anchor);
+      // The deleter's parameter must not hide a name the release uses (a pool called `p`).
+      const std::string param = *pick_name("p");
+      auto release = deleter_body(drops, u.handle, anchor, param);
       if (!release) return release.error().message;
-      decl = fmt::format("auto {} = [&]({}* p) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
-                         pointee, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
+      decl = fmt::format("auto {} = [&]({}* {}) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
+                         pointee, param, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
       include_ = "<memory>";
     }
     f.fix.emplace();
@@ -437,7 +445,8 @@ std::optional<int> FunctionAnalysis::returned_at(const Stmt* s, const Handle& h)
 // `->`) and every other argument kept, with the handle replaced by the deleter's parameter.
 // Every release the rewrite drops must be the same call, and what it names must exist where
 // the deleter is declared (at the acquisition).
-leakfix::Result<std::string> FunctionAnalysis::deleter_body(const std::vector<const Stmt*>& drops, const Handle& h, const Stmt* anchor) const {
+leakfix::Result<std::string> FunctionAnalysis::deleter_body(const std::vector<const Stmt*>& drops, const Handle& h, const Stmt* anchor,
+                                                            const std::string& param) const {
   auto fail = [](std::string why) { return leakfix::Result<std::string>(leakfix::Error{"", 0, std::move(why)}); };
   if (drops.empty()) return fail("there is no release to give the guard");
   std::optional<std::string> body;
@@ -454,7 +463,7 @@ leakfix::Result<std::string> FunctionAnalysis::deleter_body(const std::vector<co
       const auto call_start = offset(call->getBeginLoc()), arg_start = offset(handle_arg->getBeginLoc());
       if (arg_start < call_start || arg_start - call_start + arg_text.size() > text.size())
         return fail(fmt::format("the release at line {} is written by a macro", line(d->getBeginLoc())));
-      text.replace(arg_start - call_start, arg_text.size(), "p");
+      text.replace(arg_start - call_start, arg_text.size(), param);
     } else {
       return fail(fmt::format("the release at line {} takes the handle as its object; a deleter cannot call it",
                               line(d->getBeginLoc())));

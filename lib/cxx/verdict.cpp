@@ -112,7 +112,8 @@ bool FunctionAnalysis::suppressed(int at_line, const std::string& rule) const {
 void FunctionAnalysis::analyze(const Acquisition& a) {
   aliases_.clear();
   const SourceLocation loc = sm_.getExpansionLoc(a.call->getBeginLoc());
-  if (!sm_.isInMainFile(loc)) return;
+  // In a header: followed for the function's summary only (see driver.cpp).
+  const bool here = sm_.isInMainFile(loc);
   const Use u = use_of(a);
   Finding f;
   f.rule = a.rule->id;
@@ -135,6 +136,7 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
     case Use::Managed:
       return;
     case Use::Returned:
+      note_wrapper(a);
       f.kind = Kind::Escapes;
       f.reason = "ownership leaves the function; review by hand";
       f.message = fmt::format("{} escapes: it is returned at line {}; the function is treated as an acquirer", what, f.span.line);
@@ -166,6 +168,7 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
       scan_lambdas(fd_->getBody());
       if (lambda_releases) return;
       Outcome o = follow(a, u.handle, u.anchor);
+      if (o.returned) note_wrapper(a);
       // The earliest place names the path.
       std::sort(o.leaks.begin(), o.leaks.end());
       std::sort(o.throws.begin(), o.throws.end());
@@ -183,7 +186,7 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
         twice.reason = fmt::format("it is {} twice (lines {} and {}): remove one release by hand, then fix", verb, first, second);
         twice.exit = Span{second, 1, second, 1};
         twice.exit_label = fmt::format("{} again here", verb);
-        if (!suppressed(twice.span.line, twice.rule)) out_.push_back(twice);
+        if (here && !suppressed(twice.span.line, twice.rule)) out_.push_back(twice);
         if (!kind || *kind == Kind::ManualSafe) return;
         f.reason = twice.reason;
         no_rewrite = true;
@@ -216,7 +219,7 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
       break;
     }
   }
-  if (suppressed(f.span.line, f.rule)) return;
+  if (!here || suppressed(f.span.line, f.rule)) return;
   if ((u.what == Use::Held || u.what == Use::Receiver) && f.kind != Kind::Escapes && !no_rewrite) plan_fix(a, u, f);
   out_.push_back(std::move(f));
 }

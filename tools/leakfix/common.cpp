@@ -121,6 +121,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
       for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
       sort_findings(out.project.findings);
       for (auto& e : c.errors) out.project.errors.push_back(std::move(e));
+      for (auto& d : c.discovered_acquirers) out.project.discovered_acquirers.push_back(std::move(d));
+      for (auto& d : c.discovered_releases) out.project.discovered_releases.push_back(std::move(d));
       for (auto& [k, v] : c.sources) {
         out.project.paths.emplace(k, k);
         out.project.sources.emplace(k, std::move(v));

@@ -95,6 +95,11 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
   }
   if (!apply_gates(report, o)) return 2;
 
+  // What the wrapper discovery found, in either language, on stderr whatever the format.
+  if (o.verbose) {
+    for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
+    for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
+  }
   if (o.format == "json") {
     render_json(std::cout, report);
   } else if (o.format == "sarif") {
@@ -116,10 +121,6 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
     render_github(std::cout, report);
   } else {
     render_text(std::cout, report, TextOptions{use_color(o.no_color) && !env_set("PRE_COMMIT") && !env_set("CI"), !o.concise});
-    if (o.verbose) {
-      for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
-      for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
-    }
     if (!o.quiet) std::cout << summary_line(report) << '\n';
   }
   if (analysed.failed()) {
