@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -14,6 +16,18 @@ namespace fs = std::filesystem;
 
 namespace leakfix {
 namespace {
+
+// A file named on the command line that no front end reads by itself: a header is analysed
+// through the C++ translation units that include it, and C is not read.
+std::optional<std::string> not_read_alone(const fs::path& p) {
+  static const std::set<std::string> headers = {".h", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".inl", ".tcc"};
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (headers.contains(ext))
+    return std::string("a header is read through the C++ files that include it (name those, or their folder)");
+  if (ext == ".c") return std::string("C is not analysed (the C++ pass reads .cpp, .cc, .cxx and .c++ files)");
+  return std::nullopt;
+}
 
 // The patterns of one .gitignore file, matched against paths relative to its folder.
 struct IgnoreFile {
@@ -91,6 +105,10 @@ class Walker {
       return;
     }
     if (!fs::is_directory(st)) {
+      if (auto why = not_read_alone(p)) {
+        out_.skipped.push_back(Error{arg, 0, *why});
+        return;
+      }
       add(p, display_of(arg, {}));
       return;
     }

@@ -23,10 +23,12 @@ struct WalkOptions {
 
 struct WalkResult {
   std::vector<InputFile> files;
-  std::vector<Error> errors;  // missing or unreadable paths
+  std::vector<Error> errors;   // missing or unreadable paths
+  std::vector<Error> skipped;  // files named that no front end reads (a C header, a .c file), and why
 };
 
-// Files named explicitly are always taken; directories are walked recursively, skipping hidden
+// Files named explicitly are taken, except C and C++ headers and C sources (listed in `skipped`
+// with the reason: no front end reads them on their own); directories are walked recursively, skipping hidden
 // folders, node_modules, __pycache__, what .gitignore files ignore and (default_excludes)
 // virtualenvs, site-packages, build and dist. The result
 // is in a stable order and has no duplicates.

@@ -23,6 +23,7 @@ struct Report {
   std::vector<Finding> findings;
   std::vector<Error> errors;
   std::size_t files = 0;
+  std::size_t skipped = 0;  // files named that no front end reads (headers, C)
   Sources sources;  // by display path, for code frames
   bool fix_mode = false;                      // JSON: every finding carries "fix"
   std::map<std::size_t, FixView> fixes;       // by index into findings

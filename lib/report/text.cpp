@@ -76,7 +76,8 @@ void frame(std::ostream& out, const Finding& f, const SourceFile& src, bool colo
 
 std::string summary_line(const Report& r) {
   const std::string baselined =
-      r.baselined ? fmt::format(" {} more in the baseline.", r.baselined) : std::string();
+      (r.baselined ? fmt::format(" {} more in the baseline.", r.baselined) : std::string()) +
+      (r.skipped ? fmt::format(" {} named file{} skipped (see above).", r.skipped, r.skipped == 1 ? "" : "s") : std::string());
   if (r.findings.empty()) return fmt::format("No findings in {} file{}.{}", r.files, r.files == 1 ? "" : "s", baselined);
   std::map<Kind, int> by;
   for (const auto& f : r.findings) ++by[f.kind];

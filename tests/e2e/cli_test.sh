@@ -151,6 +151,16 @@ check "100 KB comment lines: the leak is reported" json "[f['file'] for f in d['
 run fix --diff longline
 check "100 KB comment lines: fix completes" test "$code" -lt 2
 
+# A C/C++ header or a C file named on the command line is said to be skipped, and why.
+mkdir -p "$WORK/named"
+printf 'struct Pool { int* acquire(); };\n' >"$WORK/named/pool.h"
+printf 'int main(void) { return 0; }\n' >"$WORK/named/main.c"
+run scan named/pool.h named/main.c
+check "named header: exit 0" test "$code" = 0
+check "named header: skipped, and why" grep -q "named/pool.h: skipped: a header is read through the C++ files that include it" "$WORK/err"
+check "named C file: skipped, and why" grep -q "named/main.c: skipped: C is not analysed" "$WORK/err"
+check "named header: the summary says so" grep -q "No findings in 0 files. 2 named files skipped" "$WORK/out"
+
 # CR-only line endings (valid Python): analysed, and fixed with CR-only endings kept.
 mkdir -p "$WORK/cr"
 printf 'def bad(p):\r    f = open(p)\r    return f.read()\r' >"$WORK/cr/mac.py"

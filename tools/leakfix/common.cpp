@@ -75,6 +75,9 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
 #endif
   out.walked = collect_files(paths, walk);
   for (const auto& e : out.walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
+  if (!quiet) {
+    for (const auto& e : out.walked.skipped) std::cerr << fmt::format("leakfix: warning: {}: skipped: {}\n", e.file, e.message);
+  }
   if (out.walked.files.empty() && !out.walked.errors.empty()) return std::nullopt;
   python::ProjectOptions options;
   options.jobs = jobs;

@@ -86,6 +86,7 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
   report.errors = walked.errors;
   report.errors.insert(report.errors.end(), result.errors.begin(), result.errors.end());
   report.files = walked.files.size();
+  report.skipped = walked.skipped.size();
   report.sources = std::move(result.sources);
   if (!o.only_files.empty()) {
     std::set<std::string> wanted;
