@@ -6,33 +6,23 @@
 #include <vector>
 
 #include "core/finding.h"
+#include "core/fixing.h"
 #include "core/source_file.h"
 #include "python/analyzer.h"
 
 namespace leakfix::python {
 
-enum class Decision { Apply, Skip, ApplyRestOfFile, Quit };
-
-struct FileFixResult {
-  std::string before;  // the file's text as read (UTF-8, with its BOM if any)
-  std::string after;   // the rewritten text
-  std::vector<Finding> applied;  // as found before each was applied
-  std::vector<Finding> skipped;  // fixable, declined
-  std::vector<Finding> failed;   // fixable, but the rewrite failed verification (reason says so)
-  std::vector<Finding> left;     // what a scan of the result still reports
-  bool quit = false;             // the reviewer chose to stop
-};
-
-// `want` filters the findings to consider (--only, --kind). `decide` sees each candidate with
-// the text before and after its rewrite, and may edit `after` (the review's [e]dit); it is not
-// called again for a file once the reviewer said "all in this file".
-using Decide = std::function<Decision(const Finding& finding, const std::string& before, std::string& after)>;
+// The result and the review's decisions are the same for every front end (core/fixing.h).
+using leakfix::Decide;
+using leakfix::Decision;
+using leakfix::FileFixResult;
 
 // Called the first time a fix needs a context manager created in another place: nullopt to go
 // ahead (the caller adds it to that file), or why not (declined in the review, cannot be added).
 // Without it, such fixes are not made.
 using Prepare = std::function<std::optional<std::string>(const Creation& creation)>;
 
+// `want` filters the findings to consider (--only, --kind).
 FileFixResult fix_file(const SourceFile& source, const Knowledge& knowledge,
                        const std::function<bool(const Finding&)>& want, const Decide& decide, const Prepare& prepare = {});
 

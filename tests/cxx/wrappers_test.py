@@ -69,6 +69,19 @@ with tempfile.TemporaryDirectory() as tmp:
     check("a release inside a helper of another file is not rewritten, and says why", not helper.get("fixable")
           and "inside err_msg()" in (helper.get("reason") or ""), json.dumps(helper))
 
+    # `fixable` is a promise: a rewrite that does not compile (here, a guard type the rule names
+    # but the code does not have) is not offered by scan, and says why.
+    (work / "bad-guard.yaml").write_text("rules:\n  - id: pool-acquire\n    language: cpp\n    resource: connection\n"
+                                         "    guard: MissingGuard\n    acquirers: [\"*::acquire\"]\n"
+                                         "    releases:\n      functions:\n        - call: \"*::release\"\n")
+    r = leakfix("scan", "-p", ".", ".", "--rules", "bad-guard.yaml", "--format", "json", cwd=work, timeout=300)
+    grab = next((f for f in json.loads(r.stdout)["findings"] if f["file"] == "routes.cpp" and f["line"] == 24), {})
+    check("scan: a rewrite that does not compile is not fixable", grab.get("fixable") is False
+          and "does not compile" in (grab.get("reason") or "") and "MissingGuard" in grab["reason"], json.dumps(grab))
+    r = leakfix("scan", "-p", ".", ".", "--rules", "bad-guard.yaml", cwd=work, timeout=300)
+    check("scan: the summary counts only fixes that compile", "2 fixable with `leakfix fix`" in r.stdout, r.stdout[-300:])
+    (work / "bad-guard.yaml").unlink()
+
     before, err = build_and_run(work)
     check("the program builds and runs before", before is not None, err)
     check("before: four connections are left out", before is not None and "outstanding=4 released_twice=0" in before, before)

@@ -12,6 +12,7 @@
 
 #ifdef LEAKFIX_HAVE_CXX
 #include "cxx_plugin.h"
+#include "fix/cxx_fix.h"
 #endif
 #include "fix/cxx_text.h"
 #include "fix/diff.h"
@@ -63,9 +64,20 @@ WalkSetup& walk_setup() {
   return setup;
 }
 
+#ifdef LEAKFIX_HAVE_CXX
+cxx::Options cxx_options(int jobs) {
+  cxx::Options o;
+  o.build_dir = cxx_setup().build_dir;
+  o.extra_args = cxx_setup().extra_args;
+  o.jobs = jobs;
+  return o;
+}
+#endif
+
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits,
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, AnalyseFor what,
                                          const std::vector<std::string>* named) {
+  const bool fix_edits = what.fix_edits;
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
@@ -105,10 +117,7 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   if (progress) std::cerr << "\r\x1b[2K" << std::flush;
 #ifdef LEAKFIX_HAVE_CXX
   if (!cxx_files.empty()) {
-    cxx::Options copts;
-    copts.build_dir = cxx_setup().build_dir;
-    copts.extra_args = cxx_setup().extra_args;
-    copts.jobs = jobs;
+    cxx::Options copts = cxx_options(jobs);
     if (show_progress(quiet)) {
       copts.progress = [](std::size_t done, std::size_t total, const std::string& file) {
         std::cerr << fmt::format("\r\x1b[2K[{}/{}] {}", done, total, file) << std::flush;
@@ -121,6 +130,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
     } else {
       auto c = api->analyze(cxx_files, rules, copts);
       if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
+      // `fixable` is a promise: a rewrite is offered only once it compiles.
+      if (what.verify_cxx_fixes) verify_cxx_fixes(CxxFixer{*api, cxx_options(jobs)}, c.findings, c.sources, jobs);
       for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
       sort_findings(out.project.findings);
       for (auto& e : c.errors) out.project.errors.push_back(std::move(e));

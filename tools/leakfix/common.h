@@ -10,6 +10,9 @@
 #include "python/project.h"
 #include "report/report.h"
 #include "core/rule.h"
+#ifdef LEAKFIX_HAVE_CXX
+#include "cxx/analyze.h"
+#endif
 
 namespace leakfix::cli {
 
@@ -50,10 +53,22 @@ struct WalkSetup {
 };
 WalkSetup& walk_setup();
 
+// How a verb wants the findings: with their fixes' full text (fix, SARIF), and with C++ fixes
+// compiled before they are called fixable (scan, check, plan; fix compiles each fix itself).
+struct AnalyseFor {
+  bool fix_edits = false;
+  bool verify_cxx_fixes = true;
+};
+
 // `named` are the paths the user gave (default: all of `paths`).
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,
-                                         const std::vector<Rule>& rules, int jobs, bool quiet, bool fix_edits,
+                                         const std::vector<Rule>& rules, int jobs, bool quiet, AnalyseFor what,
                                          const std::vector<std::string>* named = nullptr);
+
+#ifdef LEAKFIX_HAVE_CXX
+// The C++ pass's options from -p or the flags after `--`.
+cxx::Options cxx_options(int jobs);
+#endif
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source, bool diff = true);

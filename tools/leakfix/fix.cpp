@@ -18,6 +18,7 @@
 #include "core/walk.h"
 #ifdef LEAKFIX_HAVE_CXX
 #include "cxx_plugin.h"
+#include "fix/cxx_fix.h"
 #endif
 #include "fix/diff.h"
 #include "fix/write.h"
@@ -108,129 +109,6 @@ std::optional<Error> write_fixed(const std::string& path, const std::string& dis
   if (!disk_before || !disk_after) return Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message};
   return write_if_unchanged(path, display, *disk_before, *disk_after);
 }
-
-#ifdef LEAKFIX_HAVE_CXX
-// The fixes of one C++ file, from the bottom up so that each one's offsets still hold; a fix
-// whose lines overlap one already applied is left for the next run. Each rewrite must compile.
-// The changed lines of a fixed C++ file, in the project's .clang-format style when it has one.
-void restyle_cxx(const SourceFile& source, const std::string& display, python::FileFixResult& out) {
-  if (out.after == out.before) return;
-  const std::string bom(source.bytes().substr(0, source.bom_size()));
-  const std::string after_text = out.after.substr(bom.size());
-  std::vector<std::pair<unsigned, unsigned>> ranges;
-  long shift = 0;
-  for (const auto& e : line_edits(source.text(), after_text)) {
-    ranges.emplace_back(static_cast<unsigned>(static_cast<long>(e.begin) + shift), static_cast<unsigned>(e.text.size()));
-    shift += static_cast<long>(e.text.size()) - static_cast<long>(e.end - e.begin);
-  }
-  out.after = bom + cxx_api()->format_ranges(display, after_text, ranges);
-}
-
-// Without a review, every fix of a file is applied at once and the result compiled once: a
-// compile per fix made `fix` quadratic in the fixes of a file (80 took 25 s). nullopt when the
-// fixes do not compile together; then each is tried on its own.
-std::optional<python::FileFixResult> fix_cxx_file_at_once(const SourceFile& source, const std::vector<Finding>& candidates,
-                                                          std::vector<Finding> left, const std::string& display,
-                                                          const cxx::Options& options) {
-  if (candidates.size() < 2) return std::nullopt;  // one fix: the careful path says why it fails
-  python::FileFixResult out;
-  out.before = source.bytes();
-  out.left = std::move(left);
-  std::string text(source.text());
-  std::vector<std::string> includes;
-  std::uint32_t floor = std::numeric_limits<std::uint32_t>::max();
-  for (const auto& f : candidates) {  // from the bottom up
-    if (f.fix->end() > floor) {
-      out.left.push_back(f);  // overlaps one applied: for the next run
-      continue;
-    }
-    text = apply_edits(text, f.fix->edits);
-    for (const auto& i : f.fix->imports) includes.push_back(i.name);
-    floor = f.fix->begin();
-    out.applied.push_back(f);
-  }
-  out.after = std::string(source.bytes().substr(0, source.bom_size())) + add_includes(text, includes);
-  if (cxx_api()->check_compiles(InputFile{display, display}, out.after, options)) return std::nullopt;
-  restyle_cxx(source, display, out);
-  return out;
-}
-
-python::FileFixResult fix_cxx_file(const SourceFile& source, const std::string& display, const std::vector<Finding>& findings,
-                                   const std::function<bool(const Finding&)>& want, const python::Decide& decide,
-                                   bool reviewed) {
-  python::FileFixResult out;
-  out.before = source.bytes();
-  std::vector<Finding> candidates;
-  for (const auto& f : findings) {
-    if (f.file != display || !want(f)) continue;
-    if (f.fix) candidates.push_back(f);
-    else out.left.push_back(f);
-  }
-  std::sort(candidates.begin(), candidates.end(), [](const Finding& a, const Finding& b) { return a.fix->begin() > b.fix->begin(); });
-  const std::string bom(source.bytes().substr(0, source.bom_size()));
-  std::string text(source.text());
-  std::vector<std::string> includes;
-  std::uint32_t floor = std::numeric_limits<std::uint32_t>::max();
-  cxx::Options options;
-  options.build_dir = cxx_setup().build_dir;
-  options.extra_args = cxx_setup().extra_args;
-  if (!reviewed) {
-    if (auto at_once = fix_cxx_file_at_once(source, candidates, out.left, display, options)) return std::move(*at_once);
-  }
-  bool all = false;
-  for (const auto& f : candidates) {
-    if (out.quit || f.fix->end() > floor) {
-      out.left.push_back(f);
-      continue;
-    }
-    std::vector<std::string> wanted = includes;
-    for (const auto& i : f.fix->imports) wanted.push_back(i.name);
-    const std::string body = apply_edits(text, f.fix->edits);
-    std::string after = bom + add_includes(body, wanted);
-    if (auto err = cxx_api()->check_compiles(InputFile{display, display}, after, options)) {
-      Finding failed = f;
-      failed.fixable = false;
-      failed.reason = *err;
-      failed.fix.reset();
-      out.failed.push_back(std::move(failed));
-      continue;
-    }
-    const std::string before = bom + add_includes(text, includes);
-    const std::string proposed = after;
-    auto d = all ? python::Decision::Apply : decide(f, before, after);
-    if (d == python::Decision::ApplyRestOfFile) {
-      all = true;
-      d = python::Decision::Apply;
-    }
-    if (d == python::Decision::Quit) {
-      out.quit = true;
-      out.left.push_back(f);
-      continue;
-    }
-    if (d == python::Decision::Skip) {
-      out.skipped.push_back(f);
-      out.left.push_back(f);
-      continue;
-    }
-    out.applied.push_back(f);
-    if (after != proposed) {
-      // Edited by hand in the review: taken as it is, and the rest of the file left for later.
-      out.after = after;
-      for (const auto& g : candidates) {
-        if (g.fix->begin() < f.fix->begin()) out.left.push_back(g);
-      }
-      return out;
-    }
-    text = body;
-    includes = wanted;
-    floor = f.fix->begin();
-  }
-  out.after = bom + add_includes(text, includes);
-  restyle_cxx(source, display, out);
-  return out;
-}
-#endif
-
 
 // One file's rewrites, before they are shown or written.
 struct FileOutcome {
@@ -458,7 +336,7 @@ int run_fix(const FixOptions& o) {
       return 2;
     }
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, true);
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{true, false});
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& project = analysed->project;
@@ -500,8 +378,9 @@ int run_fix(const FixOptions& o) {
       };
 #ifdef LEAKFIX_HAVE_CXX
       if (is_cxx_source(display) && cxx_api()) {
+        const CxxFixer fixer{*cxx_api(), cxx_options(o.jobs)};
         FileOutcome c{display, project.paths.at(display), std::make_shared<SourceFile>(*source),
-                      fix_cxx_file(*source, display, project.findings, want, decide, interactive), false};
+                      fix_cxx_file(fixer, *source, display, project.findings, want, decide, interactive), false};
         fixes.add(std::move(c));
         continue;
       }

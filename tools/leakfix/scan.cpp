@@ -143,7 +143,7 @@ int run_scan(const ScanOptions& o) {
     std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
     return 2;
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, o.format == "sarif");
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{o.format == "sarif", true});
   if (!analysed) return 2;
   return report_findings(o, *analysed);
 }
@@ -182,7 +182,7 @@ int run_check(const ScanOptions& given) {
   for (const auto& f : context.files) {
     if (!given_abs.contains(absolute_normal(f.path))) paths.push_back(f.path);
   }
-  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, o.format == "sarif", &inputs);
+  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, AnalyseFor{o.format == "sarif", true}, &inputs);
   if (!analysed) return 2;
   return report_findings(o, *analysed);
 }
