@@ -88,6 +88,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     r = leakfix("fix", "--write", "-p", ".", ".", cwd=work, timeout=300)
     check("fix --write applies the three fixes", "Applied 3 fixes" in r.stdout, r.stdout[-800:] + r.stderr[-800:])
+    check("what cannot be fixed is named by its line in the file as read (not moved by the #include)",
+          "routes.cpp:13:13: manual-safe: it is released inside err_msg()" in r.stdout, r.stdout[-800:])
     text = (work / "routes.cpp").read_text()
     check("the deleter's parameter does not hide the pool `p`", "[&](Conn* p2) { p.release(p2); }" in text, text)
     check("the helper's caller is untouched", "err_msg(code, p, c);" in text and "Conn* c = open_conn(p);  // expect: manual-safe" in text)

@@ -20,6 +20,7 @@
 #include "cxx_plugin.h"
 #include "fix/cxx_fix.h"
 #endif
+#include "fix/cxx_text.h"
 #include "fix/diff.h"
 #include "fix/write.h"
 #include "python/fixer.h"
@@ -455,8 +456,12 @@ int run_fix(const FixOptions& o) {
         break;
       }
     }
-    restore_lines(res.failed, res.before, res.after);
-    restore_lines(res.left, res.before, res.after);
+    // The C++ front end fixes from one analysis of the file as read: its lines are already the
+    // file's on disk. The Python one analyses each rewritten text again.
+    if (!is_cxx_source(out.display)) {
+      restore_lines(res.failed, res.before, res.after);
+      restore_lines(res.left, res.before, res.after);
+    }
     skipped += res.skipped.size();
     for (const auto& f : res.failed) unfixable.push_back(f);
     for (const auto& f : res.left) {
