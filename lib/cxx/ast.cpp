@@ -32,6 +32,9 @@ const Expr* strip(const Expr* e) {
     if (const auto* c = dyn_cast<ExprWithCleanups>(e)) e = c->getSubExpr();
     else if (const auto* m = dyn_cast<MaterializeTemporaryExpr>(e)) e = m->getSubExpr();
     else if (const auto* b = dyn_cast<CXXBindTemporaryExpr>(e)) e = b->getSubExpr();
+    // A copy or move of an object handle passed by value (`pool.release(c)` taking shared_ptr).
+    else if (const auto* k = dyn_cast<CXXConstructExpr>(e); k && k->getNumArgs() == 1 && k->getConstructor()->isCopyOrMoveConstructor())
+      e = k->getArg(0);
     else break;
   }
   return e;

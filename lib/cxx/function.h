@@ -122,6 +122,9 @@ class FunctionAnalysis {
     const Stmt* anchor = nullptr;
     Handle handle;
     std::string detail;
+    // The handle is an object (`std::shared_ptr<Conn> c = pool.acquire();`): its destructor may
+    // give it back (a deleter), so only code that releases it by hand on some path is judged.
+    bool object = false;
   };
 
   Use use_of(const Acquisition& a) const;

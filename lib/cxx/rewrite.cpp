@@ -254,84 +254,104 @@ std::optional<std::string> FunctionAnalysis::rewrite(const Acquisition& a, const
     f.fix->summary = decl;
   } else {
     const auto* var = cast<VarDecl>(u.handle.decl);
-    if (!var->getType()->isPointerType()) return std::string("only a handle held in a pointer (`T* h = pool.acquire();`) is rewritten");
-    // A pool's own acquire() may get a guard built from the pool; a handle from a function
-    // (a wrapper such as open_conn(pool)) gets a unique_ptr whose deleter releases it.
-    const auto* m = dyn_cast<CXXMemberCallExpr>(a.call);
-    QualType pool_type;
-    std::string pool_ref;
-    if (m) {
-      const Expr* pool = m->getImplicitObjectArgument();
-      const std::string pool_text = text_of(pool, ctx_);
-      // The pool as the guard's constructor takes it: `*pool` when the code holds a pointer.
-      const bool pool_pointer = pool->getType()->isPointerType();
-      pool_type = pool_pointer ? pool->getType()->getPointeeType() : pool->getType().getNonReferenceType();
-      const bool simple = std::all_of(pool_text.begin(), pool_text.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '>' || ch == '-'; });
-      pool_ref = !pool_pointer ? pool_text : simple ? "*" + pool_text : "*(" + pool_text + ")";
-    }
-    std::optional<std::string> in_macro;
-    const std::string pointee = var->getType()->getPointeeType().getAsString(ctx_.getPrintingPolicy());
-    // Plain uses of the pointer (not c->x, not *c) become c.get().
-    std::function<void(const Stmt*)> uses = [&](const Stmt* s) {
-      if (!s) return;
-      if (const auto* r = dyn_cast<DeclRefExpr>(s); r && r->getDecl() == var) {
-        const Stmt* p = parents_.getParent(r);
-        while (isa_and_nonnull<ImplicitCastExpr>(p) || isa_and_nonnull<ParenExpr>(p)) p = parents_.getParent(p);
-        const bool arrow = isa_and_nonnull<MemberExpr>(p) && cast<MemberExpr>(p)->isArrow();
-        const bool deref = isa_and_nonnull<UnaryOperator>(p) && cast<UnaryOperator>(p)->getOpcode() == UO_Deref;
-        if (!arrow && !deref) {
-          // In a macro's argument (`LOG_ERROR("%p", c)`) the use is written in the file, where
-          // its spelling is; in the macro's own text it cannot be edited.
-          SourceLocation where = r->getBeginLoc();
-          if (where.isMacroID()) {
-            if (!sm_.isMacroArgExpansion(where)) {
-              in_macro = fmt::format("`{}` is used inside the text of a macro at line {}", name, line(where));
-              return;
-            }
-            where = sm_.getSpellingLoc(where);
-            if (!sm_.isInMainFile(where)) {
-              in_macro = fmt::format("`{}` is used through a macro at line {}", name, line(r->getBeginLoc()));
-              return;
-            }
-          }
-          const std::uint32_t b = sm_.getFileOffset(where);
-          to_get.emplace_back(b, b + static_cast<std::uint32_t>(name.size()));
-        }
-      }
-      for (const Stmt* c : s->children()) uses(c);
-    };
-    for (const Stmt* s : region) {
-      if (std::find(drops.begin(), drops.end(), s) != drops.end()) continue;
-      bool in_drop = false;
-      for (const Stmt* d : drops) in_drop = in_drop || within(s, d);
-      if (!in_drop) uses(s);
-    }
-    // Uses inside dropped releases do not count.
-    std::erase_if(to_get, [&](const auto& range) {
-      return std::any_of(drops.begin(), drops.end(), [&](const Stmt* d) {
-        return range.first >= offset(d->getBeginLoc()) && range.first <= offset(d->getEndLoc());
-      });
-    });
-    if (in_macro) return *in_macro;
-    bool has_get = false;
-    if (const CXXRecordDecl* g = m ? find_guard(a, pool_type, has_get) : nullptr) {
-      if (!to_get.empty() && !has_get)
-        return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
-      decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_ref);
-    } else if (m && !a.rule->guard.empty()) {
-      decl = fmt::format("{} {}({});", a.rule->guard, name, pool_ref);
-    } else {
-      const std::string deleter = *pick_name(name + "_release");
-      // The deleter's parameter must not hide a name the release uses (a pool called `p`).
-      const std::string param = *pick_name("p");
-      auto release = deleter_body(drops, u.handle, anchor, param);
+    if (u.object) {
+      // An object handle (`std::shared_ptr<Conn> c = pool.acquire();`) stays as it is; a scope
+      // guard declared after it makes the release the code made, when the block ends:
+      // std::unique_ptr<void> with a deleter that ignores its pointer, which only the standard
+      // library needs.
+      const std::string fn = *pick_name(name + "_release");
+      const std::string guard = *pick_name(name + "_guard");
+      auto release = deleter_body(drops, u.handle, anchor, name);
       if (!release) return release.error().message;
-      decl = fmt::format("auto {} = [&]({}* {}) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
-                         pointee, param, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
+      std::string stmt = text_of(anchor, ctx_);
+      if (!stmt.ends_with(";")) stmt += ";";
+      if (stmt.find('\n') != std::string::npos) return std::string("the acquisition spans several lines");
+      // \x01: a new line's indentation; \x02: where the acquisition's comment stays.
+      decl = fmt::format("{}\x02\n\x01" "auto {} = [&](void*) {{ {}; }};\n\x01" "std::unique_ptr<void, decltype({})> {}(&{}, {});", stmt,
+                         fn, *release, fn, guard, name, fn);
       include_ = "<memory>";
+      f.fix.emplace();
+      f.fix->summary = fmt::format("std::unique_ptr<void, decltype({})> {}(&{}, {});", fn, guard, name, fn);
+    } else {
+      if (!var->getType()->isPointerType()) return std::string("only a handle held in a pointer (`T* h = pool.acquire();`) is rewritten");
+      // A pool's own acquire() may get a guard built from the pool; a handle from a function
+      // (a wrapper such as open_conn(pool)) gets a unique_ptr whose deleter releases it.
+      const auto* m = dyn_cast<CXXMemberCallExpr>(a.call);
+      QualType pool_type;
+      std::string pool_ref;
+      if (m) {
+        const Expr* pool = m->getImplicitObjectArgument();
+        const std::string pool_text = text_of(pool, ctx_);
+        // The pool as the guard's constructor takes it: `*pool` when the code holds a pointer.
+        const bool pool_pointer = pool->getType()->isPointerType();
+        pool_type = pool_pointer ? pool->getType()->getPointeeType() : pool->getType().getNonReferenceType();
+        const bool simple = std::all_of(pool_text.begin(), pool_text.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '>' || ch == '-'; });
+        pool_ref = !pool_pointer ? pool_text : simple ? "*" + pool_text : "*(" + pool_text + ")";
+      }
+      std::optional<std::string> in_macro;
+      const std::string pointee = var->getType()->getPointeeType().getAsString(ctx_.getPrintingPolicy());
+      // Plain uses of the pointer (not c->x, not *c) become c.get().
+      std::function<void(const Stmt*)> uses = [&](const Stmt* s) {
+        if (!s) return;
+        if (const auto* r = dyn_cast<DeclRefExpr>(s); r && r->getDecl() == var) {
+          const Stmt* p = parents_.getParent(r);
+          while (isa_and_nonnull<ImplicitCastExpr>(p) || isa_and_nonnull<ParenExpr>(p)) p = parents_.getParent(p);
+          const bool arrow = isa_and_nonnull<MemberExpr>(p) && cast<MemberExpr>(p)->isArrow();
+          const bool deref = isa_and_nonnull<UnaryOperator>(p) && cast<UnaryOperator>(p)->getOpcode() == UO_Deref;
+          if (!arrow && !deref) {
+            // In a macro's argument (`LOG_ERROR("%p", c)`) the use is written in the file, where
+            // its spelling is; in the macro's own text it cannot be edited.
+            SourceLocation where = r->getBeginLoc();
+            if (where.isMacroID()) {
+              if (!sm_.isMacroArgExpansion(where)) {
+                in_macro = fmt::format("`{}` is used inside the text of a macro at line {}", name, line(where));
+                return;
+              }
+              where = sm_.getSpellingLoc(where);
+              if (!sm_.isInMainFile(where)) {
+                in_macro = fmt::format("`{}` is used through a macro at line {}", name, line(r->getBeginLoc()));
+                return;
+              }
+            }
+            const std::uint32_t b = sm_.getFileOffset(where);
+            to_get.emplace_back(b, b + static_cast<std::uint32_t>(name.size()));
+          }
+        }
+        for (const Stmt* c : s->children()) uses(c);
+      };
+      for (const Stmt* s : region) {
+        if (std::find(drops.begin(), drops.end(), s) != drops.end()) continue;
+        bool in_drop = false;
+        for (const Stmt* d : drops) in_drop = in_drop || within(s, d);
+        if (!in_drop) uses(s);
+      }
+      // Uses inside dropped releases do not count.
+      std::erase_if(to_get, [&](const auto& range) {
+        return std::any_of(drops.begin(), drops.end(), [&](const Stmt* d) {
+          return range.first >= offset(d->getBeginLoc()) && range.first <= offset(d->getEndLoc());
+        });
+      });
+      if (in_macro) return *in_macro;
+      bool has_get = false;
+      if (const CXXRecordDecl* g = m ? find_guard(a, pool_type, has_get) : nullptr) {
+        if (!to_get.empty() && !has_get)
+          return fmt::format("{} has no get() for the plain uses of `{}`", g->getNameAsString(), name);
+        decl = fmt::format("{} {}({});", g->getNameAsString(), name, pool_ref);
+      } else if (m && !a.rule->guard.empty()) {
+        decl = fmt::format("{} {}({});", a.rule->guard, name, pool_ref);
+      } else {
+        const std::string deleter = *pick_name(name + "_release");
+        // The deleter's parameter must not hide a name the release uses (a pool called `p`).
+        const std::string param = *pick_name("p");
+        auto release = deleter_body(drops, u.handle, anchor, param);
+        if (!release) return release.error().message;
+        decl = fmt::format("auto {} = [&]({}* {}) {{ {}; }};\n{}std::unique_ptr<{}, decltype({})> {}({}, {});", deleter,
+                           pointee, param, *release, "\x01", pointee, deleter, name, text_of(a.call, ctx_), deleter);
+        include_ = "<memory>";
+      }
+      f.fix.emplace();
+      f.fix->summary = decl.substr(0, decl.find('\n'));
     }
-    f.fix.emplace();
-    f.fix->summary = decl.substr(0, decl.find('\n'));
   }
 
   // Render the lines from the acquisition to the end of the region as one edit.
@@ -357,13 +377,15 @@ std::optional<std::string> FunctionAnalysis::rewrite(const Acquisition& a, const
   const unsigned decl_last = static_cast<unsigned>(line(anchor->getEndLoc()));
   std::string head = decl;
   for (auto pos = head.find("\x01"); pos != std::string::npos; pos = head.find("\x01")) head.replace(pos, 1, shift + indent);
-  out += shift + indent + head;
   {
-    // Keep a comment after the acquisition.
+    // Keep a comment after the acquisition: at the \x02 mark when the acquisition stays, else at
+    // the end of what replaces it.
     const std::string tail = line_text(decl_last);
     const auto comment = tail.find("//");
-    if (comment != std::string::npos) out += "  " + tail.substr(comment);
-    out += "\n";
+    const std::string kept = comment != std::string::npos ? "  " + tail.substr(comment) : "";
+    if (const auto mark = head.find('\x02'); mark != std::string::npos) head.replace(mark, 1, kept);
+    else head += kept;
+    out += shift + indent + head + "\n";
   }
   bool invalid = false;
   const auto buf = sm_.getBufferData(sm_.getMainFileID(), &invalid);

@@ -26,6 +26,16 @@ FunctionAnalysis::Use FunctionAnalysis::use_of(const Acquisition& a) const {
         u.handle = Handle{v, v->getNameAsString()};
         return u;
       }
+      // An object handle, the acquirer's own value (not a guard built from a raw pointer).
+      if (const auto* v = dyn_cast<VarDecl>(ds->getSingleDecl());
+          v && v->hasLocalStorage() && v->getType()->isRecordType() && a.call->getCallReturnType(ctx_)->isRecordType() &&
+          ctx_.hasSameUnqualifiedType(v->getType(), a.call->getCallReturnType(ctx_).getNonReferenceType())) {
+        u.what = Use::Held;
+        u.anchor = ds;
+        u.handle = Handle{v, v->getNameAsString()};
+        u.object = true;
+        return u;
+      }
     }
     return {Use::Managed, nullptr, {}, ""};  // a guard object constructed from it
   }
@@ -168,6 +178,8 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
       scan_lambdas(fd_->getBody());
       if (lambda_releases) return;
       Outcome o = follow(a, u.handle, u.anchor);
+      // An object no path releases by hand is left to its destructor.
+      if (u.object && o.released == 0) return;
       if (o.returned) note_wrapper(a);
       // The earliest place names the path.
       std::sort(o.leaks.begin(), o.leaks.end());

@@ -30,7 +30,7 @@ def expectations(path):
 
 
 per_kind = {}
-for name in ("shapes.cpp", "noguard.cpp", "double_release.cpp", "pool.cpp"):
+for name in ("shapes.cpp", "noguard.cpp", "double_release.cpp", "object_handles.cpp", "pool.cpp"):
     source = FIXTURES / name
     expected = expectations(source)
     r = run("scan", str(source.relative_to(ROOT)), "--format", "json", "--", "-std=c++17")

@@ -79,19 +79,21 @@ with tempfile.TemporaryDirectory() as tmp:
     check("scan: a rewrite that does not compile is not fixable", grab.get("fixable") is False
           and "does not compile" in (grab.get("reason") or "") and "MissingGuard" in grab["reason"], json.dumps(grab))
     r = leakfix("scan", "-p", ".", ".", "--rules", "bad-guard.yaml", cwd=work, timeout=300)
-    check("scan: the summary counts only fixes that compile", "2 fixable with `leakfix fix`" in r.stdout, r.stdout[-300:])
+    check("scan: the summary counts only fixes that compile", "3 fixable with `leakfix fix`" in r.stdout, r.stdout[-300:])
     (work / "bad-guard.yaml").unlink()
 
     before, err = build_and_run(work)
     check("the program builds and runs before", before is not None, err)
-    check("before: four connections are left out", before is not None and "outstanding=4 released_twice=0" in before, before)
+    check("before: five connections are left out", before is not None and "outstanding=5 released_twice=0" in before, before)
 
     r = leakfix("fix", "--write", "-p", ".", ".", cwd=work, timeout=300)
-    check("fix --write applies the three fixes", "Applied 3 fixes" in r.stdout, r.stdout[-800:] + r.stderr[-800:])
+    check("fix --write applies the four fixes", "Applied 4 fixes" in r.stdout, r.stdout[-800:] + r.stderr[-800:])
     check("what cannot be fixed is named by its line in the file as read (not moved by the #include)",
           "routes.cpp:13:13: manual-safe: it is released inside err_msg()" in r.stdout, r.stdout[-800:])
     text = (work / "routes.cpp").read_text()
     check("the deleter's parameter does not hide the pool `p`", "[&](Conn* p2) { p.release(p2); }" in text, text)
+    check("an object handle keeps its type, with a scope guard after it", "std::shared_ptr<Conn> c = sp.acquire();  // expect: leaky-path\n"
+          "  auto c_release = [&](void*) { sp.release(c); };\n  std::unique_ptr<void, decltype(c_release)> c_guard(&c, c_release);" in text, text)
     check("the helper's caller is untouched", "err_msg(code, p, c);" in text and "Conn* c = open_conn(p);  // expect: manual-safe" in text)
 
     after, err = build_and_run(work)

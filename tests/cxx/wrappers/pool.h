@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 extern int outstanding;
 extern int released_twice;
@@ -26,6 +27,21 @@ struct Pool {
   }
   void release(Conn* c) noexcept {
     if (!c->out) ++released_twice;
+    c->out = false;
+    --outstanding;
+  }
+};
+
+// A pool whose handles are objects, given back by hand.
+struct SharedPool {
+  std::shared_ptr<Conn> acquire() {
+    ++outstanding;
+    auto c = std::make_shared<Conn>();
+    c->out = true;
+    return c;
+  }
+  void release(std::shared_ptr<Conn> c) noexcept {
+    if (!c->out) ++released_twice;  // a shared handle starts in, and goes out once
     c->out = false;
     --outstanding;
   }

@@ -34,3 +34,11 @@ int inline_wrapper(Pool& p, bool early) {
   p.release(c);
   return 2;
 }
+
+int shared_early(SharedPool& sp, bool early) {
+  std::shared_ptr<Conn> c = sp.acquire();  // expect: leaky-path
+  if (early) return 4;
+  int n = c->ping();
+  sp.release(c);
+  return n;
+}
