@@ -37,16 +37,40 @@ namespace fs = std::filesystem;
 
 // ---- the Clang plumbing ----------------------------------------------------------------------
 
+// The functions of headers analysed in this round: each is analysed once, by the first
+// translation unit that reaches it, however many include it.
+class Claims {
+ public:
+  bool claim(const std::string& key) {
+    std::lock_guard guard(lock_);
+    return taken_.insert(key).second;
+  }
+
+ private:
+  std::mutex lock_;
+  std::set<std::string> taken_;
+};
+
 class Visitor : public RecursiveASTVisitor<Visitor> {
  public:
-  Visitor(ASTContext& ctx, const std::vector<Rule>& rules, TuOutput& out, std::string file)
-      : ctx_(ctx), rules_(rules), out_(out), file_(std::move(file)) {}
+  Visitor(ASTContext& ctx, const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
+      : ctx_(ctx), rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
   bool VisitFunctionDecl(FunctionDecl* fd) {
     if (!fd->hasBody() || !fd->doesThisDeclarationHaveABody() || fd->isDependentContext()) return true;
     if (const auto* m = dyn_cast<CXXMethodDecl>(fd); m && m->getParent()->isLambda()) return true;  // VisitLambdaExpr
-    // A header's functions are read for their summaries (a wrapper defined inline); their
-    // findings are the main file's only.
-    if (ctx_.getSourceManager().isInSystemHeader(ctx_.getSourceManager().getExpansionLoc(fd->getLocation()))) return true;
+    // A header's functions give their summaries (a wrapper defined inline) and, in the
+    // project's own headers, their findings; system headers are not read.
+    const auto& sm = ctx_.getSourceManager();
+    const SourceLocation at = sm.getExpansionLoc(fd->getLocation());
+    if (sm.isInSystemHeader(at)) return true;
+    if (!sm.isInMainFile(at)) {
+      const auto* entry = sm.getFileEntryForID(sm.getFileID(at));
+      std::string key = entry ? entry->getName().str() : std::string("?");
+      key += fmt::format(":{}:{}", sm.getFileOffset(at), fd->getQualifiedNameAsString());
+      // An instantiation of a header's template is analysed in each TU (the driver keeps one
+      // finding per site); any other function of a header once.
+      if (!fd->getTemplateSpecializationArgs() && !claims_.claim(key)) return true;
+    }
     FunctionAnalysis(ctx_, fd, rules_, out_, file_).run();
     return true;
   }
@@ -67,47 +91,51 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   const std::vector<Rule>& rules_;
   TuOutput& out_;
   std::string file_;
+  Claims& claims_;
 };
 
 class Consumer : public ASTConsumer {
  public:
-  Consumer(const std::vector<Rule>& rules, TuOutput& out, std::string file)
-      : rules_(rules), out_(out), file_(std::move(file)) {}
+  Consumer(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
+      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
   void HandleTranslationUnit(ASTContext& ctx) override {
     if (ctx.getDiagnostics().hasErrorOccurred()) return;
-    Visitor(ctx, rules_, out_, file_).TraverseDecl(ctx.getTranslationUnitDecl());
+    Visitor(ctx, rules_, out_, file_, claims_).TraverseDecl(ctx.getTranslationUnitDecl());
   }
 
  private:
   const std::vector<Rule>& rules_;
   TuOutput& out_;
   std::string file_;
+  Claims& claims_;
 };
 
 class Action : public ASTFrontendAction {
  public:
-  Action(const std::vector<Rule>& rules, TuOutput& out, std::string file)
-      : rules_(rules), out_(out), file_(std::move(file)) {}
+  Action(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
+      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
   std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance&, StringRef) override {
-    return std::make_unique<Consumer>(rules_, out_, file_);
+    return std::make_unique<Consumer>(rules_, out_, file_, claims_);
   }
 
  private:
   const std::vector<Rule>& rules_;
   TuOutput& out_;
   std::string file_;
+  Claims& claims_;
 };
 
 class Factory : public tooling::FrontendActionFactory {
  public:
-  Factory(const std::vector<Rule>& rules, TuOutput& out, std::string file)
-      : rules_(rules), out_(out), file_(std::move(file)) {}
-  std::unique_ptr<FrontendAction> create() override { return std::make_unique<Action>(rules_, out_, file_); }
+  Factory(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
+      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
+  std::unique_ptr<FrontendAction> create() override { return std::make_unique<Action>(rules_, out_, file_, claims_); }
 
  private:
   const std::vector<Rule>& rules_;
   TuOutput& out_;
   std::string file_;
+  Claims& claims_;
 };
 
 // Keeps Clang quiet; remembers the first error for the report.
@@ -301,6 +329,7 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
 
   std::vector<Rule> now = rules;  // grows with what the summaries find
   auto run_round = [&](const std::vector<std::size_t>& todo) {
+    Claims claims;
     std::mutex lock;
     std::atomic<std::size_t> next{0}, done{0};
     auto worker = [&] {
@@ -320,7 +349,7 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
             tooling::getInsertArgumentAdjuster({"-w", "-fno-caret-diagnostics"}, tooling::ArgumentInsertPosition::END));
         tool.setDiagnosticConsumer(&diags);
         tool.setPrintErrorMessage(false);
-        Factory factory(now, found, j.input.display);
+        Factory factory(now, found, j.input.display, claims);
         const int rc = tool.run(&factory);
         std::lock_guard guard(lock);
         j.parsed = true;
@@ -377,8 +406,11 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
     }
     if (j.error) out.errors.push_back(Error{j.input.display, 0, *j.error});
     else ++out.translation_units;
-    if (!j.found.findings.empty()) {
-      if (auto src = SourceFile::read(j.input.path, j.input.display)) out.sources.emplace(j.input.display, std::move(*src));
+    for (const auto& f : j.found.findings) {
+      if (out.sources.contains(f.file)) continue;
+      const auto header = j.found.headers.find(f.file);
+      if (auto src = SourceFile::read(header == j.found.headers.end() ? j.input.path : header->second, f.file))
+        out.sources.emplace(f.file, std::move(*src));
     }
     for (auto& f : j.found.findings) out.findings.push_back(std::move(f));
   }

@@ -55,6 +55,7 @@ struct Summary {
 struct TuOutput {
   std::vector<Finding> findings;
   std::vector<Summary> summaries;
+  std::map<std::string, std::string> headers;  // the project headers findings are in: display -> path
 };
 
 class FunctionAnalysis {
@@ -62,7 +63,7 @@ class FunctionAnalysis {
   FunctionAnalysis(ASTContext& ctx, const FunctionDecl* fd, const std::vector<Rule>& rules, TuOutput& out,
                    const std::string& file)
       : ctx_(ctx), sm_(ctx.getSourceManager()), fd_(fd), rules_(rules), out_(out.findings), summaries_(out.summaries),
-        file_(file), parents_(fd->getBody()) {}
+        headers_(out.headers), file_(file), parents_(fd->getBody()) {}
 
   void run();
 
@@ -138,6 +139,11 @@ class FunctionAnalysis {
   std::string line_text(unsigned ln) const;
 
   bool suppressed(int at_line, const std::string& rule) const;
+  // A project header's display path (relative to the working directory), for a location in
+  // one; nullopt for the main file, a system header, or a header outside the project.
+  std::optional<std::string> project_header(SourceLocation loc) const;
+  // Whether line `at_line` (or the one above) of a header says `leakfix: ignore`.
+  bool suppressed_in(FileID file, int at_line, const std::string& rule) const;
 
   void analyze(const Acquisition& a);
 
@@ -197,6 +203,7 @@ class FunctionAnalysis {
   const std::vector<Rule>& rules_;
   std::vector<Finding>& out_;
   std::vector<Summary>& summaries_;
+  std::map<std::string, std::string>& headers_;
   std::string file_;
   ParentMap parents_;
   std::vector<Acquisition> acquisitions_;

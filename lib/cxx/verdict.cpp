@@ -2,6 +2,7 @@
 #include "cxx/function.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -106,28 +107,61 @@ std::string FunctionAnalysis::line_text(unsigned ln) const {
   return std::string(buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
 }
 
+namespace {
+// Whether a line holds `leakfix: ignore`, or `leakfix: ignore[...]` naming the rule.
+bool says_ignore(std::string_view text, const std::string& rule) {
+  const auto at = text.find("leakfix: ignore");
+  if (at == std::string_view::npos) return false;
+  const std::string_view rest = text.substr(at + 15);
+  if (rest.empty() || rest.front() != '[') return true;
+  return rest.find(rule) != std::string_view::npos;
+}
+}  // namespace
+
 bool FunctionAnalysis::suppressed(int at_line, const std::string& rule) const {
-  auto says = [&](int l) {
-    if (l < 1) return false;
-    const std::string text = line_text(static_cast<unsigned>(l));
-    const auto at = text.find("leakfix: ignore");
-    if (at == std::string::npos) return false;
-    const std::string_view rest = std::string_view(text).substr(at + 15);
-    if (rest.empty() || rest.front() != '[') return true;
-    return rest.find(rule) != std::string_view::npos;
-  };
+  auto says = [&](int l) { return l >= 1 && says_ignore(line_text(static_cast<unsigned>(l)), rule); };
   return says(at_line) || says(at_line - 1);
+}
+
+bool FunctionAnalysis::suppressed_in(FileID file, int at_line, const std::string& rule) const {
+  bool invalid = false;
+  const auto buf = sm_.getBufferData(file, &invalid);
+  if (invalid) return false;
+  int ln = 1;
+  for (std::size_t start = 0; start <= buf.size() && ln <= at_line; ++ln) {
+    auto end = buf.find('\n', start);
+    if (end == std::string_view::npos) end = buf.size();
+    if (ln >= at_line - 1 && says_ignore(std::string_view(buf).substr(start, end - start), rule)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::optional<std::string> FunctionAnalysis::project_header(SourceLocation loc) const {
+  if (sm_.isInMainFile(loc) || sm_.isInSystemHeader(loc)) return std::nullopt;
+  const auto* entry = sm_.getFileEntryForID(sm_.getFileID(loc));
+  if (!entry) return std::nullopt;
+  std::error_code ec;
+  const auto path = std::filesystem::weakly_canonical(std::filesystem::path(entry->getName().str()), ec);
+  const auto cwd = std::filesystem::weakly_canonical(std::filesystem::current_path(ec), ec);
+  const auto rel = path.lexically_relative(cwd);
+  if (ec || rel.empty() || rel.begin()->string() == "..") return std::nullopt;
+  headers_[rel.generic_string()] = path.string();
+  return rel.generic_string();
 }
 
 void FunctionAnalysis::analyze(const Acquisition& a) {
   aliases_.clear();
   const SourceLocation loc = sm_.getExpansionLoc(a.call->getBeginLoc());
-  // In a header: followed for the function's summary only (see driver.cpp).
-  const bool here = sm_.isInMainFile(loc);
+  // A function of a project header is reported in the header (each TU that includes it finds
+  // the same, and the driver keeps one); one of a system header or of a header outside the
+  // project is followed for its summary only.
+  const auto header = project_header(loc);
+  const bool here = sm_.isInMainFile(loc) || header.has_value();
   const Use u = use_of(a);
   Finding f;
   f.rule = a.rule->id;
-  f.file = file_;
+  f.file = header ? *header : file_;
   const auto begin = sm_.getPresumedLoc(loc), end = sm_.getPresumedLoc(sm_.getExpansionLoc(a.call->getEndLoc()));
   f.span = Span{static_cast<int>(begin.getLine()), static_cast<int>(begin.getColumn()), static_cast<int>(end.getLine()),
                 static_cast<int>(end.getColumn()) + 1};
@@ -198,7 +232,8 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
         twice.reason = fmt::format("it is {} twice (lines {} and {}): remove one release by hand, then fix", verb, first, second);
         twice.exit = Span{second, 1, second, 1};
         twice.exit_label = fmt::format("{} again here", verb);
-        if (here && !suppressed(twice.span.line, twice.rule)) out_.push_back(twice);
+        if (here && !(header ? suppressed_in(sm_.getFileID(loc), twice.span.line, twice.rule) : suppressed(twice.span.line, twice.rule)))
+          out_.push_back(twice);
         if (!kind || *kind == Kind::ManualSafe) return;
         f.reason = twice.reason;
         no_rewrite = true;
@@ -231,7 +266,13 @@ void FunctionAnalysis::analyze(const Acquisition& a) {
       break;
     }
   }
-  if (!here || suppressed(f.span.line, f.rule)) return;
+  if (!here || (header ? suppressed_in(sm_.getFileID(loc), f.span.line, f.rule) : suppressed(f.span.line, f.rule))) return;
+  if (header && f.kind != Kind::Escapes && (u.what == Use::Held || u.what == Use::Receiver)) {
+    // The rewrite edits the translation unit's own file; a header is shared by every file that
+    // includes it.
+    f.reason = "it is in a header, which the files that include it share: fix it there by hand";
+    no_rewrite = true;
+  }
   if ((u.what == Use::Held || u.what == Use::Receiver) && f.kind != Kind::Escapes && !no_rewrite) plan_fix(a, u, f);
   out_.push_back(std::move(f));
 }

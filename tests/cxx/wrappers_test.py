@@ -37,7 +37,7 @@ def build_and_run(folder):
 
 def expectations(folder):
     out = {}
-    for name in UNITS:
+    for name in UNITS + ["pool.h"]:
         for n, line in enumerate((folder / name).read_text().splitlines(), 1):
             if m := re.search(r"// expect: ([a-z-]+)", line):
                 out[(name, n)] = m.group(1)
@@ -65,6 +65,10 @@ with tempfile.TemporaryDirectory() as tmp:
                  "acquirer discovered: Source::grab (returns Pool::acquire())",
                  "release discovered: err_msg (releases argument 3)"):
         check(f"-v lists {line}", line in r.stderr, r.stderr[-800:])
+    in_header = next((f for key, f in found.items() if key[0] == "pool.h" and f["kind"] == "leaky-path"), {})
+    check("a leak in a header is reported once, not fixed, and says why", not in_header.get("fixable")
+          and "in a header" in (in_header.get("reason") or "")
+          and sum(1 for f in doc["findings"] if f["function"] == "header_leak") == 1, json.dumps(in_header))
     helper = found.get(("routes.cpp", 13), {})
     check("a release inside a helper of another file is not rewritten, and says why", not helper.get("fixable")
           and "inside err_msg()" in (helper.get("reason") or ""), json.dumps(helper))
