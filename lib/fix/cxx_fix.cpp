@@ -129,6 +129,8 @@ FileFixResult fix_cxx_file(const CxxFixer& fixer, const SourceFile& source, cons
   return out;
 }
 
+std::optional<std::string> CxxFrontend::apply(const SourceFile& source, const Fix& fix) const { return apply_cxx_fix(source, fix); }
+
 void verify_cxx_fixes(const CxxFixer& fixer, std::vector<Finding>& findings, const std::map<std::string, SourceFile>& sources,
                       int jobs) {
   std::map<std::string, std::vector<std::size_t>> by_file;

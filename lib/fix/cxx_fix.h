@@ -12,6 +12,7 @@
 #include "core/fixing.h"
 #include "core/source_file.h"
 #include "cxx/analyze.h"
+#include "core/frontend.h"
 
 namespace leakfix {
 
@@ -26,6 +27,21 @@ struct CxxFixer {
 FileFixResult fix_cxx_file(const CxxFixer& fixer, const SourceFile& source, const std::string& display,
                            const std::vector<Finding>& findings, const std::function<bool(const Finding&)>& want,
                            const Decide& decide, bool reviewed);
+
+// The C++ front end's fixing: fixes from one analysis of the file as read, bottom-up, compiled.
+class CxxFrontend : public Frontend {
+ public:
+  explicit CxxFrontend(CxxFixer fixer) : fixer_(std::move(fixer)) {}
+  std::optional<std::string> apply(const SourceFile& source, const Fix& fix) const override;
+  FileFixResult fix_file(const SourceFile& source, const std::string& display, const std::vector<Finding>& findings,
+                         const std::function<bool(const Finding&)>& want, const Decide& decide, bool reviewed) override {
+    return fix_cxx_file(fixer_, source, display, findings, want, decide, reviewed);
+  }
+  bool reports_rewritten_lines() const override { return false; }
+
+ private:
+  CxxFixer fixer_;
+};
 
 // A scan's C++ findings, fixable only when their rewrites compile: per file, all at once, then
 // one at a time for a file whose fixes do not compile together. A rewrite that does not compile

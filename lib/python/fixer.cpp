@@ -200,4 +200,10 @@ FileFixResult fix_file(const SourceFile& source, const Knowledge& project_knowle
   return out;
 }
 
+FileFixResult PythonFrontend::fix_file(const SourceFile& source, const std::string&, const std::vector<Finding>&,
+                                       const std::function<bool(const Finding&)>& want, const Decide& decide, bool) {
+  // The findings are those of each rewritten text, found again after every fix.
+  return python::fix_file(source, knowledge_, want, decide, prepare_);
+}
+
 }  // namespace leakfix::python

@@ -8,6 +8,7 @@
 #include "core/finding.h"
 #include "core/fixing.h"
 #include "core/source_file.h"
+#include "core/frontend.h"
 #include "python/analyzer.h"
 
 namespace leakfix::python {
@@ -38,5 +39,20 @@ int error_count(const ParsedFile& file);
 // Applies one fix (body and imports) to a text; nullopt with `why` set when the result does not
 // parse as cleanly as the input.
 std::optional<std::string> apply_fix(const SourceFile& source, const Fix& fix, std::string* why);
+
+// The Python front end's fixing: each fix applied to the text left by the one before, parsed
+// and analysed again before it is offered.
+class PythonFrontend : public Frontend {
+ public:
+  PythonFrontend(const Knowledge& knowledge, Prepare prepare) : knowledge_(knowledge), prepare_(std::move(prepare)) {}
+  std::optional<std::string> apply(const SourceFile& source, const Fix& fix) const override { return apply_fix(source, fix, nullptr); }
+  FileFixResult fix_file(const SourceFile& source, const std::string& display, const std::vector<Finding>& findings,
+                         const std::function<bool(const Finding&)>& want, const Decide& decide, bool reviewed) override;
+  bool reports_rewritten_lines() const override { return true; }
+
+ private:
+  const Knowledge& knowledge_;
+  Prepare prepare_;
+};
 
 }  // namespace leakfix::python

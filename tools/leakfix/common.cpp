@@ -154,10 +154,32 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   return out;
 }
 
+#ifdef LEAKFIX_HAVE_CXX
+Frontends::Frontends(const python::Knowledge& knowledge, python::Prepare prepare, int jobs)
+    : python_(knowledge, std::move(prepare)), jobs_(jobs) {}
+#else
+Frontends::Frontends(const python::Knowledge& knowledge, python::Prepare prepare, int)
+    : python_(knowledge, std::move(prepare)) {}
+#endif
+
+Frontend* Frontends::of(const std::string& path) {
+  if (!is_cxx_source(path)) return &python_;
+#ifdef LEAKFIX_HAVE_CXX
+  if (!cxx_) {
+    if (const cxx::Api* api = cxx_api()) cxx_.emplace(CxxFixer{*api, cxx_options(jobs_)});
+  }
+  if (cxx_) return &*cxx_;
+#endif
+  return nullptr;
+}
+
 std::optional<FixView> fix_view(const Finding& f, const SourceFile& source, bool diff) {
   if (!f.fix) return std::nullopt;
   // Each language applies its own fixes: a C++ fix's headers are #includes, not imports.
-  const auto after = is_cxx_source(f.file) ? std::optional(apply_cxx_fix(source, *f.fix)) : python::apply_fix(source, *f.fix, nullptr);
+  static const python::Knowledge nothing_to_fix;
+  Frontends frontends(nothing_to_fix, {}, 1);
+  Frontend* frontend = frontends.of(f.file);
+  const auto after = frontend ? frontend->apply(source, *f.fix) : std::nullopt;
   if (!after) return std::nullopt;
   FixView v;
   if (diff) v.diff = unified_diff(f.file, source.bytes(), *after);

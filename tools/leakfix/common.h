@@ -1,5 +1,6 @@
 #pragma once
 // What the verbs share: rules, colour and progress decisions.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,11 +8,13 @@
 #include "core/result.h"
 #include "core/source_file.h"
 #include "core/walk.h"
+#include "python/fixer.h"
 #include "python/project.h"
 #include "report/report.h"
 #include "core/rule.h"
 #ifdef LEAKFIX_HAVE_CXX
 #include "cxx/analyze.h"
+#include "fix/cxx_fix.h"
 #endif
 
 namespace leakfix::cli {
@@ -69,6 +72,23 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
 // The C++ pass's options from -p or the flags after `--`.
 cxx::Options cxx_options(int jobs);
 #endif
+
+// The front end of each file: C++ sources go to the C++ module's (when it loads), every other
+// file to Python's. Fixing needs what the analysis knows (`knowledge`) and, for Python, how to
+// approve a context manager created in another file (`prepare`).
+class Frontends {
+ public:
+  Frontends(const python::Knowledge& knowledge, python::Prepare prepare, int jobs);
+  // Null for a C++ file when the C++ module is not there.
+  Frontend* of(const std::string& path);
+
+ private:
+  python::PythonFrontend python_;
+#ifdef LEAKFIX_HAVE_CXX
+  int jobs_;
+  std::optional<CxxFrontend> cxx_;  // made at the first C++ file: the module is loaded then
+#endif
+};
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source, bool diff = true);

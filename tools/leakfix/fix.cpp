@@ -71,7 +71,7 @@ std::optional<std::string> edit_in_editor(const std::string& text, const std::st
 }
 
 // The review on a terminal: one finding at a time.
-python::Decision review(const Finding& f, const std::string& before, std::string& after, bool color) {
+Decision review(const Finding& f, const std::string& before, std::string& after, bool color) {
   const char* bold = color ? "\x1b[1m" : "";
   const char* reset = color ? "\x1b[0m" : "";
   std::cout << '\n' << bold << describe(f) << reset << '\n' << "  " << f.message << '\n';
@@ -82,18 +82,18 @@ python::Decision review(const Finding& f, const std::string& before, std::string
     std::string answer;
     if (!std::getline(std::cin, answer)) {
       std::cout << '\n';
-      return python::Decision::Quit;
+      return Decision::Quit;
     }
     const char c = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
     switch (c) {
-      case 'y': return python::Decision::Apply;
-      case 'n': return python::Decision::Skip;
-      case 'a': return python::Decision::ApplyRestOfFile;
-      case 'q': return python::Decision::Quit;
+      case 'y': return Decision::Apply;
+      case 'n': return Decision::Skip;
+      case 'a': return Decision::ApplyRestOfFile;
+      case 'q': return Decision::Quit;
       case 'e':
         if (auto edited = edit_in_editor(after, f.file)) {
           after = *edited;
-          return python::Decision::Apply;
+          return Decision::Apply;
         }
         std::cout << "The editor failed; nothing changed.\n";
         break;
@@ -104,7 +104,7 @@ python::Decision review(const Finding& f, const std::string& before, std::string
 
 // Writes a rewritten file back in its own encoding, unless it changed since it was read.
 std::optional<Error> write_fixed(const std::string& path, const std::string& display, const SourceFile& source,
-                                 const python::FileFixResult& res) {
+                                 const FileFixResult& res) {
   auto disk_before = source.to_disk(res.before);
   auto disk_after = source.to_disk(res.after);
   if (!disk_before || !disk_after) return Error{display, 0, "not written: " + (disk_after ? disk_before : disk_after).error().message};
@@ -116,8 +116,9 @@ struct FileOutcome {
   std::string display;
   std::string path;
   std::shared_ptr<const SourceFile> source;
-  python::FileFixResult res;
-  bool creates = false;  // holds a context manager created for the fixes of other files
+  FileFixResult res;
+  bool creates = false;          // holds a context manager created for the fixes of other files
+  bool rewritten_lines = false;  // res.failed and res.left carry the rewritten text's lines
 };
 
 std::string canonical_path(const std::string& p) {
@@ -133,17 +134,17 @@ class FixRun {
 
   bool quit() const { return quit_; }
 
-  void fix(const std::string& display, const SourceFile& source, const python::Decide& decide) {
+  // The fixes of one file, by the front end that reads it.
+  void fix(Frontend& frontend, const std::string& display, const SourceFile& source, const Decide& decide) {
     FileOutcome o{display, project_.paths.at(display), std::make_shared<SourceFile>(source), {}, false};
-    o.res = python::fix_file(source, project_.knowledge, want_, decide,
-                             [&](const Creation& c) { return prepare(c); });
+    o.res = frontend.fix_file(source, display, project_.findings, want_, decide, interactive_);
+    o.rewritten_lines = frontend.reports_rewritten_lines();
     quit_ = o.res.quit;
     outcomes_.push_back(std::move(o));
   }
 
-#ifdef LEAKFIX_HAVE_CXX
-  void add(FileOutcome o) { outcomes_.push_back(std::move(o)); }
-#endif
+  // Context managers created in other files go through the review too.
+  std::optional<std::string> prepare(const Creation& c);
 
   // Adds the context managers the applied fixes need to the files that define their acquirers;
   // those files come first. An error names the file when one cannot be added.
@@ -193,7 +194,7 @@ class FixRun {
     return std::string(read->text());
   }
 
-  std::optional<std::string> prepare(const Creation& c) {
+  std::optional<std::string> prepare_creation(const Creation& c) {
     const std::string key = canonical_path(c.file) + ":" + c.name;
     if (approved_.contains(key)) return std::nullopt;
     if (declined_.contains(key)) return fmt::format("you declined creating {}() in {}", c.name, c.file);
@@ -238,6 +239,8 @@ class FixRun {
   std::vector<FileOutcome> outcomes_;
   std::set<std::string> approved_, declined_;
 };
+
+std::optional<std::string> FixRun::prepare(const Creation& c) { return prepare_creation(c); }
 
 // "line 12" becomes "line 14" for a delta of 2.
 std::string shift_lines(const std::string& text, int delta) {
@@ -356,6 +359,7 @@ int run_fix(const FixOptions& o) {
   const bool run = !json || o.write;
 
   FixRun fixes(project, want, interactive, color);
+  Frontends frontends(project.knowledge, [&](const Creation& c) { return fixes.prepare(c); }, o.jobs);
   std::vector<Finding> remaining;
   if (run) {
     for (const auto& display : project.sources.files()) {
@@ -373,20 +377,17 @@ int run_fix(const FixOptions& o) {
         }
         continue;
       }
-      python::Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
+      Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
         if (interactive) return review(f, before, after, color);
-        return python::Decision::Apply;
+        return Decision::Apply;
       };
-#ifdef LEAKFIX_HAVE_CXX
-      if (is_cxx_source(display) && cxx_api()) {
-        const CxxFixer fixer{*cxx_api(), cxx_options(o.jobs)};
-        FileOutcome c{display, project.paths.at(display), std::make_shared<SourceFile>(*source),
-                      fix_cxx_file(fixer, *source, display, project.findings, want, decide, interactive), false};
-        fixes.add(std::move(c));
-        continue;
+      if (Frontend* frontend = frontends.of(display)) {
+        fixes.fix(*frontend, display, *source, decide);
+      } else {
+        for (const auto& f : project.findings) {
+          if (f.file == display && want(f)) remaining.push_back(f);
+        }
       }
-#endif
-      fixes.fix(display, *source, decide);
     }
     if (auto err = fixes.create()) {
       std::cerr << "leakfix: error: " << err->to_string() << "; nothing written\n";
@@ -456,9 +457,9 @@ int run_fix(const FixOptions& o) {
         break;
       }
     }
-    // The C++ front end fixes from one analysis of the file as read: its lines are already the
-    // file's on disk. The Python one analyses each rewritten text again.
-    if (!is_cxx_source(out.display)) {
+    // A front end that analyses each rewritten text again (Python) reports its lines; one that
+    // fixes from one analysis of the file as read (C++) already gives the file's on disk.
+    if (out.rewritten_lines) {
       restore_lines(res.failed, res.before, res.after);
       restore_lines(res.left, res.before, res.after);
     }
