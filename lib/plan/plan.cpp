@@ -82,11 +82,13 @@ std::string fix_command(const Phase& p) {
   return cmd;
 }
 
-std::string rollback_command(const Phase& p) {
-  std::string cmd = fmt::format("git checkout leakfix-phase-{}-base --", p.number);
-  for (const auto& f : p.fixable_files) cmd += " " + shell_quote(f);
-  return cmd;
+// Each phase is one commit, tagged: reverting it undoes that phase and keeps the others.
+std::string commit_commands(const Phase& p) {
+  return fmt::format("git commit -a -m {}\ngit tag leakfix-phase-{}",
+                     shell_quote(fmt::format("leakfix phase {}: {}", p.number, p.title)), p.number);
 }
+
+std::string rollback_command(const Phase& p) { return fmt::format("git revert --no-edit leakfix-phase-{}", p.number); }
 
 bool item_order(const Item& a, const Item& b) {
   if (a.priority != b.priority) return a.priority < b.priority;
@@ -159,10 +161,12 @@ Plan build_plan(PlanInput input) {
       phase.effort_minutes += item.effort_minutes;
     }
     for (auto& [file, g] : groups) {
-      std::set<std::string> seen;
+      // The requests that reach the file's routes, each once.
+      std::set<std::string> routes_here;
       for (const auto& item : g.items) {
-        if (item.traffic && item.finding.route && seen.insert(*item.finding.route).second) *g.traffic += *item.traffic;
+        if (item.finding.route) routes_here.insert(*item.finding.route);
       }
+      if (g.traffic && input.traffic) g.traffic = count_reaching(*input.traffic, routes_here);
       std::sort(g.items.begin(), g.items.end(), item_order);
       if (std::any_of(g.items.begin(), g.items.end(), [](const Item& it) { return it.finding.fixable; }))
         phase.fixable_files.push_back(file);
@@ -245,9 +249,10 @@ void render_markdown(std::ostream& out, const Plan& plan) {
       for (const auto& i : g.items) (i.finding.fixable ? auto_sites : manual)++;
     }
     if (!p.fixable_files.empty()) {
-      out << fmt::format("Apply the {} automatic fixes (review them with `--diff` first if you like):\n\n```bash\n"
-                         "git tag leakfix-phase-{}-base\n{}\n```\n\n",
-                         auto_sites, p.number, fix_command(p));
+      out << fmt::format("Apply the {} automatic fixes (review them with `--diff` first if you like) as one commit, "
+                         "from a clean work tree:\n\n```bash\n"
+                         "test -z \"$(git status --porcelain --untracked-files=no)\"  # nothing else uncommitted\n{}\n{}\n```\n\n",
+                         auto_sites, fix_command(p), commit_commands(p));
     }
     int current = -1;
     for (const auto& g : p.files) {
@@ -269,17 +274,17 @@ void render_markdown(std::ostream& out, const Plan& plan) {
     out << fmt::format("**Effort:** {}. {} automatic × {} min to review + {} by hand × {} min + {} min to deploy and verify.\n\n",
                        duration(p.effort_minutes), auto_sites, kMinutesPerAutoFix, manual, kMinutesPerManualFix,
                        kMinutesPerPhaseDeploy);
+    // Each request of the log once, however many of the phase's routes it reached (an
+    // every-request hook reaches them all).
     std::set<std::string> routes;
-    long requests = 0;
     bool has_traffic = false;
     for (const auto& g : p.files) {
       for (const auto& i : g.items) {
-        if (i.finding.route && routes.insert(*i.finding.route).second && i.traffic) {
-          requests += *i.traffic;
-          has_traffic = true;
-        }
+        if (i.finding.route) routes.insert(*i.finding.route);
+        has_traffic = has_traffic || i.traffic.has_value();
       }
     }
+    const long requests = has_traffic && in.traffic ? count_reaching(*in.traffic, routes) : 0;
     out << fmt::format("**Impact:** {} on {}{}.\n\n", plural(auto_sites + manual, "site", "sites"),
                        plural(routes.size(), "route", "routes"),
                        has_traffic ? fmt::format(", which served {} requests in the log", count(requests)) : "");
@@ -304,8 +309,11 @@ void render_markdown(std::ostream& out, const Plan& plan) {
                        kWhen[p.number - 1], duration(p.effort_minutes), fmt::join(p.kinds, " or "));
     if (p.number == 1) out << "| Deploy and watch | 24 h after phase 1 | — | the runtime checks below hold |\n";
   }
-  if (!plan.review.empty()) out << fmt::format("| Manual review | alongside phase 1 | {} | every item decided |\n",
-                                               duration(static_cast<int>(plan.review.size()) * kMinutesPerManualFix));
+  // Items of a phase that need a person are in that phase's effort already.
+  const auto review_only = std::count_if(plan.review.begin(), plan.review.end(), [](const Item& i) { return phase_of(i.finding.kind) == 0; });
+  if (!plan.review.empty())
+    out << fmt::format("| Manual review | alongside phase 1 | {} | every item decided |\n",
+                       review_only ? duration(static_cast<int>(review_only) * kMinutesPerManualFix) : std::string("in its phase"));
   out << fmt::format("\nEffort assumes {} min to review each automatic fix, {} min for each fix by hand and {} min per "
                      "deployment; adjust to your team.\n\n",
                      kMinutesPerAutoFix, kMinutesPerManualFix, kMinutesPerPhaseDeploy);
@@ -333,8 +341,9 @@ void render_markdown(std::ostream& out, const Plan& plan) {
          "- **Error rate of the changed routes:** a rewrite closes the connection at the end of the `with` block; a "
          "route that used the connection after that would fail here first.\n\n";
 
-  out << "## Rollback\n\nEach phase touches only the files below. Tag before applying (the command above does), and "
-         "roll back one phase with:\n\n";
+  out << "## Rollback\n\nEach phase is one commit, tagged `leakfix-phase-N` by the commands above. Reverting it undoes "
+         "that phase and keeps the others; revert the latest phase first, since a later phase may change lines an "
+         "earlier one changed (git stops and says so).\n\n";
   for (const auto& p : plan.phases) {
     if (p.fixable_files.empty()) continue;
     out << fmt::format("**Phase {}** changes {}:\n\n```bash\n{}\n```\n\n", p.number,
@@ -369,6 +378,7 @@ void render_json(std::ostream& out, const Plan& plan) {
                       {"kinds", p.kinds},
                       {"effort_minutes", p.effort_minutes},
                       {"command", p.fixable_files.empty() ? json(nullptr) : json(fix_command(p))},
+                      {"commit", p.fixable_files.empty() ? json(nullptr) : json(commit_commands(p))},
                       {"rollback", p.fixable_files.empty() ? json(nullptr) : json(rollback_command(p))},
                       {"changes", p.fixable_files},
                       {"files", files},

@@ -152,33 +152,46 @@ bool route_matches(std::string_view rule, std::string_view path) {
   return p == path.size();
 }
 
+namespace {
+// Whether a request reaches a finding's route, which may list several: "GET /a, POST /b".
+bool reaches(const Request& req, std::string_view route) {
+  std::string_view rest = route;
+  while (!rest.empty()) {
+    const auto comma = rest.find(", ");
+    const auto one = rest.substr(0, comma);
+    const auto [methods, rule] = split_route(one);
+    const bool method_ok = methods.empty() || std::find(methods.begin(), methods.end(), req.method) != methods.end();
+    const bool every = one == "every request" ||
+                       (one.substr(0, 20) == "every request under " && route_matches(std::string(one.substr(20)) + "/<path:rest>", req.path + "/x"));
+    if (every || (method_ok && route_matches(rule, req.path))) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 2);
+  }
+  return false;
+}
+}  // namespace
+
 TrafficCounts count_traffic(const AccessLog& log, const std::vector<std::string>& routes) {
   TrafficCounts out;
   for (const auto& route : routes) out.by_route.emplace(route, 0);
   for (const auto& req : log.requests) {
     bool matched = false;
     for (const auto& route : routes) {
-      // A finding's route may list several: "GET /a, POST /b".
-      std::string_view rest = route;
-      while (!rest.empty()) {
-        const auto comma = rest.find(", ");
-        const auto one = rest.substr(0, comma);
-        const auto [methods, rule] = split_route(one);
-        const bool method_ok = methods.empty() || std::find(methods.begin(), methods.end(), req.method) != methods.end();
-        const bool every = one == "every request" ||
-                           (one.substr(0, 20) == "every request under " && route_matches(std::string(one.substr(20)) + "/<path:rest>", req.path + "/x"));
-        if (every || (method_ok && route_matches(rule, req.path))) {
-          ++out.by_route[route];
-          matched = true;
-          break;
-        }
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 2);
-      }
+      if (!reaches(req, route)) continue;
+      ++out.by_route[route];
+      matched = true;
     }
     if (!matched) ++out.unmatched;
   }
   return out;
+}
+
+long count_reaching(const AccessLog& log, const std::set<std::string>& routes) {
+  long n = 0;
+  for (const auto& req : log.requests) {
+    n += std::any_of(routes.begin(), routes.end(), [&](const std::string& r) { return reaches(req, r); }) ? 1 : 0;
+  }
+  return n;
 }
 
 }  // namespace leakfix::plan

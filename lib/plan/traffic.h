@@ -2,6 +2,7 @@
 // Request counts from an access log (common, combined, or gunicorn's default format), matched
 // against Flask route rules.
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,5 +38,8 @@ struct TrafficCounts {
   long unmatched = 0;
 };
 TrafficCounts count_traffic(const AccessLog& log, const std::vector<std::string>& routes);
+// The requests of the log that reach at least one of `routes`, each counted once (a phase's or
+// a file's impact: an every-request hook already counts every request its routes served).
+long count_reaching(const AccessLog& log, const std::set<std::string>& routes);
 
 }  // namespace leakfix::plan

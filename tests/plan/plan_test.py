@@ -75,7 +75,17 @@ check("markdown sections in order", all(p >= 0 for p in positions) and positions
 phase1 = md[md.find("## Phase 1"):md.find("## Phase 2")]
 check("phase 1: high priority before low", phase1.find("### High priority") < phase1.find("### Low priority"))
 check("phase 1: the command fixes its kinds", "leakfix fix --write --kind never-closed --kind leaky-path" in phase1)
-check("rollback names the files", "git checkout leakfix-phase-1-base -- examples/sportsbook/src/routes/branding.py" in md)
+check("rollback reverts the phase's commit", "git revert --no-edit leakfix-phase-1" in md)
+# Requests are counted once: an every-request hook reaches every request of the log, and a phase
+# or file that holds it served no more than the log holds.
+impacts = [int(m.replace(",", "")) for m in re.findall(r"which served ([\d,]+) requests in the log", md)]
+check("no phase claims more requests than the log has", impacts and max(impacts) <= doc["traffic"]["requests"], str(impacts))
+files = [int(m.replace(",", "")) for m in re.findall(r"^#### `[^`]+` \(([\d,]+) requests\)", md, re.M)]
+check("no file claims more requests than the log has", files and max(files) <= doc["traffic"]["requests"], str(files))
+# Effort is counted once: a phase's item that needs a person is in its phase, not again in review.
+review_only = sum(1 for i in doc["review"] if i["kind"] in ("escapes", "parse-error"))
+check("manual review's effort counts only items of no phase",
+      f"| Manual review | alongside phase 1 | {review_only * 20} min |" in md, md[md.find("## Timeline"):][:600])
 
 # Output file, bad log, garbage log.
 with tempfile.TemporaryDirectory() as tmp:
@@ -93,22 +103,74 @@ with tempfile.TemporaryDirectory() as tmp:
     r = leakfix("plan", str(pathlib.Path(tmp)))
     check("nothing to plan", r.returncode == 0 and "Nothing to do" in r.stdout)
 
-# The plan's own commands run as printed, phase after phase, and leave nothing fixable behind.
-with tempfile.TemporaryDirectory() as tmp:
-    import shlex
-    import shutil
-    work = pathlib.Path(tmp)
-    shutil.copytree(ROOT / "examples/sportsbook", work / "examples/sportsbook")
-    r = leakfix("plan", "examples/sportsbook", cwd=work)
-    commands = [line.strip() for line in r.stdout.splitlines() if line.strip().startswith("leakfix fix ")]
-    check("the plan prints a command per phase", len(commands) == 3, r.stdout)
-    for command in commands:
-        args = shlex.split(command)[1:]
-        r = leakfix(*args, cwd=work)
-        check(f"plan command runs as printed: {command[:60]}...", r.returncode in (0, 1) and "error" not in r.stderr,
-              f"rc {r.returncode}: {r.stderr}")
+# The plan's own commands run as printed, phase after phase, in a git work tree: each phase is
+# one commit and leaves nothing fixable of its kinds. Rolling back phase 2 as the plan says
+# brings back phase 2's findings and keeps phase 1's fixes.
+def code_blocks(markdown):
+    """The ```bash blocks of a Markdown text, each with the heading above it."""
+    out, heading, block = [], "", None
+    for line in markdown.splitlines():
+        if block is None and line.startswith("#"):
+            heading = line
+        elif block is None and line.strip() == "```bash":
+            block = []
+        elif block is not None and line.strip() == "```":
+            out.append((heading, "\n".join(block)))
+            block = None
+        elif block is not None:
+            block.append(line)
+    return out
+
+
+def kinds_left(work):
     r = leakfix("scan", "examples/sportsbook", "--format", "json", cwd=work)
-    left = [f"{f['file']}:{f['line']}" for f in json.loads(r.stdout)["findings"] if f["fixable"]]
-    check("after the plan's commands nothing fixable is left", not left, left)
+    counts = {}
+    for f in json.loads(r.stdout)["findings"]:
+        counts[(f["kind"], f["fixable"])] = counts.get((f["kind"], f["fixable"]), 0) + 1
+    return counts
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    import os
+    import shutil
+    work = pathlib.Path(tmp) / "repo"
+    shutil.copytree(ROOT / "examples/sportsbook", work / "examples/sportsbook")
+    bin_dir = pathlib.Path(tmp) / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "leakfix").symlink_to(pathlib.Path(sys.argv[1]).resolve())
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", HOME=tmp, GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+
+    def sh(script):
+        return subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True)
+
+    sh("git init -q -b main && git add -A && git commit -q -m base")
+    before = kinds_left(work)
+    md = leakfix("plan", "examples/sportsbook", cwd=work).stdout
+    blocks = code_blocks(md)
+    phases = [(h, b) for h, b in blocks if h.startswith("## Phase")]
+    rollbacks = [b for h, b in blocks if h.startswith("## Rollback")]
+    check("the plan prints a block per phase", len(phases) == 3, md[:2000])
+    check("and a rollback per phase", len(rollbacks) == 3 and all(b.startswith("git revert") for b in rollbacks), str(rollbacks))
+    after_phase = []
+    for number, (heading, block) in enumerate(phases[:2], 1):
+        r = sh(block)
+        check(f"phase {number}'s block runs as printed", r.returncode == 0 and "error" not in r.stderr.lower(),
+              f"rc {r.returncode}: {r.stdout[-400:]} {r.stderr[-400:]}")
+        check(f"phase {number} is one commit, tagged", sh(f"git rev-parse -q --verify leakfix-phase-{number}").returncode == 0)
+        check(f"phase {number} leaves a clean work tree", sh("git status --porcelain --untracked-files=no").stdout == "")
+        after_phase.append(kinds_left(work))
+    urgent = lambda c: sum(n for (k, fixable), n in c.items() if k in ("never-closed", "leaky-path") and fixable)  # noqa: E731
+    exceptions = lambda c: sum(n for (k, fixable), n in c.items() if k == "exception-unsafe" and fixable)  # noqa: E731
+    check("phase 1 fixes the urgent findings", urgent(before) > 0 and urgent(after_phase[0]) == 0, str(after_phase[0]))
+    check("phase 2 fixes the exception paths", exceptions(before) > 0 and exceptions(after_phase[1]) == 0, str(after_phase[1]))
+    r = sh(rollbacks[1])
+    check("phase 2's rollback runs as printed", r.returncode == 0, r.stderr[-400:])
+    rolled = kinds_left(work)
+    check("rolling back phase 2 brings its findings back", exceptions(rolled) == exceptions(before), str(rolled))
+    check("and keeps phase 1's fixes", urgent(rolled) == 0, str(rolled))
+    r = sh(phases[2][1])
+    check("phase 3's block runs after the rollback", r.returncode == 0, r.stderr[-400:])
 
 finish()
