@@ -71,6 +71,29 @@ check "code frame marks the acquisition" grep -q "\^\^\^ acquired here" "$WORK/o
 check "code frame marks the leaking exit" grep -q -- "--- leaks here" "$WORK/out"
 check "summary line" grep -qxF 'Found 2 findings (1 leaky-path, 1 manual-safe) in 1 file. 2 fixable with `leakfix fix`.' "$WORK/out"
 check "no colour when piped" bash -c "! grep -q $'\x1b' '$WORK/out'"
+# --select / --ignore (kinds or rule ids, comma-separated or repeated), on every verb.
+run scan leaky --select leaky-path --format json
+check "--select keeps that kind" json "[f['kind'] for f in d['findings']] == ['leaky-path']"
+run scan leaky --select manual-safe,never-closed --format json
+check "--select takes a comma list" json "[f['kind'] for f in d['findings']] == ['manual-safe']"
+run scan leaky --ignore db-connection
+check "--ignore a rule: nothing left, exit 0" test "$code" = 0
+run scan leaky --select leaky-pth
+check "--select an unknown name: exit 2" test "$code" = 2
+check "--select an unknown name: did you mean" grep -q "no finding kind or rule of that name (did you mean \`leaky-path\`?)" "$WORK/err"
+run fix leaky --diff --ignore manual-safe
+check "fix --ignore: only the other fix" bash -c "grep -c '^@@' '$WORK/out' | grep -qx 1"
+run plan leaky --select leaky-path
+check "plan --select: one phase" bash -c "grep -q '## Phase 1' '$WORK/out' && ! grep -q '## Phase 3' '$WORK/out'"
+# Typos get the nearest real name.
+run scan leaky --selekt leaky-path
+check "unknown option: exit 2" test "$code" = 2
+check "unknown option: did you mean" grep -q "unknown option \`--selekt\` for \`scan\` (did you mean \`--select\`?)" "$WORK/err"
+run scen leaky
+check "unknown command: did you mean" grep -q "unknown command \`scen\` (did you mean \`scan\`?)" "$WORK/err"
+run explain leaky-pth
+check "unknown kind: did you mean" grep -q "did you mean \`leaky-path\`" "$WORK/err"
+
 run scan leaky --fail-on error --concise
 check "--fail-on error still fails on leaky-path" test "$code" = 1
 check "--concise is one line per finding" test "$(grep -c '^leaky' "$WORK/out")" = 2

@@ -30,7 +30,7 @@ int run_baseline(const BaselineOptions& o) {
     }
     existing = std::move(*loaded);
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{false, false});
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{false, false, o.selection});
   if (!analysed) return 2;
   // A baseline of what could be read would hide the findings of what could not.
   if (analysed->failed()) {

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
+
 namespace leakfix::cli {
 
 struct ScanOptions {
@@ -19,6 +21,7 @@ struct ScanOptions {
   std::string baseline;                 // --baseline FILE: report only findings not in it
   std::string diff_base;                // --diff-base REF: only findings in lines changed since
   std::vector<std::string> only_files;  // check: report on these, read the rest for discovery
+  Selection selection;              // --select / --ignore
 };
 
 struct FixOptions {
@@ -35,6 +38,7 @@ struct FixOptions {
   bool write = false;  // apply every safe fix
   bool quiet = false;
   bool no_color = false;
+  Selection selection;              // --select / --ignore
 };
 
 struct PlanOptions {
@@ -46,6 +50,7 @@ struct PlanOptions {
   std::vector<std::string> excludes;
   int jobs = 0;
   bool quiet = false;
+  Selection selection;              // --select / --ignore
 };
 
 struct BaselineOptions {
@@ -56,6 +61,7 @@ struct BaselineOptions {
   std::vector<std::string> excludes;
   int jobs = 0;
   bool quiet = false;
+  Selection selection;              // --select / --ignore
 };
 
 struct HookOptions {

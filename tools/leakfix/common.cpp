@@ -14,6 +14,7 @@
 #include "cxx_plugin.h"
 #include "fix/cxx_fix.h"
 #endif
+#include "core/suggest.h"
 #include "fix/cxx_text.h"
 #include "fix/diff.h"
 #include "python/fixer.h"
@@ -64,6 +65,28 @@ WalkSetup& walk_setup() {
   return setup;
 }
 
+std::optional<std::string> check_selection(const Selection& s, const std::vector<Rule>& rules) {
+  std::vector<std::string> known;
+  for (const auto& k : kKinds) known.emplace_back(k.name);
+  for (const auto& r : rules) known.push_back(r.id);
+  for (const auto* list : {&s.select, &s.ignore}) {
+    for (const auto& name : *list) {
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      return fmt::format("--{} {}: no finding kind or rule of that name{}", list == &s.select ? "select" : "ignore", name,
+                         did_you_mean(name, known));
+    }
+  }
+  return std::nullopt;
+}
+
+bool selected(const Selection& s, const Finding& f) {
+  auto names = [&](const std::vector<std::string>& list) {
+    return std::any_of(list.begin(), list.end(), [&](const std::string& n) { return n == f.rule || n == to_string(f.kind); });
+  };
+  if (!s.select.empty() && !names(s.select)) return false;
+  return !names(s.ignore);
+}
+
 #ifdef LEAKFIX_HAVE_CXX
 cxx::Options cxx_options(int jobs) {
   cxx::Options o;
@@ -78,6 +101,10 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
                                          const std::vector<Rule>& rules, int jobs, bool quiet, AnalyseFor what,
                                          const std::vector<std::string>* named) {
   const bool fix_edits = what.fix_edits;
+  if (auto bad = check_selection(what.selection, rules)) {
+    std::cerr << "leakfix: error: " << *bad << '\n';
+    return std::nullopt;
+  }
   Analysed out;
   WalkOptions walk;
   walk.excludes = excludes;
@@ -144,6 +171,7 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
     }
   }
 #endif
+  std::erase_if(out.project.findings, [&](const Finding& f) { return !selected(what.selection, f); });
   for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
   std::set<std::string> given;
   for (const auto& p : named ? *named : paths) given.insert(absolute_normal(p));

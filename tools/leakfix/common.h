@@ -58,10 +58,21 @@ WalkSetup& walk_setup();
 
 // How a verb wants the findings: with their fixes' full text (fix, SARIF), and with C++ fixes
 // compiled before they are called fixable (scan, check, plan; fix compiles each fix itself).
+// --select / --ignore: finding kinds and rule ids (comma-separated or repeated). Only selected
+// findings are reported, fixed or planned; ignored ones never are.
+struct Selection {
+  std::vector<std::string> select, ignore;
+};
+
 struct AnalyseFor {
   bool fix_edits = false;
   bool verify_cxx_fixes = true;
+  Selection selection = {};
 };
+
+// Every name of a kind or rule in `s` must exist: nullopt, or the message naming the unknown one.
+std::optional<std::string> check_selection(const Selection& s, const std::vector<Rule>& rules);
+bool selected(const Selection& s, const Finding& f);
 
 // `named` are the paths the user gave (default: all of `paths`).
 std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, const std::vector<std::string>& excludes,

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "core/suggest.h"
 #include "core/walk.h"
 #ifdef LEAKFIX_HAVE_CXX
 #include "cxx_plugin.h"
@@ -324,7 +325,9 @@ int run_fix(const FixOptions& o) {
   for (const auto& k : o.kinds) {
     const auto kind = parse_kind(k);
     if (!kind) {
-      std::cerr << fmt::format("leakfix: error: unknown finding kind `{}` (see `leakfix explain`)\n", k);
+      std::vector<std::string> names;
+      for (const auto& each : kKinds) names.emplace_back(each.name);
+      std::cerr << fmt::format("leakfix: error: unknown finding kind `{}`{} (see `leakfix explain`)\n", k, did_you_mean(k, names));
       return 2;
     }
     kinds.push_back(*kind);
@@ -340,7 +343,7 @@ int run_fix(const FixOptions& o) {
       return 2;
     }
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{true, false});
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{true, false, o.selection});
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& project = analysed->project;

@@ -2,12 +2,38 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "core/finding.h"
+#include "core/suggest.h"
 #include "common.h"
+
+namespace {
+
+// A mistyped verb or option, with the nearest real one: "unknown option `--selekt` for `scan`
+// (did you mean `--select`?)". nullopt for other parse errors, which CLI11 words itself.
+std::optional<std::string> typo_hint(CLI::App& app, const CLI::ParseError& err) {
+  const std::string what = err.what();
+  const std::string marker = "The following argument was not expected: ";
+  if (what.rfind(marker, 0) != 0) return std::nullopt;
+  const std::string word = what.substr(marker.size());
+  if (word.find(' ') != std::string::npos) return std::nullopt;
+  CLI::App* verb = nullptr;
+  for (auto* sub : app.get_subcommands()) verb = sub;
+  if (!verb || word.rfind("-", 0) != 0) return std::nullopt;
+  std::vector<std::string> options;
+  for (const auto* opt : verb->get_options()) {
+    for (const auto& n : opt->get_lnames()) options.push_back("--" + n);
+  }
+  const std::string flag = word.substr(0, word.find('='));
+  return fmt::format("unknown option `{}` for `{}`{}", flag, verb->get_name(), leakfix::did_you_mean(flag, options));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace leakfix::cli;
@@ -23,9 +49,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", LEAKFIX_VERSION);
   app.require_subcommand(1);
 
+  // --select and --ignore, the same on every verb that reports, fixes or plans.
+  auto add_selection = [](CLI::App* verb, Selection& selection) {
+    verb->add_option("--select", selection.select, "Only these finding kinds or rule ids (comma-separated, repeatable)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    verb->add_option("--ignore", selection.ignore, "Never these finding kinds or rule ids (comma-separated, repeatable)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+  };
+
   ScanOptions scan;
   auto* s = app.add_subcommand("scan", "Report acquisitions that are not released on every path");
   s->add_option("paths", scan.paths, "Files or folders to scan")->required();
+  add_selection(s, scan.selection);
   s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   s->add_option("--baseline", scan.baseline, "Report only findings not recorded in this baseline file");
@@ -46,6 +83,7 @@ int main(int argc, char** argv) {
   check.concise = true;
   auto* c = app.add_subcommand("check", "Check the files given (the pre-commit entry); the rest of the tree is read for wrappers");
   c->add_option("files", check.paths, "Files to check")->required();
+  add_selection(c, check.selection);
   c->add_option("--rules", check.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   c->add_option("--format", check.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   c->add_option("--fail-on", check.fail_on, "Exit 1 when a finding is at least this severe")
@@ -67,6 +105,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"create", "update", "prune", "status"}));
   b->add_option("paths", baseline.paths, "Files or folders (default: .)");
   b->add_option("-o,--output", baseline.output, "The baseline file (default: .leakfix-baseline.json)");
+  add_selection(b, baseline.selection);
   b->add_option("--rules", baseline.rules, "Rule file or folder");
   b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   b->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
@@ -88,6 +127,7 @@ int main(int argc, char** argv) {
   f->add_option("--only", fix.only, "Only fix findings of this rule (repeatable)")->allow_extra_args(false);
   f->add_option("--kind", fix.kinds, "Only fix findings of this kind (repeatable)")->allow_extra_args(false);
   f->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
+  add_selection(f, fix.selection);
   f->add_option("--rules", fix.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   f->add_option("--format", fix.format, "Output format")->check(CLI::IsMember({"text", "json"}));
   f->add_option("--fail-on", fix.fail_on, "Exit 1 when a finding at least this severe is (or, with --write, is still) there")
@@ -108,6 +148,7 @@ int main(int argc, char** argv) {
   p->add_option("--format", plan.format, "Output format")->check(CLI::IsMember({"md", "json"}));
   p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
   p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
+  add_selection(p, plan.selection);
   p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   p->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
@@ -121,9 +162,23 @@ int main(int argc, char** argv) {
   for (const auto& k : leakfix::kKinds) kinds += fmt::format("{}{}", kinds.empty() ? "" : ", ", k.name);
   e->add_option("kind", kind, "One of: " + kinds);
 
+  // A mistyped verb: CLI11 would only say that one is required.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> verbs;
+    for (const auto* sub : app.get_subcommands({})) verbs.push_back(sub->get_name());
+    if (std::find(verbs.begin(), verbs.end(), argv[1]) == verbs.end()) {
+      std::cerr << fmt::format("leakfix: error: unknown command `{}`{}\nRun with --help for more information.\n", argv[1],
+                               leakfix::did_you_mean(argv[1], verbs));
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& err) {
+    if (auto hint = typo_hint(app, err)) {
+      std::cerr << "leakfix: error: " << *hint << "\nRun with --help for more information.\n";
+      return 2;
+    }
     const int code = app.exit(err);
     return code == 0 ? 0 : 2;
   }

@@ -35,7 +35,7 @@ int run_plan(const PlanOptions& o) {
     input.traffic = std::move(*log);
     input.traffic_file = o.traffic;
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{false, true});
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{false, true, o.selection});
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& project = analysed->project;

@@ -13,6 +13,7 @@
 #include "core/parallel.h"
 #include "core/git.h"
 #include "common.h"
+#include "core/suggest.h"
 #include "core/walk.h"
 #include "python/project.h"
 #include "report/report.h"
@@ -143,7 +144,7 @@ int run_scan(const ScanOptions& o) {
     std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
     return 2;
   }
-  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{o.format == "sarif", true});
+  auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{o.format == "sarif", true, o.selection});
   if (!analysed) return 2;
   return report_findings(o, *analysed);
 }
@@ -182,7 +183,7 @@ int run_check(const ScanOptions& given) {
   for (const auto& f : context.files) {
     if (!given_abs.contains(absolute_normal(f.path))) paths.push_back(f.path);
   }
-  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, AnalyseFor{o.format == "sarif", true}, &inputs);
+  auto analysed = walk_and_analyse(paths, o.excludes, *rules, o.jobs, true, AnalyseFor{o.format == "sarif", true, o.selection}, &inputs);
   if (!analysed) return 2;
   return report_findings(o, *analysed);
 }
@@ -197,7 +198,9 @@ int run_explain(const std::string& kind) {
   if (!doc) {
     std::string list;
     for (const auto& each : kKinds) list += fmt::format("{}{}", list.empty() ? "" : ", ", each.name);
-    std::cerr << fmt::format("leakfix: error: unknown finding kind `{}` (one of: {})\n", kind, list);
+    std::vector<std::string> names;
+    for (const auto& each : kKinds) names.emplace_back(each.name);
+    std::cerr << fmt::format("leakfix: error: unknown finding kind `{}`{} (one of: {})\n", kind, did_you_mean(kind, names), list);
     return 2;
   }
   std::cout << *doc;
