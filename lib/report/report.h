@@ -46,6 +46,9 @@ void render_json(std::ostream& out, const Report& report);
 void render_sarif(std::ostream& out, const Report& report, const std::string& tool_version);
 // GitHub Actions workflow commands: one `::error file=...,line=...::message` line per finding.
 void render_github(std::ostream& out, const Report& report);
+// GitLab Code Quality (fingerprints from report.fingerprints when set) and JUnit XML.
+void render_gitlab(std::ostream& out, const Report& report);
+void render_junit(std::ostream& out, const Report& report);
 
 // The documentation page of a finding kind (docs/rules/<kind>.md), or nullopt.
 std::optional<std::string> kind_doc(Kind kind);

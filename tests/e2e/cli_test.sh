@@ -71,6 +71,34 @@ check "code frame marks the acquisition" grep -q "\^\^\^ acquired here" "$WORK/o
 check "code frame marks the leaking exit" grep -q -- "--- leaks here" "$WORK/out"
 check "summary line" grep -qxF 'Found 2 findings (1 leaky-path, 1 manual-safe) in 1 file. 2 fixable with `leakfix fix`.' "$WORK/out"
 check "no colour when piped" bash -c "! grep -q $'\x1b' '$WORK/out'"
+# GitLab Code Quality: the fields GitLab's report format requires, one unique fingerprint each.
+run scan leaky --format gitlab
+check "gitlab: exit 1 with findings" test "$code" = 1
+check "gitlab: GitLab's required fields and levels" python3 -c "
+import json, sys
+issues = json.load(open('$WORK/out'))
+ok = len(issues) == 2 and all(
+    isinstance(i['description'], str) and i['check_name'] in ('leaky-path', 'manual-safe') and isinstance(i['fingerprint'], str)
+    and i['severity'] in ('info', 'minor', 'major', 'critical', 'blocker') and i['location']['path'] == 'leaky/routes.py'
+    and isinstance(i['location']['lines']['begin'], int) for i in issues)
+ok = ok and len({i['fingerprint'] for i in issues}) == len(issues)
+sys.exit(0 if ok else 1)"
+run scan clean --format gitlab
+check "gitlab: no findings is an empty array" json "d == []"
+# JUnit XML: a failing test case per finding, grouped by file; a passing one when clean.
+run scan leaky --format junit
+check "junit: a failure per finding" python3 -c "
+import sys, xml.etree.ElementTree as ET
+root = ET.parse('$WORK/out').getroot()
+cases = root.findall('.//testcase')
+sys.exit(0 if root.tag == 'testsuites' and root.get('failures') == '2' and len(cases) == 2
+         and all(c.find('failure') is not None and c.get('file') == 'leaky/routes.py' for c in cases) else 1)"
+run scan clean --format junit
+check "junit: clean tree passes" python3 -c "
+import sys, xml.etree.ElementTree as ET
+root = ET.parse('$WORK/out').getroot()
+sys.exit(0 if root.get('failures') == '0' and len(root.findall('.//testcase')) == 1 else 1)"
+
 # --select / --ignore (kinds or rule ids, comma-separated or repeated), on every verb.
 run scan leaky --select leaky-path --format json
 check "--select keeps that kind" json "[f['kind'] for f in d['findings']] == ['leaky-path']"

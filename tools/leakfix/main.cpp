@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   s->add_option("paths", scan.paths, "Files or folders to scan")->required();
   add_selection(s, scan.selection);
   s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
-  s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
+  s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github", "gitlab", "junit"}));
   s->add_option("--baseline", scan.baseline, "Report only findings not recorded in this baseline file");
   s->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   s->add_option("--diff-base", scan.diff_base, "Report only findings on lines changed since the merge base with this git ref");
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   c->add_option("files", check.paths, "Files to check")->required();
   add_selection(c, check.selection);
   c->add_option("--rules", check.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
-  c->add_option("--format", check.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github"}));
+  c->add_option("--format", check.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github", "gitlab", "junit"}));
   c->add_option("--fail-on", check.fail_on, "Exit 1 when a finding is at least this severe")
       ->check(CLI::IsMember({"error", "warning", "info"}));
   c->add_option("--baseline", check.baseline, "Report only findings not recorded in this baseline file");

@@ -27,8 +27,8 @@ namespace {
 // Fills the SARIF fingerprints and baseline states of what is left. False on an error (said).
 bool apply_gates(Report& report, const ScanOptions& o) {
   const std::string baseline_path = o.baseline.empty() ? ".leakfix-baseline.json" : o.baseline;
-  // Only SARIF carries fingerprints.
-  const bool fingerprints = o.format == "sarif";
+  // SARIF and GitLab carry fingerprints.
+  const bool fingerprints = o.format == "sarif" || o.format == "gitlab";
   const auto entries = fingerprints ? entries_of(report.findings, baseline_path) : std::vector<BaselineEntry>();
   std::vector<bool> keep(report.findings.size(), true);
   if (!o.baseline.empty()) {
@@ -121,6 +121,10 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
     render_sarif(std::cout, report, LEAKFIX_VERSION);
   } else if (o.format == "github") {
     render_github(std::cout, report);
+  } else if (o.format == "gitlab") {
+    render_gitlab(std::cout, report);
+  } else if (o.format == "junit") {
+    render_junit(std::cout, report);
   } else {
     render_text(std::cout, report, TextOptions{use_color(o.no_color) && !env_set("PRE_COMMIT") && !env_set("CI"), !o.concise});
     if (!o.quiet) std::cout << summary_line(report) << '\n';
