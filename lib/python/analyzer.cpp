@@ -292,6 +292,7 @@ class FileAnalyzer {
 
   bool context_manager_scope(TSNode scope) const {
     if (!is(scope, "function_definition")) return false;
+    if (lends_by_yield(file_, scope)) return true;
     const TSNode parent = file_.parent(scope);
     if (!is(parent, "decorated_definition")) return false;
     for (auto d : code_children(parent)) {

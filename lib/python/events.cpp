@@ -118,6 +118,7 @@ class Extractor {
     const auto st = type(scope);
     f_.module_like = st == "module" || st == "class_definition";
     if (st == "function_definition") {
+      if (lends_by_yield(file(), scope)) f_.context_manager = true;
       TSNode parent = file().parent(scope);
       if (is(parent, "decorated_definition")) {
         for (auto d : code_children(parent)) {

@@ -376,6 +376,34 @@ bool is_scope(TSNode n) {
   return t == "function_definition" || t == "lambda" || t == "class_definition" || t == "module";
 }
 
+bool lends_by_yield(const ParsedFile& file, TSNode function) {
+  if (!is(function, "function_definition")) return false;
+  // Names bound to a call's result (`db = Session()`), and names yielded inside a try that has
+  // a finally.
+  std::vector<std::string_view> from_calls, lent;
+  preorder(field(function, "body"), [&](TSNode n) {
+    if (is(n, "assignment") && is(field(n, "left"), "identifier") && is(unwrap(field(n, "right")), "call"))
+      from_calls.push_back(file.text(field(n, "left")));
+    if (is(n, "yield")) {
+      const auto values = code_children(n);
+      if (values.size() != 1 || !is(values.front(), "identifier")) return false;
+      for (TSNode p = ts_node_parent(n); !ts_node_is_null(p) && !same(p, function); p = ts_node_parent(p)) {
+        if (is(p, "finally_clause") || is(p, "except_clause")) break;
+        if (!is(p, "try_statement")) continue;
+        const auto clauses = code_children(p);
+        if (std::any_of(clauses.begin(), clauses.end(), [](TSNode c) { return is(c, "finally_clause"); }))
+          lent.push_back(file.text(values.front()));
+        break;
+      }
+      return false;
+    }
+    return !(is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda"));
+  });
+  return std::any_of(lent.begin(), lent.end(), [&](std::string_view name) {
+    return std::find(from_calls.begin(), from_calls.end(), name) != from_calls.end();
+  });
+}
+
 bool is_comprehension(TSNode n) {
   const auto t = type(n);
   return t == "list_comprehension" || t == "set_comprehension" || t == "dictionary_comprehension" ||

@@ -266,6 +266,10 @@ void preorder(TSNode n, F&& visit) {
 }
 
 bool is_scope(TSNode n);       // function_definition, lambda, class_definition, module
+// A generator that lends what it acquired: `h = acquire(); try: yield h; finally: ...` (a
+// FastAPI dependency, a pytest fixture, the body of a @contextmanager). Its yield hands the
+// handle out for a while, and the finally runs when the caller is done with it.
+bool lends_by_yield(const ParsedFile& file, TSNode function);
 bool is_comprehension(TSNode n);
 
 }  // namespace leakfix::python
