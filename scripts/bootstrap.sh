@@ -11,7 +11,7 @@ for tool in cmake:cmake ninja:ninja-build g++:g++ pkg-config:pkg-config git:git 
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 # Libraries: Debian's -dev packages.
-for p in libtree-sitter-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev libdtl-dev \
+for p in libtree-sitter-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev libdtl-dev libtomlplusplus-dev \
          llvm-14-dev libclang-14-dev libclang-cpp14-dev clang-14; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -202,6 +202,36 @@ check "100 KB comment lines: the leak is reported" json "[f['file'] for f in d['
 run fix --diff longline
 check "100 KB comment lines: fix completes" test "$code" -lt 2
 
+# [tool.leakfix] in pyproject.toml, found above the working directory; the command line wins.
+mkdir -p "$WORK/pyproj/src" "$WORK/pyproj/tests" "$WORK/pyproj/vendor"
+cp "$WORK/leaky/routes.py" "$WORK/pyproj/src/routes.py"
+cp "$WORK/leaky/routes.py" "$WORK/pyproj/tests/test_routes.py"
+cp "$WORK/leaky/routes.py" "$WORK/pyproj/vendor/routes.py"
+cat >"$WORK/pyproj/pyproject.toml" <<'TOML'
+[project]
+name = "demo"
+
+[tool.leakfix]
+extend-exclude = ["vendor"]
+ignore = ["manual-safe"]
+fail-on = "error"
+
+[tool.leakfix.per-file-ignores]
+"tests/**" = ["db-connection"]
+TOML
+(cd "$WORK/pyproj/src" && timeout 60 "$LEAKFIX" scan .. --format json >"$WORK/out" 2>"$WORK/err"); code=$?
+check "pyproject: ignore, extend-exclude and per-file-ignores hold" json "[(f['file'], f['kind']) for f in d['findings']] == [('../src/routes.py', 'leaky-path')]"
+(cd "$WORK/pyproj" && timeout 60 "$LEAKFIX" scan . --select manual-safe --format json >"$WORK/out" 2>"$WORK/err"); code=$?
+check "pyproject: --select on the command line wins" json "[(f['file'], f['kind']) for f in d['findings']] == [('src/routes.py', 'manual-safe')]"
+check "pyproject: fail-on error, and manual-safe is info: exit 0" test "$code" = 0
+printf '[tool.leakfix]\nexlude = ["x"]\n' >"$WORK/pyproj/pyproject.toml"
+(cd "$WORK/pyproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
+check "pyproject: an unknown key is an error, exit 2" test "$code" = 2
+check "pyproject: it names the file, the line and the nearest key" grep -q "pyproj/pyproject.toml:2: \[tool.leakfix\] has no key \`exlude\` (did you mean \`exclude\`?)" "$WORK/err"
+printf '[tool.leakfix\n' >"$WORK/pyproj/pyproject.toml"
+(cd "$WORK/pyproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
+check "pyproject: broken TOML is an error naming the file" bash -c "test $code = 2 && grep -q 'pyproject.toml:1: not valid TOML' '$WORK/err'"
+
 # A C/C++ header or a C file named on the command line is said to be skipped, and why.
 mkdir -p "$WORK/named"
 printf 'struct Pool { int* acquire(); };\n' >"$WORK/named/pool.h"

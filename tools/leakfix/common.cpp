@@ -14,7 +14,9 @@
 #include "cxx_plugin.h"
 #include "fix/cxx_fix.h"
 #endif
+#include "core/glob.h"
 #include "core/suggest.h"
+#include "settings.h"
 #include "fix/cxx_text.h"
 #include "fix/diff.h"
 #include "python/fixer.h"
@@ -41,6 +43,13 @@ bool show_progress(bool quiet) {
 Result<std::vector<Rule>> rules_for(const std::string& option) {
   if (!option.empty()) return load_rules(option);
   auto rules = builtin_rules();
+  if (const auto& settings = project_settings()) {
+    for (const auto& r : settings->rules) {
+      auto extra = load_rules(r);
+      if (!extra) return extra.error();
+      merge_rules(rules, std::move(*extra));
+    }
+  }
   const auto config = find_project_config(std::filesystem::current_path().string());
   if (!config.empty()) {
     auto extra = load_rules(config);
@@ -76,6 +85,12 @@ std::optional<std::string> check_selection(const Selection& s, const std::vector
                          did_you_mean(name, known));
     }
   }
+  for (const auto& [glob, names] : s.per_file) {
+    for (const auto& name : names) {
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      return fmt::format("per-file-ignores \"{}\": no finding kind or rule `{}`{}", glob, name, did_you_mean(name, known));
+    }
+  }
   return std::nullopt;
 }
 
@@ -84,7 +99,11 @@ bool selected(const Selection& s, const Finding& f) {
     return std::any_of(list.begin(), list.end(), [&](const std::string& n) { return n == f.rule || n == to_string(f.kind); });
   };
   if (!s.select.empty() && !names(s.select)) return false;
-  return !names(s.ignore);
+  if (names(s.ignore)) return false;
+  if (s.per_file.empty()) return true;
+  const auto rel = std::filesystem::path(absolute_normal(f.file)).lexically_relative(s.base_dir).generic_string();
+  return std::none_of(s.per_file.begin(), s.per_file.end(),
+                      [&](const auto& entry) { return glob_match(entry.first, rel) && names(entry.second); });
 }
 
 #ifdef LEAKFIX_HAVE_CXX

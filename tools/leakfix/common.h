@@ -2,6 +2,7 @@
 // What the verbs share: rules, colour and progress decisions.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/finding.h"
@@ -62,6 +63,9 @@ WalkSetup& walk_setup();
 // findings are reported, fixed or planned; ignored ones never are.
 struct Selection {
   std::vector<std::string> select, ignore;
+  // pyproject's per-file-ignores: globs relative to `base_dir`, each with kinds and rule ids.
+  std::vector<std::pair<std::string, std::vector<std::string>>> per_file;
+  std::string base_dir;
 };
 
 struct AnalyseFor {

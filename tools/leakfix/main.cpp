@@ -11,6 +11,7 @@
 #include "core/finding.h"
 #include "core/suggest.h"
 #include "common.h"
+#include "settings.h"
 
 namespace {
 
@@ -186,6 +187,47 @@ int main(int argc, char** argv) {
   if (!cxx_setup().build_dir.empty()) {
     std::error_code ec;
     cxx_setup().build_dir = std::filesystem::absolute(cxx_setup().build_dir, ec).string();
+  }
+  // [tool.leakfix] in pyproject.toml: what the command line does not say.
+  if (!e->parsed() && !hi->parsed()) {
+    auto settings = load_project_settings(std::filesystem::current_path().string());
+    if (!settings) {
+      std::cerr << "leakfix: error: " << settings.error().to_string() << '\n';
+      return 2;
+    }
+    project_settings() = std::move(*settings);
+  }
+  if (const auto& st = project_settings()) {
+    auto given = [](CLI::App* verb, const char* name) {
+      const CLI::Option* opt = verb->get_option_no_throw(name);
+      return opt && opt->count() > 0;
+    };
+    auto apply = [&](CLI::App* verb, Selection& selection, std::vector<std::string>& excludes, std::string* fail_on) {
+      if (!verb->parsed()) return;
+      if (!given(verb, "--select")) selection.select = st->select;
+      // As in ruff, what the command line selects is not taken away by the file's ignore.
+      if (!given(verb, "--ignore")) {
+        for (const auto& name : st->ignore) {
+          if (std::find(selection.select.begin(), selection.select.end(), name) == selection.select.end() || !given(verb, "--select"))
+            selection.ignore.push_back(name);
+        }
+      }
+      selection.per_file = st->per_file_ignores;
+      selection.base_dir = std::filesystem::path(st->file).parent_path().string();
+      if (!given(verb, "--exclude")) {
+        if (st->exclude) {
+          walk_setup().default_excludes = false;
+          excludes.insert(excludes.end(), st->exclude->begin(), st->exclude->end());
+        }
+        excludes.insert(excludes.end(), st->extend_exclude.begin(), st->extend_exclude.end());
+      }
+      if (fail_on && st->fail_on && !given(verb, "--fail-on")) *fail_on = *st->fail_on;
+    };
+    apply(s, scan.selection, scan.excludes, &scan.fail_on);
+    apply(c, check.selection, check.excludes, &check.fail_on);
+    apply(f, fix.selection, fix.excludes, &fix.fail_on);
+    apply(p, plan.selection, plan.excludes, nullptr);
+    apply(b, baseline.selection, baseline.excludes, nullptr);
   }
   if (s->parsed()) return run_scan(scan);
   if (e->parsed()) return run_explain(kind);
