@@ -19,16 +19,19 @@ nlohmann::ordered_json region(const Span& s) {
   return {{"startLine", s.line}, {"startColumn", s.column}, {"endLine", s.end_line}, {"endColumn", s.end_column}};
 }
 
+// The first sentence of the doc's first paragraph (which wraps over several lines), whole.
 std::string first_paragraph(const std::string& md) {
-  // The line after the title is the one-sentence summary.
+  std::string paragraph;
   std::size_t pos = md.find('\n');
   while (pos != std::string::npos && pos + 1 < md.size()) {
     const auto next = md.find('\n', pos + 1);
-    auto line = md.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
-    if (!line.empty() && line[0] != '#') return line;
+    const auto line = md.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    if (line.empty() && !paragraph.empty()) break;
+    if (!line.empty() && line[0] != '#') paragraph += (paragraph.empty() ? "" : " ") + line;
     pos = next;
   }
-  return "";
+  const auto stop = paragraph.find(". ");
+  return stop == std::string::npos ? paragraph : paragraph.substr(0, stop + 1);
 }
 
 }  // namespace

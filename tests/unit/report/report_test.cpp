@@ -66,6 +66,18 @@ TEST(SarifReport, HasRunsToolRulesAndResults) {
   EXPECT_EQ(run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"], "skipped: binary file");
 }
 
+TEST(SarifReport, RuleSummariesAreWholeSentences) {
+  std::ostringstream out;
+  render_sarif(out, sample(), "0.1.0");
+  const auto j = nlohmann::json::parse(out.str());
+  for (const auto& rule : j["runs"][0]["tool"]["driver"]["rules"]) {
+    const std::string text = rule["shortDescription"]["text"];
+    EXPECT_TRUE(!text.empty() && text.back() == '.') << rule["id"] << ": " << text;
+    EXPECT_EQ(text.find("Severity"), std::string::npos) << rule["id"] << ": " << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << rule["id"] << ": " << text;
+  }
+}
+
 TEST(TextReport, CompilerStyleLineAndCodeFrame) {
   std::ostringstream out;
   render_text(out, sample(), TextOptions{false, true});
