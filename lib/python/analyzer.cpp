@@ -329,7 +329,7 @@ class FileAnalyzer {
     const auto sp = ts_node_start_point(a.call), ep = ts_node_end_point(a.call);
     f.span = span_of(sp, ep);
     f.function = fn;
-    f.reason = "the connection is not held in a name";
+    f.reason = fmt::format("the {} is not held in a name", a.rule->resource);
 
     auto escape = [&](std::string message, int line) {
       f.kind = Kind::Escapes;

@@ -392,7 +392,7 @@ class Rewriter {
       if (!ts_node_is_null(none_stmt_) && within(id, none_stmt_)) continue;
       if (auto why = outlives_block(id)) return why;
       if (in_region(id)) {
-        if (binds(id)) return fmt::format("`{}` is bound again at line {} while the connection is open", name_, file_.line(id));
+        if (binds(id)) return fmt::format("`{}` is bound again at line {} while the {} is open", name_, file_.line(id), ctx_.rule.resource);
         continue;
       }
       if (!ts_node_is_null(collapse_) && within(id, collapse_)) {
@@ -470,8 +470,8 @@ class Rewriter {
         if (!is(root, "identifier") || file_.text(root) != name_) return std::nullopt;
         const auto last = file_.text(field(fn, "attribute"));
         if (returns_data(last)) return std::nullopt;
-        return fmt::format("line {} returns `{}`, which may need the connection after the block closes it",
-                           file_.line(p), file_.text(value).substr(0, 60));
+        return fmt::format("line {} returns `{}`, which may need the {} after the block closes it", file_.line(p),
+                           file_.text(value).substr(0, 60), ctx_.rule.resource);
       }
       if (is_statement_list(parent(p))) return std::nullopt;
     }
@@ -1122,7 +1122,7 @@ std::set<std::string, std::less<>> top_level_functions(const ParsedFile& file) {
 
 std::variant<Fix, std::string> plan_rewrite(const ParsedFile& file, TSNode call, std::string_view variable,
                                             const RewriteContext& ctx) {
-  if (variable.empty()) return std::string("the connection is not held in a name");
+  if (variable.empty()) return fmt::format("the {} is not held in a name", ctx.rule.resource);
   const Navigator nav(file);
   if (auto with = plan_with_item(file, call, variable, ctx)) return *with;
   return Rewriter(file, call, variable, ctx).run();

@@ -232,6 +232,12 @@ printf '[tool.leakfix\n' >"$WORK/pyproj/pyproject.toml"
 (cd "$WORK/pyproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
 check "pyproject: broken TOML is an error naming the file" bash -c "test $code = 2 && grep -q 'pyproject.toml:1: not valid TOML' '$WORK/err'"
 
+# A refusal names the resource by its rule's noun: a file is not "the connection".
+mkdir -p "$WORK/noun"
+printf 'def f(p):\n    return open(p).read()\n' >"$WORK/noun/n.py"
+run scan noun --format json
+check "refusals use the resource's own noun" json "[f['reason'] for f in d['findings']] == ['the file is not held in a name']"
+
 # A C/C++ header or a C file named on the command line is said to be skipped, and why.
 mkdir -p "$WORK/named"
 printf 'struct Pool { int* acquire(); };\n' >"$WORK/named/pool.h"
