@@ -50,6 +50,12 @@ check "import extended, acquirer still used" grep -q "^from db import connection
 check "summary after review" grep -q "Applied 1 fix in 1 file; 1 skipped" "$WORK/review.out"
 check "review result compiles" python3 -m py_compile "$WORK/review/routes.py"
 
+# One keypress per answer: no Enter needed; the terminal is left as it was.
+cp "$WORK/original.py" "$WORK/review/routes.py"
+(cd "$WORK/review" && printf 'ynq' | env -u CI -u PRE_COMMIT TERM=xterm script -qec "'$LEAKFIX' fix routes.py; stty -a" /dev/null >"$WORK/keys.out" 2>&1)
+check "keys without Enter: y, n, q" grep -q "Applied 1 fix in 1 file; 1 skipped" "$WORK/keys.out"
+check "the terminal is back in canonical mode with echo" bash -c "grep -q ' icanon' '$WORK/keys.out' && grep -q ' echo ' '$WORK/keys.out'"
+
 # a: all in this file
 cp "$WORK/original.py" "$WORK/review/routes.py"
 (cd "$WORK/review" && printf 'a\n' | env -u CI -u PRE_COMMIT TERM=xterm script -qec "'$LEAKFIX' fix routes.py" /dev/null >"$WORK/review.out" 2>&1)

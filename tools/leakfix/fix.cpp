@@ -1,6 +1,8 @@
 #include <fmt/format.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,6 +41,50 @@ constexpr const char* kHelp =
     "  q - stop; fixes already accepted are written\n"
     "  e - edit the rewritten file in $VISUAL/$EDITOR, then apply what you saved\n"
     "  ? - this help\n";
+
+// One keypress, without Enter: the terminal is put in non-canonical mode for the read and
+// restored after it, and on Ctrl-C. Newlines and blanks are skipped, so answers piped with
+// Enter after each still work. 0 at the end of input.
+struct termios saved_terminal;
+volatile std::sig_atomic_t terminal_saved = 0;
+
+void restore_terminal_and_reraise(int sig) {
+  if (terminal_saved) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+char read_key() {
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &saved_terminal) == 0;
+  if (tty) {
+    struct termios raw = saved_terminal;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    terminal_saved = 1;
+    std::signal(SIGINT, restore_terminal_and_reraise);
+    std::signal(SIGTERM, restore_terminal_and_reraise);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+  char c = 0;
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    // The end of input: a closed stdin, or Ctrl-D, which in this mode arrives as a byte.
+    if (n <= 0 || c == '\x04') {
+      c = 0;
+      break;
+    }
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') break;
+  }
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
+    terminal_saved = 0;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  if (c) std::cout << c << '\n' << std::flush;  // the answer, as echo would have shown it
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 std::string describe(const Finding& f) {
   std::string where = f.function == "<module>" ? "module level" : "in " + f.function;
@@ -80,12 +126,11 @@ Decision review(const Finding& f, const std::string& before, std::string& after,
   std::cout << unified_diff(f.file, before, after, DiffOptions{3, color});
   for (;;) {
     std::cout << bold << "Apply this fix? [y]es [n]o [a]ll in this file [q]uit [e]dit [?] " << reset << std::flush;
-    std::string answer;
-    if (!std::getline(std::cin, answer)) {
+    const char c = read_key();
+    if (!c) {
       std::cout << '\n';
       return Decision::Quit;
     }
-    const char c = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
     switch (c) {
       case 'y': return Decision::Apply;
       case 'n': return Decision::Skip;
@@ -219,9 +264,8 @@ class FixRun {
       std::cout << unified_diff(c.file, base, *added, DiffOptions{3, color_});
       for (;;) {
         std::cout << bold << "Create it? [y]es [n]o (no: the fixes that need it are left) " << reset << std::flush;
-        std::string answer;
-        if (!std::getline(std::cin, answer)) answer = "n";
-        const char a = answer.empty() ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+        const char pressed = read_key();
+        const char a = pressed ? pressed : 'n';
         if (a == 'y') break;
         if (a == 'n') {
           declined_.insert(key);
@@ -381,8 +425,18 @@ int run_fix(const FixOptions& o) {
         continue;
       }
       Decide decide = [&](const Finding& f, const std::string& before, std::string& after) {
-        if (interactive) return review(f, before, after, color);
-        return Decision::Apply;
+        if (!interactive) return Decision::Apply;
+        // The review names the finding as the scan did: its route and exposure (found over the
+        // project) and its line in the file on disk.
+        Finding shown = f;
+        for (const auto& p : project.findings) {
+          if (p.file != display || p.rule != f.rule || p.function != f.function || p.variable != f.variable || p.kind != f.kind) continue;
+          shown.route = p.route;
+          shown.exposure = p.exposure;
+          shown.span = p.span;
+          break;
+        }
+        return review(shown, before, after, color);
       };
       if (Frontend* frontend = frontends.of(display)) {
         fixes.fix(*frontend, display, *source, decide);
