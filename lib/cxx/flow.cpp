@@ -261,16 +261,7 @@ Outcome FunctionAnalysis::follow(const Acquisition& a, const Handle& h, const St
     if (const Stmt* t = it.block->getTerminatorStmt();
         t && !jump && (isa<BreakStmt>(t) || isa<ContinueStmt>(t) || isa<GotoStmt>(t)))
       jump = t;
-    // On the branch where the handle is null there is nothing to release.
-    std::optional<bool> null_branch;
-    if (it.block->succ_size() == 2 && !a.acquirer->receiver_handle)
-      null_branch = null_when(dyn_cast_or_null<Expr>(it.block->getTerminatorCondition()), h);
-    unsigned succ_index = 0;
-    for (const auto& succ : it.block->succs()) {
-      const bool true_branch = succ_index++ == 0;
-      if (null_branch && *null_branch == true_branch) continue;
-      const CFGBlock* next = succ.getReachableBlock();
-      if (!next) continue;
+    for (const CFGBlock* next : successors(it.block, a, h)) {
       if (next == &cfg_->getExit()) {
         o.leaks.emplace_back(jump ? line(jump->getBeginLoc()) : end_line,
                              jump ? jump_label(jump) : fmt::format("the end of the function at line {}", end_line));
@@ -280,6 +271,21 @@ Outcome FunctionAnalysis::follow(const Acquisition& a, const Handle& h, const St
     }
   }
   return o;
+}
+
+// The blocks a path goes on to from `b`, leaving out the branch on which the handle is null:
+// there is nothing to release there.
+std::vector<const CFGBlock*> FunctionAnalysis::successors(const CFGBlock* b, const Acquisition& a, const Handle& h) const {
+  std::optional<bool> null_branch;
+  if (b->succ_size() == 2 && !a.acquirer->receiver_handle) null_branch = null_when(dyn_cast_or_null<Expr>(b->getTerminatorCondition()), h);
+  std::vector<const CFGBlock*> out;
+  unsigned index = 0;
+  for (const auto& succ : b->succs()) {
+    const bool true_branch = index++ == 0;
+    if (null_branch && *null_branch == true_branch) continue;
+    if (const CFGBlock* next = succ.getReachableBlock()) out.push_back(next);
+  }
+  return out;
 }
 
 // Whether s is a call to an acquirer of the rule (a path that takes another handle).
@@ -321,15 +327,8 @@ std::optional<int> FunctionAnalysis::released_again(const Acquisition& a, const 
       if (releases(s, a, h)) return line(s->getBeginLoc());
     }
     if (stop) continue;
-    std::optional<bool> null_branch;
-    if (b->succ_size() == 2 && !a.acquirer->receiver_handle)
-      null_branch = null_when(dyn_cast_or_null<Expr>(b->getTerminatorCondition()), h);
-    unsigned succ_index = 0;
-    for (const auto& succ : b->succs()) {
-      const bool true_branch = succ_index++ == 0;
-      if (null_branch && *null_branch == true_branch) continue;
-      const CFGBlock* next = succ.getReachableBlock();
-      if (next && seen.insert(next->getBlockID()).second) work.push_back({next, 0});
+    for (const CFGBlock* next : successors(b, a, h)) {
+      if (seen.insert(next->getBlockID()).second) work.push_back({next, 0});
     }
   }
   return std::nullopt;

@@ -109,6 +109,9 @@ class FunctionAnalysis {
   // Follows every path of the CFG from the acquisition.
   Outcome follow(const Acquisition& a, const Handle& h, const Stmt* anchor);
 
+  // The blocks a path goes on to, without the branch on which the handle is null.
+  std::vector<const CFGBlock*> successors(const CFGBlock* b, const Acquisition& a, const Handle& h) const;
+
   // Whether s is a call to an acquirer of the rule (a path that takes another handle).
   static bool acquires(const Stmt* s, const Rule& r);
 
