@@ -51,7 +51,6 @@ std::optional<FileFixResult> fix_cxx_file_at_once(const CxxFixer& fixer, const S
   }
   out.after = std::string(source.bytes().substr(0, source.bom_size())) + add_includes(text, includes);
   if (fixer.api.check_compiles(InputFile{display, display}, out.after, fixer.options)) return std::nullopt;
-  restyle_cxx(fixer, source, display, out);
   return out;
 }
 
@@ -74,7 +73,10 @@ FileFixResult fix_cxx_file(const CxxFixer& fixer, const SourceFile& source, cons
   std::vector<std::string> includes;
   std::uint32_t floor = std::numeric_limits<std::uint32_t>::max();
   if (!reviewed) {
-    if (auto at_once = fix_cxx_file_at_once(fixer, source, candidates, out.left, display)) return std::move(*at_once);
+    if (auto at_once = fix_cxx_file_at_once(fixer, source, candidates, out.left, display)) {
+      restyle_cxx(fixer, source, display, *at_once);
+      return std::move(*at_once);
+    }
   }
   bool all = false;
   for (const auto& f : candidates) {
@@ -149,8 +151,17 @@ void verify_cxx_fixes(const CxxFixer& fixer, std::vector<Finding>& findings, con
     std::vector<Finding> candidates;
     for (const auto i : indices) candidates.push_back(findings[i]);
     std::sort(candidates.begin(), candidates.end(), [](const Finding& a, const Finding& b) { return a.fix->begin() > b.fix->begin(); });
-    if (fix_cxx_file_at_once(fixer, source, candidates, {}, files[k])) return;
-    for (const auto i : indices) {
+    // Those applied together compiled; one that overlaps an applied one was not in that text.
+    std::vector<std::size_t> alone = indices;
+    if (const auto together = fix_cxx_file_at_once(fixer, source, candidates, {}, files[k])) {
+      std::erase_if(alone, [&](std::size_t i) {
+        return std::any_of(together->applied.begin(), together->applied.end(), [&](const Finding& a) {
+          return a.rule == findings[i].rule && a.kind == findings[i].kind && a.span.line == findings[i].span.line &&
+                 a.span.column == findings[i].span.column;
+        });
+      });
+    }
+    for (const auto i : alone) {
       if (auto err = fixer.api.check_compiles(InputFile{files[k], files[k]}, apply_cxx_fix(source, *findings[i].fix), fixer.options))
         refused[k][i] = *err;
     }
