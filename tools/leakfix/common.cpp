@@ -78,18 +78,19 @@ std::optional<std::string> check_selection(const Selection& s, const std::vector
   std::vector<std::string> known;
   for (const auto& k : kKinds) known.emplace_back(k.name);
   for (const auto& r : rules) known.push_back(r.id);
-  for (const auto* list : {&s.select, &s.ignore}) {
-    for (const auto& name : *list) {
-      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-      return fmt::format("--{} {}: no finding kind or rule of that name{}", list == &s.select ? "select" : "ignore", name,
-                         did_you_mean(name, known));
-    }
-  }
-  for (const auto& [glob, names] : s.per_file) {
+  auto unknown = [&](const std::vector<std::string>& names) -> std::optional<std::string> {
     for (const auto& name : names) {
-      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-      return fmt::format("per-file-ignores \"{}\": no finding kind or rule `{}`{}", glob, name, did_you_mean(name, known));
+      if (std::find(known.begin(), known.end(), name) == known.end()) return name;
     }
+    return std::nullopt;
+  };
+  if (auto name = unknown(s.select))
+    return fmt::format("--select {}: no finding kind or rule of that name{}", *name, did_you_mean(*name, known));
+  if (auto name = unknown(s.ignore))
+    return fmt::format("--ignore {}: no finding kind or rule of that name{}", *name, did_you_mean(*name, known));
+  for (const auto& [glob, names] : s.per_file) {
+    if (auto name = unknown(names))
+      return fmt::format("per-file-ignores \"{}\": no finding kind or rule `{}`{}", glob, *name, did_you_mean(*name, known));
   }
   return std::nullopt;
 }
@@ -160,6 +161,7 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   }
 #endif
   out.project = python::analyze_project(cxx_files.empty() ? out.walked.files : python_files, rules, options);
+  std::erase_if(out.project.findings, [&](const Finding& f) { return !selected(what.selection, f); });
   if (progress) std::cerr << "\r\x1b[2K" << std::flush;
 #ifdef LEAKFIX_HAVE_CXX
   if (!cxx_files.empty()) {
@@ -176,7 +178,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
     } else {
       auto c = api->analyze(cxx_files, rules, copts);
       if (copts.progress) std::cerr << "\r\x1b[2K" << std::flush;
-      // `fixable` is a promise: a rewrite is offered only once it compiles.
+      std::erase_if(c.findings, [&](const Finding& f) { return !selected(what.selection, f); });
+      // `fixable` is a promise: a rewrite is offered only once it compiles (those selected).
       if (what.verify_cxx_fixes) verify_cxx_fixes(CxxFixer{*api, cxx_options(jobs)}, c.findings, c.sources, jobs);
       for (auto& f : c.findings) out.project.findings.push_back(std::move(f));
       sort_findings(out.project.findings);
@@ -190,7 +193,6 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
     }
   }
 #endif
-  std::erase_if(out.project.findings, [&](const Finding& f) { return !selected(what.selection, f); });
   for (const auto& e : out.project.errors) std::cerr << "leakfix: warning: " << e.to_string() << '\n';
   std::set<std::string> given;
   for (const auto& p : named ? *named : paths) given.insert(absolute_normal(p));
