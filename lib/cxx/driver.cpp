@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
 #include "cxx/function.h"
 
 namespace leakfix::cxx {
@@ -51,10 +52,18 @@ class Claims {
   std::set<std::string> taken_;
 };
 
+// What one translation unit's analysis reads and fills, handed down Clang's factory, action,
+// consumer and visitor.
+struct TuWork {
+  const std::vector<Rule>& rules;
+  TuOutput& out;
+  std::string file;  // the display name of the main file
+  Claims& claims;
+};
+
 class Visitor : public RecursiveASTVisitor<Visitor> {
  public:
-  Visitor(ASTContext& ctx, const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
-      : ctx_(ctx), rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
+  Visitor(ASTContext& ctx, TuWork& work) : ctx_(ctx), work_(work) {}
   bool VisitFunctionDecl(FunctionDecl* fd) {
     if (!fd->hasBody() || !fd->doesThisDeclarationHaveABody() || fd->isDependentContext()) return true;
     if (const auto* m = dyn_cast<CXXMethodDecl>(fd); m && m->getParent()->isLambda()) return true;  // VisitLambdaExpr
@@ -69,9 +78,9 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       key += fmt::format(":{}:{}", sm.getFileOffset(at), fd->getQualifiedNameAsString());
       // An instantiation of a header's template is analysed in each TU (the driver keeps one
       // finding per site); any other function of a header once.
-      if (!fd->getTemplateSpecializationArgs() && !claims_.claim(key)) return true;
+      if (!fd->getTemplateSpecializationArgs() && !work_.claims.claim(key)) return true;
     }
-    FunctionAnalysis(ctx_, fd, rules_, out_, file_).run();
+    FunctionAnalysis(ctx_, fd, work_.rules, work_.out, work_.file).run();
     return true;
   }
   // A lambda's body is a function of its own.
@@ -79,7 +88,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     CXXMethodDecl* op = l->getCallOperator();
     if (!op || !op->hasBody() || op->isDependentContext()) return true;
     if (!ctx_.getSourceManager().isInMainFile(ctx_.getSourceManager().getExpansionLoc(l->getBeginLoc()))) return true;
-    FunctionAnalysis(ctx_, op, rules_, out_, file_).run();
+    FunctionAnalysis(ctx_, op, work_.rules, work_.out, work_.file).run();
     return true;
   }
   bool shouldVisitLambdaExpressions() const { return true; }
@@ -88,54 +97,37 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
 
  private:
   ASTContext& ctx_;
-  const std::vector<Rule>& rules_;
-  TuOutput& out_;
-  std::string file_;
-  Claims& claims_;
+  TuWork& work_;
 };
 
 class Consumer : public ASTConsumer {
  public:
-  Consumer(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
-      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
+  explicit Consumer(TuWork& work) : work_(work) {}
   void HandleTranslationUnit(ASTContext& ctx) override {
     if (ctx.getDiagnostics().hasErrorOccurred()) return;
-    Visitor(ctx, rules_, out_, file_, claims_).TraverseDecl(ctx.getTranslationUnitDecl());
+    Visitor(ctx, work_).TraverseDecl(ctx.getTranslationUnitDecl());
   }
 
  private:
-  const std::vector<Rule>& rules_;
-  TuOutput& out_;
-  std::string file_;
-  Claims& claims_;
+  TuWork& work_;
 };
 
 class Action : public ASTFrontendAction {
  public:
-  Action(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
-      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
-  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance&, StringRef) override {
-    return std::make_unique<Consumer>(rules_, out_, file_, claims_);
-  }
+  explicit Action(TuWork& work) : work_(work) {}
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance&, StringRef) override { return std::make_unique<Consumer>(work_); }
 
  private:
-  const std::vector<Rule>& rules_;
-  TuOutput& out_;
-  std::string file_;
-  Claims& claims_;
+  TuWork& work_;
 };
 
 class Factory : public tooling::FrontendActionFactory {
  public:
-  Factory(const std::vector<Rule>& rules, TuOutput& out, std::string file, Claims& claims)
-      : rules_(rules), out_(out), file_(std::move(file)), claims_(claims) {}
-  std::unique_ptr<FrontendAction> create() override { return std::make_unique<Action>(rules_, out_, file_, claims_); }
+  explicit Factory(TuWork& work) : work_(work) {}
+  std::unique_ptr<FrontendAction> create() override { return std::make_unique<Action>(work_); }
 
  private:
-  const std::vector<Rule>& rules_;
-  TuOutput& out_;
-  std::string file_;
-  Claims& claims_;
+  TuWork& work_;
 };
 
 // Keeps Clang quiet; remembers the first error for the report.
@@ -349,7 +341,8 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
             tooling::getInsertArgumentAdjuster({"-w", "-fno-caret-diagnostics"}, tooling::ArgumentInsertPosition::END));
         tool.setDiagnosticConsumer(&diags);
         tool.setPrintErrorMessage(false);
-        Factory factory(now, found, j.input.display, claims);
+        TuWork work{now, found, j.input.display, claims};
+        Factory factory(work);
         const int rc = tool.run(&factory);
         std::lock_guard guard(lock);
         j.parsed = true;
