@@ -143,7 +143,8 @@ std::optional<std::string> FunctionAnalysis::project_header(SourceLocation loc) 
   if (!entry) return std::nullopt;
   std::error_code ec;
   const auto path = std::filesystem::weakly_canonical(std::filesystem::path(entry->getName().str()), ec);
-  const auto cwd = std::filesystem::weakly_canonical(std::filesystem::current_path(ec), ec);
+  // The working directory does not change during a run (ClangTool works on its own file system).
+  static const auto cwd = std::filesystem::weakly_canonical(std::filesystem::current_path());
   const auto rel = path.lexically_relative(cwd);
   if (ec || rel.empty() || rel.begin()->string() == "..") return std::nullopt;
   headers_[rel.generic_string()] = path.string();
