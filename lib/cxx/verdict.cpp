@@ -144,7 +144,10 @@ std::optional<std::string> FunctionAnalysis::project_header(SourceLocation loc) 
   std::error_code ec;
   const auto path = std::filesystem::weakly_canonical(std::filesystem::path(entry->getName().str()), ec);
   // The working directory does not change during a run (ClangTool works on its own file system).
-  static const auto cwd = std::filesystem::weakly_canonical(std::filesystem::current_path());
+  static const auto cwd = [] {
+    std::error_code e;
+    return std::filesystem::weakly_canonical(std::filesystem::current_path(e), e);
+  }();
   const auto rel = path.lexically_relative(cwd);
   if (ec || rel.empty() || rel.begin()->string() == "..") return std::nullopt;
   headers_[rel.generic_string()] = path.string();
