@@ -189,8 +189,6 @@ class FixRun {
     outcomes_.push_back(std::move(o));
   }
 
-  // Context managers created in other files go through the review too.
-  std::optional<std::string> prepare(const Creation& c);
 
   // Adds the context managers the applied fixes need to the files that define their acquirers;
   // those files come first. An error names the file when one cannot be added.
@@ -240,7 +238,9 @@ class FixRun {
     return std::string(read->text());
   }
 
-  std::optional<std::string> prepare_creation(const Creation& c) {
+ public:
+  // A context manager created in another file goes through the review too: nullopt to go ahead.
+  std::optional<std::string> prepare(const Creation& c) {
     const std::string key = canonical_path(c.file) + ":" + c.name;
     if (approved_.contains(key)) return std::nullopt;
     if (declined_.contains(key)) return fmt::format("you declined creating {}() in {}", c.name, c.file);
@@ -277,6 +277,7 @@ class FixRun {
     return std::nullopt;
   }
 
+ private:
   const python::ProjectResult& project_;
   std::function<bool(const Finding&)> want_;
   bool interactive_, color_;
@@ -284,8 +285,6 @@ class FixRun {
   std::vector<FileOutcome> outcomes_;
   std::set<std::string> approved_, declined_;
 };
-
-std::optional<std::string> FixRun::prepare(const Creation& c) { return prepare_creation(c); }
 
 // "line 12" becomes "line 14" for a delta of 2.
 std::string shift_lines(const std::string& text, int delta) {
