@@ -181,6 +181,18 @@ Plan build_plan(PlanInput input) {
     });
     std::sort(phase.fixable_files.begin(), phase.fixable_files.end());
     phase.effort_minutes += kMinutesPerPhaseDeploy;
+    // Each request of the log once, however many of the phase's routes it reached (an
+    // every-request hook reaches them all).
+    std::set<std::string> phase_routes;
+    bool has_traffic = false;
+    for (const auto& g : phase.files) {
+      for (const auto& item : g.items) {
+        if (item.finding.route) phase_routes.insert(*item.finding.route);
+        has_traffic = has_traffic || item.traffic.has_value();
+      }
+    }
+    phase.routes.assign(phase_routes.begin(), phase_routes.end());
+    if (has_traffic && input.traffic) phase.requests = count_reaching(*input.traffic, phase_routes);
     plan.phases.push_back(std::move(phase));
   }
   for (const auto& f : input.findings) {
@@ -274,20 +286,9 @@ void render_markdown(std::ostream& out, const Plan& plan) {
     out << fmt::format("**Effort:** {}. {} automatic × {} min to review + {} by hand × {} min + {} min to deploy and verify.\n\n",
                        duration(p.effort_minutes), auto_sites, kMinutesPerAutoFix, manual, kMinutesPerManualFix,
                        kMinutesPerPhaseDeploy);
-    // Each request of the log once, however many of the phase's routes it reached (an
-    // every-request hook reaches them all).
-    std::set<std::string> routes;
-    bool has_traffic = false;
-    for (const auto& g : p.files) {
-      for (const auto& i : g.items) {
-        if (i.finding.route) routes.insert(*i.finding.route);
-        has_traffic = has_traffic || i.traffic.has_value();
-      }
-    }
-    const long requests = has_traffic && in.traffic ? count_reaching(*in.traffic, routes) : 0;
     out << fmt::format("**Impact:** {} on {}{}.\n\n", plural(auto_sites + manual, "site", "sites"),
-                       plural(routes.size(), "route", "routes"),
-                       has_traffic ? fmt::format(", which served {} requests in the log", count(requests)) : "");
+                       plural(p.routes.size(), "route", "routes"),
+                       p.requests ? fmt::format(", which served {} requests in the log", count(*p.requests)) : "");
   }
 
   if (!plan.review.empty()) {

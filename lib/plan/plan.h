@@ -38,6 +38,8 @@ struct Phase {
   int effort_minutes = 0;
   std::vector<std::string> fixable_files;  // what `leakfix fix --write` changes in this phase
   std::vector<std::string> kinds;          // the --kind options of its command
+  std::vector<std::string> routes;         // the routes its items are on
+  std::optional<long> requests;            // with a log: its requests that reach those routes, each once
 };
 
 struct PlanInput {
