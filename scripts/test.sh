@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What only the tests need: the pre-commit framework (Debian) and a JSON schema validator with
-# the SARIF 2.1.0 schema (npm, pinned in tests/tools/package-lock.json).
-if ! command -v pre-commit >/dev/null 2>&1; then
-  echo "test: installing pre-commit" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pre-commit >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pre-commit >/dev/null; }
+# What only the tests need: the pre-commit framework and Neovim (a real LSP client) from Debian,
+# and a JSON schema validator with the SARIF 2.1.0 schema (npm, pinned in
+# tests/tools/package-lock.json).
+need=()
+command -v pre-commit >/dev/null 2>&1 || need+=(pre-commit)
+command -v nvim >/dev/null 2>&1 || need+=(neovim)
+if ((${#need[@]})); then
+  echo "test: installing ${need[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 if [[ ! -x tests/tools/node_modules/.bin/ajv ]]; then
   npm ci --prefix tests/tools --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -1,5 +1,6 @@
 #pragma once
 // Turns the paths given on the command line into the list of files to analyse.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@ namespace leakfix {
 struct InputFile {
   std::string path;     // to open
   std::string display;  // as given on the command line, joined with the relative path found
+  // The file's bytes when they are held in memory (an editor's unsaved buffer): read instead of
+  // the file on disk. Null: the file is read from `path`.
+  std::shared_ptr<const std::string> bytes = nullptr;
 };
 
 struct WalkOptions {

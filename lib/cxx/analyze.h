@@ -49,7 +49,7 @@ std::string format_ranges(const std::string& path, const std::string& text,
 
 // The C++ pass is a library leakfix loads at run time (leakfix-cxx.so next to the binary), so
 // that the Python pass never needs Clang: this is what it finds there.
-inline constexpr int kApiVersion = 2;
+inline constexpr int kApiVersion = 3;
 struct Api {
   int version;
   Result (*analyze)(const std::vector<InputFile>&, const std::vector<Rule>&, const Options&);

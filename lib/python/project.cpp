@@ -46,7 +46,7 @@ struct Slot {
 // Reads a slot's file: the first time, or again for a later round. Null, with the slot's error
 // set, when it cannot be read, is too large, or is no longer what the first read found.
 std::shared_ptr<SourceFile> load(Slot& s) {
-  auto read = SourceFile::read(s.input->path, s.input->display);
+  auto read = s.input->bytes ? SourceFile::decode(*s.input->bytes, s.input->display) : SourceFile::read(s.input->path, s.input->display);
   if (!read) {
     s.error = std::make_unique<Error>(read.error());
     return nullptr;

@@ -322,6 +322,13 @@ std::vector<Creation> TargetResolver::committed() const {
   return committed_;
 }
 
+std::shared_ptr<TargetResolver> TargetResolver::fresh() const {
+  auto out = std::make_shared<TargetResolver>();
+  std::lock_guard lock(lock_);
+  out->known_ = known_;
+  return out;
+}
+
 std::optional<std::string> TargetResolver::module_file(const std::string& from_file, std::string_view module) const {
   if (module.empty()) return std::nullopt;
   std::error_code ec;

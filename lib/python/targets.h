@@ -98,6 +98,9 @@ class TargetResolver {
   // A creation accepted by fix: later sites use it as the project's own.
   void commit(const Creation& c);
   std::vector<Creation> committed() const;
+  // The context managers known, nothing committed and nothing cached: for one fix tried on its
+  // own (the language server's code actions), with files read as they are now.
+  std::shared_ptr<TargetResolver> fresh() const;
 
   std::variant<Target, std::string> resolve(const Site& site) const;
 

@@ -64,6 +64,12 @@ struct BaselineOptions {
   Selection selection;              // --select / --ignore
 };
 
+struct ServerOptions {
+  std::string rules;
+  int jobs = 0;
+  Selection selection;  // --select / --ignore; else [tool.leakfix] of the workspace
+};
+
 struct HookOptions {
   bool force = false;
 };
@@ -75,5 +81,7 @@ int run_hook_install(const HookOptions& options);
 int run_plan(const PlanOptions& options);
 int run_fix(const FixOptions& options);
 int run_explain(const std::string& kind);
+// The language server on stdin/stdout: 0 after shutdown and exit, 1 when the input ends first.
+int run_server(const ServerOptions& options);
 
 }  // namespace leakfix::cli

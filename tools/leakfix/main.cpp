@@ -157,6 +157,16 @@ int main(int argc, char** argv) {
   p->add_option("-j,--jobs", plan.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
   p->add_flag("-q,--quiet", plan.quiet, "No progress line");
 
+  ServerOptions server;
+  auto* srv = app.add_subcommand("server", "Run the language server (LSP over stdin and stdout) for editors");
+  srv->add_option("--rules", server.rules, "Rule file or folder (default: the shipped rules plus the workspace's .leakfix.yaml)");
+  add_selection(srv, server.selection);
+  srv->add_option("-j,--jobs", server.jobs, "Files read in parallel when the workspace is read (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  // Editors start servers with --stdio; it is the only transport, so it is accepted and ignored.
+  bool stdio = true;
+  srv->add_flag("--stdio", stdio, "Talk over stdin and stdout (the default and only transport)");
+
   std::string kind;
   auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
   std::string kinds;
@@ -189,6 +199,8 @@ int main(int argc, char** argv) {
     cxx_setup().build_dir = std::filesystem::absolute(cxx_setup().build_dir, ec).string();
   }
   // [tool.leakfix] in pyproject.toml: what the command line does not say.
+  // The server reads the settings of the workspace the editor names, not of where it started.
+  if (srv->parsed()) return run_server(server);
   if (!e->parsed() && !hi->parsed()) {
     auto settings = load_project_settings(std::filesystem::current_path().string());
     if (!settings) {
