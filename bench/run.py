@@ -210,6 +210,11 @@ def main():
         print(f"  statement split against the grammar: {split.stdout.strip().splitlines()[-1]}")
         if split.returncode != 0:
             sys.exit("bench: the statement split cuts a statement the grammar keeps whole:\n" + split.stdout[-2000:])
+        # The language server on the same tree: the workspace read once, then one document per edit.
+        lsp = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "lsp_latency.py"), LEAKFIX, stdlib],
+                             capture_output=True, text=True, timeout=1800)
+        for line in lsp.stdout.strip().splitlines()[1:]:
+            print("  " + line)
     print("\nratios: " + json.dumps({k: round(v, 2) for k, v in ratios.items()}))
 
 
