@@ -16,6 +16,10 @@ struct Acquirer {
   std::optional<bool> with_closes;  // does `with handle:` close it? unset: the rule's default
   std::string context_manager;      // the rule's managed form for this acquirer, e.g. "connection_ctx"
   bool with_commits = false;        // its `with` also commits (psycopg 3): rewrite to closing() instead
+  // How an async handle is managed: "call" writes `async with pool.acquire() as c:` (the call is
+  // an async context manager; an `await` in front of it is dropped), "await" writes `async with
+  // await connect() as c:` (what the await gives is one). Empty: it has no async with form.
+  std::string async_with;
   bool receiver_handle = false;     // C++ `m.lock()`: the object called on is what gets released
   bool fix = true;                  // false: no managed form exists (a pool's getconn needs putconn)
   std::string discovered_from;      // set for wrappers found in the scanned code: the call they wrap

@@ -295,8 +295,12 @@ class Rewriter {
   // ---- the shape of the acquisition ---------------------------------------------------------
 
   std::optional<std::string> shape() {
-    const TSNode assign = parent(call_);
-    if (!is(assign, "assignment") || !same(field(assign, "right"), call_) || !is(field(assign, "left"), "identifier") ||
+    // `conn = await pool.acquire()`: an async handle, managed by an async with.
+    const TSNode up = parent(call_);
+    awaited_ = is(up, "await") && code_children(up).size() == 1;
+    const TSNode value = awaited_ ? up : call_;
+    const TSNode assign = parent(value);
+    if (!is(assign, "assignment") || !same(field(assign, "right"), value) || !is(field(assign, "left"), "identifier") ||
         file_.text(field(assign, "left")) != name_ || !ts_node_is_null(field(assign, "type")))
       return fmt::format("the acquisition is not a plain `{} = {}(...)` statement", name_, file_.text(field(call_, "function")));
     stmt_ = parent(assign);
@@ -307,6 +311,11 @@ class Rewriter {
     scope_ = enclosing_scope(file_, call_);
     if (ts_node_has_error(scope_)) return std::string("the function around it does not parse");
     if (is(scope_, "lambda")) return std::string("inside a lambda");
+    const auto& async_with = ctx_.acquirer.async_with;
+    if (awaited_ && async_with.empty())
+      return fmt::format("it is awaited, and the rule names no `async with` form for {}()", file_.text(field(call_, "function")));
+    if (!async_with.empty() && !(is(scope_, "function_definition") && file_.text(scope_).starts_with("async")))
+      return fmt::format("{}() is managed by `async with`, which needs an async function", file_.text(field(call_, "function")));
     stmts_ = code_children(block_);
     index_ = static_cast<std::size_t>(std::find_if(stmts_.begin(), stmts_.end(), [&](TSNode s) { return same(s, stmt_); }) -
                                       stmts_.begin());
@@ -495,8 +504,10 @@ class Rewriter {
   ReleaseKind release_statement(TSNode s) const {
     if (is(s, "expression_statement")) {
       const auto kids = code_children(s);
-      if (kids.size() != 1 || !is(kids[0], "call")) return ReleaseKind::None;
-      return release_call(kids[0]);
+      if (kids.size() != 1) return ReleaseKind::None;
+      const TSNode c = awaited_call(kids[0]);
+      if (!is(c, "call")) return ReleaseKind::None;
+      return release_call(c);
     }
     if (is(s, "if_statement")) {
       TSNode cond = unwrap(field(s, "condition"));
@@ -515,6 +526,14 @@ class Rewriter {
       return release_statement(body[0]);
     }
     return ReleaseKind::None;
+  }
+
+  // The call of `await call(...)` in an async function (an async handle's `await conn.close()`);
+  // any other node as it is.
+  TSNode awaited_call(TSNode n) const {
+    if (!is(n, "await")) return n;
+    const auto kids = code_children(n);
+    return kids.size() == 1 && is(kids[0], "call") ? kids[0] : n;
   }
 
   ReleaseKind release_call(TSNode c) const {
@@ -640,7 +659,8 @@ class Rewriter {
       preorder(stmts_[j], [&](TSNode n) {
         if (why || !holds_name(n)) return false;
         if (!is(n, "call") || release_call(n) == ReleaseKind::None) return true;
-        const TSNode st = parent(n);
+        TSNode st = parent(n);
+        if (is(st, "await")) st = parent(st);
         const TSNode owner = is(st, "expression_statement") ? st : TSNode{};
         bool ok = !ts_node_is_null(owner) && std::any_of(found.begin(), found.end(), [&](TSNode f) { return within(owner, f); });
         if (!ok) why = fmt::format("`{}` is released inside an expression at line {}", name_, file_.line(n));
@@ -808,7 +828,7 @@ class Rewriter {
   // How the release statement `s` (or `if name: ...` around it) gives the handle back.
   ReleaseUse release_use(TSNode s) const {
     if (is(s, "if_statement")) return release_use(code_children(field(s, "consequence"))[0]);
-    const TSNode c = code_children(s)[0];
+    const TSNode c = awaited_call(code_children(s)[0]);
     const TSNode fn = field(c, "function");
     if (is(fn, "attribute") && is(field(fn, "object"), "identifier") && file_.text(field(fn, "object")) == name_)
       return ReleaseUse{std::string(file_.text(field(fn, "attribute"))), ""};
@@ -832,6 +852,19 @@ class Rewriter {
       if (!release.empty() && !(u == release))
         return fmt::format("`{}` is given back in two ways ({} and {})", name_, release.describe(name_), u.describe(name_));
       release = u;
+    }
+    // An async handle: the library's own async with, whatever the code gave it back with.
+    if (!a.async_with.empty()) {
+      // psycopg's async with commits on exit where close() rolls back; with autocommit on,
+      // there is no transaction for either to end.
+      if (a.with_commits && !has_keyword(call_, "autocommit", "True"))
+        return fmt::format("the async with of {}() commits on exit, where {} rolls back what was not committed; "
+                           "connect with autocommit=True, or commit and close by hand in a finally",
+                           file_.text(fn), release.empty() ? std::string("close()") : release.describe(name_));
+      form_ = fmt::format("{}{}", a.async_with == "await" ? "await " : "", file_.text(call_));
+      fix_.target = fmt::format("the {}'s own async with: {}{}() gives it back on exit", ctx_.rule.resource,
+                                a.async_with == "await" ? "what await gives from " : "", file_.text(fn));
+      return std::nullopt;
     }
     // The handle's own with, where it closes and does nothing else, and the code only closes
     // it: a release function may do more (mailbox's _sync_close fsyncs first).
@@ -884,6 +917,15 @@ class Rewriter {
 
   std::string closing_name() { return python::closing_name(ctx_.imports, fix_); }
 
+  // Whether the call passes `name=value` (as written).
+  bool has_keyword(TSNode call, std::string_view name, std::string_view value) const {
+    bool found = false;
+    for (TSNode arg : code_children(field(call, "arguments"))) {
+      if (is(arg, "keyword_argument") && file_.text(field(arg, "name")) == name && file_.text(field(arg, "value")) == value) found = true;
+    }
+    return found;
+  }
+
   // ---- the edit -------------------------------------------------------------------------
 
   std::string new_indent(int r) const {
@@ -923,7 +965,7 @@ class Rewriter {
   Outcome build() {
     unit_ = indent_unit();
     const std::string eol = src_.crlf() ? "\r\n" : "\n";
-    const std::string header = fmt::format("with {} as {}:", form_, name_);
+    const std::string header = fmt::format("{}with {} as {}:", ctx_.acquirer.async_with.empty() ? "" : "async ", form_, name_);
     const int first = ts_node_is_null(none_stmt_) ? row(stmt_) : row(none_stmt_);
     const int acq_row = row(stmt_);
     int last = end_row(stmts_[last_]);
@@ -1102,6 +1144,7 @@ class Rewriter {
   std::size_t index_ = 0, last_ = 0;
   std::vector<TSNode> drops_, finally_drops_, release_nodes_;
   std::string form_, unit_;
+  bool awaited_ = false;  // `name = await call(...)`
   std::vector<std::string> tracked_, derived_;  // the handle's name and the names derived from it
   std::map<int, LinePlan> plan_;
   Fix fix_;

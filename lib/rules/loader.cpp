@@ -88,7 +88,7 @@ Acquirer parse_acquirer(const YAML::Node& n) {
     return a;
   }
   if (!n.IsMap()) fail(n, "each acquirer must be a call pattern or a map with `call:`");
-  check_keys(n, {"call", "with-closes", "with-commits", "context-manager", "fix", "handle"}, "an acquirer");
+  check_keys(n, {"call", "with-closes", "with-commits", "context-manager", "fix", "handle", "async-with"}, "an acquirer");
   if (!n["call"]) fail(n, "an acquirer needs `call:` (the call pattern that acquires)");
   a.pattern = pattern(n["call"], "call");
   if (n["with-closes"]) a.with_closes = boolean(n["with-closes"], "with-closes");
@@ -104,6 +104,14 @@ Acquirer parse_acquirer(const YAML::Node& n) {
   }
   if (n["fix"]) a.fix = boolean(n["fix"], "fix");
   if (n["with-commits"]) a.with_commits = boolean(n["with-commits"], "with-commits");
+  if (n["async-with"]) {
+    a.async_with = scalar(n["async-with"], "async-with");
+    if (a.async_with != "call" && a.async_with != "await")
+      fail(n["async-with"], fmt::format("`async-with` is `call` (async with f() as x) or `await` (async with await f() as x), not `{}`",
+                                        a.async_with));
+    // Its async with gives it back: that is what naming the form says.
+    if (!a.with_closes) a.with_closes = true;
+  }
   if (n["handle"]) {
     const auto h = scalar(n["handle"], "handle");
     if (h != "result" && h != "receiver") fail(n["handle"], fmt::format("`handle` is `result` or `receiver`, not `{}`", h));

@@ -109,7 +109,7 @@ class FakeConnection:
             frame = frame.f_back
         # Who opened it, and whether from a with statement (a rewritten acquisition).
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() if frame else ""
-        WORLD.open[self.number] = (frame.f_code.co_name if frame else "?", line.startswith("with "))
+        WORLD.open[self.number] = (frame.f_code.co_name if frame else "?", line.startswith(("with ", "async with ")))
         self.closed = False
 
     def __repr__(self):
@@ -170,6 +170,154 @@ class FakeFile:
         return False
 
 
+class SAResult:
+    """A SQLAlchemy Result: read from while its connection is open."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def _rows(self):
+        if self.conn.closed:
+            raise RuntimeError("a Result read after its connection closed")
+        return [] if WORLD.empty else list(ROWS)
+
+    def fetchone(self):
+        rows = self._rows()
+        return rows[0] if rows else None
+
+    first = fetchone
+
+    def fetchall(self):
+        return self._rows()
+
+    all = fetchall
+
+    def scalar(self):
+        rows = self._rows()
+        return rows[0][0] if rows else None
+
+
+class SAConnection(FakeConnection):
+    """A SQLAlchemy Connection or Session: `with` closes it (and begins nothing)."""
+
+    def execute(self, statement, params=None):
+        WORLD.use(self, "execute", (statement, tuple(sorted((params or {}).items()))))
+        return SAResult(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class FakeEngine:
+    def connect(self):
+        return SAConnection()
+
+
+class AsyncSession(SAConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    async def execute(self, statement, params=None):
+        return SAConnection.execute(self, statement, params)
+
+    async def close(self):
+        SAConnection.close(self)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+        return False
+
+
+class AsyncConnection(FakeConnection):
+    """asyncpg's and aiosqlite's connections: awaited calls."""
+
+    async def fetchrow(self, sql, *args):
+        WORLD.use(self, "fetchrow", (sql, args))
+        return None if WORLD.empty else ROWS[0]
+
+    async def fetchval(self, sql, *args):
+        WORLD.use(self, "fetchval", (sql, args))
+        return None if WORLD.empty else len(ROWS)
+
+    async def execute(self, sql, params=()):
+        WORLD.use(self, "execute", (sql, tuple(params)))
+        return AsyncCursor(self)
+
+    async def close(self):
+        FakeConnection.close(self)
+
+
+class AsyncCursor(FakeCursor):
+    async def fetchone(self):
+        return FakeCursor.fetchone(self)
+
+    async def fetchall(self):
+        return FakeCursor.fetchall(self)
+
+
+class Opening:
+    """What aiosqlite.connect() and an asyncpg pool's acquire() return: awaitable, or an async
+    context manager that gives the connection back on exit."""
+
+    def __init__(self, release):
+        self.release = release
+        self.conn = None
+
+    def __await__(self):
+        async def opened():
+            return AsyncConnection()
+        return opened().__await__()
+
+    async def __aenter__(self):
+        self.conn = AsyncConnection()
+        return self.conn
+
+    async def __aexit__(self, *exc):
+        await self.release(self.conn)
+        return False
+
+
+class FakePool:
+    def acquire(self):
+        return Opening(self.release)
+
+    async def release(self, conn):
+        # Back to the pool: for this test, no longer held.
+        FakeConnection.close(conn)
+
+
+class PsycopgAsync(AsyncConnection):
+    """psycopg 3's AsyncConnection: its async with commits (or rolls back) and closes."""
+
+    def __init__(self, *args, autocommit=False, **kwargs):
+        super().__init__()
+        self.autocommit = autocommit
+
+    @classmethod
+    async def connect(cls, *args, **kwargs):
+        return cls(*args, **kwargs)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, kind, value, tb):
+        if not self.autocommit:
+            WORLD.use(self, "commit" if kind is None else "rollback", ())
+        await self.close()
+        return False
+
+
+async def asyncpg_connect(*args, **kwargs):
+    return AsyncConnection()
+
+
 def get_db_connection(*args):
     return FakeConnection()
 
@@ -190,9 +338,18 @@ def install_fakes():
         sys.modules[name] = m
         return m
 
+    engine = FakeEngine()
     module("db", get_db_connection=get_db_connection, connection_ctx=connection_ctx)
+    module("appdb", engine=engine, pool=FakePool(), SessionLocal=lambda: SAConnection())
     module("sqlite3", connect=FakeConnection)
-    module("psycopg", connect=ClosingConnection)
+    module("psycopg", connect=ClosingConnection, AsyncConnection=PsycopgAsync)
+    orm = module("sqlalchemy.orm", Session=lambda engine: SAConnection(), sessionmaker=lambda **k: SAConnection)
+    ext = module("sqlalchemy.ext")
+    asyncio_ext = module("sqlalchemy.ext.asyncio", AsyncSession=AsyncSession)
+    ext.asyncio = asyncio_ext
+    module("sqlalchemy", text=lambda sql: sql, create_engine=lambda *a, **k: engine, orm=orm, ext=ext)
+    module("asyncpg", connect=asyncpg_connect)
+    module("aiosqlite", connect=lambda *a, **k: Opening(AsyncConnection.close))
     pool = module("psycopg2.pool", ThreadedConnectionPool=object)
     module("psycopg2", pool=pool)
 
