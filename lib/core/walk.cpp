@@ -191,6 +191,7 @@ class Walker {
     if (ec) key = p.string();
     if (!seen_.insert(key).second) return;
     out_.files.push_back(InputFile{p.string(), std::move(display)});
+    if (options_.progress && out_.files.size() % 512 == 0) options_.progress(out_.files.size());
   }
 
   const WalkOptions& options_;

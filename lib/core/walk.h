@@ -1,5 +1,6 @@
 #pragma once
 // Turns the paths given on the command line into the list of files to analyse.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct WalkOptions {
   // Skip folders that hold someone else's code: a virtualenv (any folder with a pyvenv.cfg),
   // site-packages, dist-packages, build and dist.
   bool default_excludes = true;
+  // Called as files are found, every 512th and at the end, with how many so far: for a
+  // progress line while a large or slow tree is walked.
+  std::function<void(std::size_t found)> progress;
 };
 
 struct WalkResult {

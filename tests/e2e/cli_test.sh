@@ -305,6 +305,12 @@ if command -v script >/dev/null 2>&1; then
   (cd "$WORK" && script -qec "'$LEAKFIX' scan app --concise --quiet" /dev/null >"$WORK/tty" 2>&1)
   check "no progress with --quiet" bash -c "! grep -q 'files analysed' '$WORK/tty'"
   check "NO_COLOR turns colour off" bash -c "! grep -q $'\x1b\\[1' '$WORK/tty'"
+  # A large tree: the walk says how far it got before the first file is analysed.
+  mkdir -p "$WORK/many"
+  for i in $(seq 1 600); do echo "x = $i" >"$WORK/many/m$i.py"; done
+  (cd "$WORK" && script -qec "'$LEAKFIX' scan many --concise" /dev/null >"$WORK/tty" 2>&1)
+  check "progress while a large tree is walked, before analysis" \
+    python3 -c "import sys; t = open(sys.argv[1], errors='replace').read(); a = t.find('512 files found'); b = t.find('files analysed'); sys.exit(not (0 <= a < b))" "$WORK/tty"
 fi
 
 echo "$passed passed, $failed failed"

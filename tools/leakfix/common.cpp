@@ -132,7 +132,13 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
 #ifdef LEAKFIX_HAVE_CXX
   walk.extensions.insert(walk.extensions.end(), {".cpp", ".cc", ".cxx", ".c++"});
 #endif
+  // A large or slow tree (a network mount, a cold cache) takes a while to walk: say so at once.
+  if (show_progress(quiet)) {
+    walk.progress = [](std::size_t found) { std::cerr << fmt::format("\r\x1b[2K{} files found...", found) << std::flush; };
+    std::cerr << "\r\x1b[2Kfinding files..." << std::flush;
+  }
   out.walked = collect_files(paths, walk);
+  if (show_progress(quiet)) std::cerr << "\r\x1b[2K" << std::flush;
   for (const auto& e : out.walked.errors) std::cerr << "leakfix: error: " << e.to_string() << '\n';
   if (!quiet) {
     for (const auto& e : out.walked.skipped) std::cerr << fmt::format("leakfix: warning: {}: skipped: {}\n", e.file, e.message);
