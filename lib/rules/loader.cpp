@@ -212,12 +212,16 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
 
 Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& file) {
   std::vector<Rule> rules;
+  bool settings_only = false;
   try {
     const auto docs = YAML::LoadAll(std::string(text));
     for (const auto& doc : docs) {
       if (doc.IsNull()) continue;
-      if (doc.IsMap() && doc["rules"]) {
-        check_keys(doc, {"rules"}, "a configuration file");
+      if (doc.IsMap() && (doc["rules"] || doc["settings"])) {
+        // `settings:` (exclude, select, ...) is read by the command line's settings, not here.
+        check_keys(doc, {"rules", "settings"}, "a configuration file");
+        settings_only = settings_only || !doc["rules"];
+        if (!doc["rules"]) continue;
         if (!doc["rules"].IsSequence()) fail(doc["rules"], "`rules` must be a list of rules");
         for (const auto& r : doc["rules"]) rules.push_back(parse_rule(r, file));
       } else {
@@ -235,7 +239,7 @@ Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& 
   for (const auto& r : rules) {
     if (!ids.insert(r.id).second) return Error{file, 0, fmt::format("rule id `{}` is defined twice", r.id)};
   }
-  if (rules.empty()) return Error{file, 0, "no rule in this file"};
+  if (rules.empty() && !settings_only) return Error{file, 0, "no rule in this file"};
   return rules;
 }
 

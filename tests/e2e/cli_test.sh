@@ -232,6 +232,29 @@ printf '[tool.leakfix\n' >"$WORK/pyproj/pyproject.toml"
 (cd "$WORK/pyproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
 check "pyproject: broken TOML is an error naming the file" bash -c "test $code = 2 && grep -q 'pyproject.toml:1: not valid TOML' '$WORK/err'"
 
+# The same settings in .leakfix.yaml (`settings:` beside `rules:`); not in both places.
+mkdir -p "$WORK/yamlproj/src" "$WORK/yamlproj/tests" "$WORK/yamlproj/vendor"
+for d in src tests vendor; do cp "$WORK/leaky/routes.py" "$WORK/yamlproj/$d/routes.py"; done
+cat >"$WORK/yamlproj/.leakfix.yaml" <<'YAML'
+settings:
+  extend-exclude: [vendor]
+  ignore: [manual-safe]
+  fail-on: error
+  per-file-ignores:
+    "tests/**": [db-connection]
+YAML
+(cd "$WORK/yamlproj" && timeout 60 "$LEAKFIX" scan . --format json >"$WORK/out" 2>"$WORK/err"); code=$?
+check ".leakfix.yaml settings: ignore, extend-exclude and per-file-ignores hold" json "[(f['file'], f['kind']) for f in d['findings']] == [('src/routes.py', 'leaky-path')]"
+printf 'settings:\n  selct: [leaky-path]\n' >"$WORK/yamlproj/.leakfix.yaml"
+(cd "$WORK/yamlproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
+check ".leakfix.yaml settings: an unknown key names the file, the line and the nearest key" \
+  bash -c "test $code = 2 && grep -q 'yamlproj/.leakfix.yaml:2: settings: has no key \`selct\` (did you mean \`select\`?)' '$WORK/err'"
+printf 'settings:\n  select: [leaky-path]\n' >"$WORK/yamlproj/.leakfix.yaml"
+printf '[tool.leakfix]\nselect = ["leaky-path"]\n' >"$WORK/yamlproj/pyproject.toml"
+(cd "$WORK/yamlproj" && timeout 60 "$LEAKFIX" scan . >"$WORK/out" 2>"$WORK/err"); code=$?
+check "settings in both pyproject.toml and .leakfix.yaml: an error naming both" \
+  bash -c "test $code = 2 && grep -q '.leakfix.yaml: settings are given here and in .*pyproject.toml' '$WORK/err'"
+
 # A refusal names the resource by its rule's noun: a file is not "the connection".
 mkdir -p "$WORK/noun"
 printf 'def f(p):\n    return open(p).read()\n' >"$WORK/noun/n.py"

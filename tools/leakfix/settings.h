@@ -1,7 +1,8 @@
 #pragma once
-// The project's settings in pyproject.toml, `[tool.leakfix]`, as ruff reads `[tool.ruff]`: the
-// nearest pyproject.toml above the working directory (not past the repository's top) that has
-// the table. Options given on the command line win over them.
+// The project's settings, as ruff reads `[tool.ruff]`: `[tool.leakfix]` of the nearest
+// pyproject.toml above the working directory (not past the repository's top) that has the table,
+// or `settings:` in the project's .leakfix.yaml (the file its rules come from); not both. Options
+// given on the command line win over them.
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,8 +22,8 @@ struct ProjectSettings {
   std::vector<std::pair<std::string, std::vector<std::string>>> per_file_ignores;  // glob -> kinds/rules
 };
 
-// nullopt when no pyproject.toml above has [tool.leakfix]; an error names the file, the line
-// and what is wrong (a TOML syntax error, an unknown key, a value of the wrong type).
+// nullopt when neither has settings; an error names the file, the line and what is wrong (a
+// syntax error, an unknown key, a value of the wrong type, settings in both places).
 Result<std::optional<ProjectSettings>> load_project_settings(const std::string& start);
 
 // The settings loaded for this run (set by main), or none.
