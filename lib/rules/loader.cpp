@@ -220,7 +220,7 @@ Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& 
       if (doc.IsMap() && (doc["rules"] || doc["settings"])) {
         // `settings:` (exclude, select, ...) is read by the command line's settings, not here.
         check_keys(doc, {"rules", "settings"}, "a configuration file");
-        settings_only = settings_only || !doc["rules"];
+        settings_only = settings_only || static_cast<bool>(doc["settings"]);
         if (!doc["rules"]) continue;
         if (!doc["rules"].IsSequence()) fail(doc["rules"], "`rules` must be a list of rules");
         for (const auto& r : doc["rules"]) rules.push_back(parse_rule(r, file));
