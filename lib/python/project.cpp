@@ -20,6 +20,7 @@
 #include "core/parallel.h"
 #include "python/analyzer.h"
 #include "python/callee.h"
+#include "python/cache.h"
 #include "python/release_helpers.h"
 #include "python/targets.h"
 #include "python/tree.h"
@@ -330,6 +331,190 @@ std::vector<std::size_t> release_helper_files(std::vector<Slot>& slots, const Wo
   return out;
 }
 
+// What the cache needs of a file beside its slot.
+struct CacheState {
+  std::string key;              // SummaryCache::key_of; empty: not cached (unreadable)
+  std::vector<uint64_t> words;  // its word hashes, to store
+  std::string shape;            // see shape_of
+  bool store = false;           // its entry is written at the end of the run
+};
+
+// What of a file other files' analyses may read, besides what its analysis gives (wrappers,
+// release helpers): the text without the bodies of its top-level functions (its names,
+// imports, classes, module-level code), or all of it when it defines context managers. An edit
+// inside a function's body leaves it unchanged.
+std::string shape_of(std::string_view text) {
+  if (text.find("contextmanager") != std::string_view::npos || text.find("__enter__") != std::string_view::npos)
+    return SummaryCache::key_of("all", text);
+  std::string kept;
+  bool in_def = false;
+  for (std::size_t at = 0; at < text.size();) {
+    auto nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    const auto line = text.substr(at, nl - at);
+    at = nl + 1;
+    const bool blank = line.find_first_not_of(" \t\r\f") == std::string_view::npos;
+    const bool top = !blank && line[0] != ' ' && line[0] != '\t';
+    if (top) in_def = line.starts_with("def ") || line.starts_with("async def ");
+    if (in_def && !top) continue;
+    kept.append(line);
+    kept += '\n';
+  }
+  return SummaryCache::key_of("shape", kept);
+}
+
+// What a file's analysis gives the others, in a form that compares whatever the order.
+std::string contribution(const FileResult* r) {
+  if (!r) return "";
+  std::vector<std::string> parts;
+  for (const auto& a : r->acquirers)
+    parts.push_back(fmt::format("a {}|{}|{}|{}|{}|{}|{}|{}|{}", a.function, a.rule, a.wraps, a.with_closes, a.context_manager, a.module,
+                                a.owner_class, a.fix, a.may_return_none));
+  for (const auto& rel : r->releases)
+    parts.push_back(fmt::format("r {}|{}|{}|{}|{}", rel.pattern, rel.argument, rel.module, rel.owner_class, rel.same_as_method));
+  for (const auto& n : r->request_scoped) parts.push_back("s " + n);
+  if (r->teardown_closes) parts.emplace_back("t");
+  std::sort(parts.begin(), parts.end());
+  parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += p + "\n";
+  return out;
+}
+
+// What discovery adds to the knowledge, in the order it was found.
+void replay(const Discoveries& d, Knowledge& k) {
+  for (const auto& [id, a] : d.acquirers) {
+    auto rule = std::find_if(k.rules.begin(), k.rules.end(), [&](const Rule& r) { return r.id == id; });
+    if (rule != k.rules.end()) rule->acquirers.push_back(a);
+  }
+  for (const auto& r : d.releases) k.release_functions.push_back(r);
+  for (const auto& n : d.request_scoped) k.request_scoped.insert(n);
+  if (d.teardown) k.teardown_closes = true;
+}
+
+std::string knowledge_key(const Discoveries& d) { return SummaryCache::key_of("knowledge", encode(d)); }
+
+// A run that the cache answers: every file unchanged since the last run comes from its entry;
+// the files that changed are analysed with what the last run knew, which holds when none of
+// them gives the others anything new. False (the slots as they were) when the cache cannot
+// answer: files added or gone, a changed file whose shape or contribution changed, entries
+// missing or made with other knowledge.
+bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, std::vector<CacheState>& cs, Knowledge& k,
+                Discoveries& disc, WordFilters& filters, SummaryCache& cache, const ProjectOptions& options, int jobs,
+                std::size_t& from_cache) {
+  if (files.empty() || cache.lost_files(files)) return false;
+  std::vector<std::size_t> all(slots.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::atomic<bool> fail{false};
+  std::vector<std::optional<CachedFile>> before(slots.size());  // the changed files' last entries
+  std::vector<std::string> knowledge(slots.size());
+  std::vector<std::vector<uint64_t>> words(slots.size());
+  parallel_for(all, jobs, [&](std::size_t i) {
+    if (fail) return;
+    auto& s = slots[i];
+    const auto previous = cache.previous_key(*s.input);
+    if (!previous) {
+      fail = true;
+      return;
+    }
+    auto key = cache.key_from_stat(*s.input);
+    std::optional<CachedFile> entry = key ? cache.load(*key) : std::nullopt;
+    if (!entry) {
+      const auto source = load(s);
+      if (!source) {
+        fail = true;
+        return;
+      }
+      key = SummaryCache::key_of(s.input->display, source->bytes());
+      entry = cache.load(*key);
+      if (!entry) {
+        // Changed: analysed below, once the knowledge is rebuilt.
+        cs[i].key = *key;
+        cs[i].words = WordSearch::word_hashes(source->text());
+        cs[i].shape = shape_of(source->text());
+        cs[i].store = true;
+        before[i] = cache.load(*previous);
+        if (!before[i]) fail = true;
+        return;
+      }
+    }
+    cs[i].key = *key;
+    s.digest = entry->digest;
+    if (entry->result) s.result = std::make_unique<FileResult>(std::move(*entry->result));
+    if (entry->error) s.error = std::make_unique<Error>(std::move(*entry->error));
+    words[i] = std::move(entry->words);
+    knowledge[i] = std::move(entry->knowledge);
+  });
+  auto undo = [&] {
+    for (auto& s : slots) {
+      s.result.reset();
+      s.error.reset();
+      s.digest = 0;
+    }
+    for (auto& c : cs) c = CacheState{};
+    return false;
+  };
+  if (fail) return undo();
+  // Every unchanged file was analysed with the same knowledge, and it is on record.
+  std::string kf;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (cs[i].store) continue;
+    if (kf.empty()) kf = knowledge[i];
+    if (knowledge[i] != kf) return undo();
+  }
+  if (kf.empty()) return undo();
+  const auto record = cache.get("knowledge-" + kf);
+  auto found = record ? decode_discoveries(*record) : std::nullopt;
+  if (!found || knowledge_key(*found) != kf) return undo();
+  // A changed file must keep its shape; the entry of its last version holds it.
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (cs[i].store && before[i]->shape != cs[i].shape) return undo();
+  }
+  const Knowledge base = k;
+  replay(*found, k);
+  disc = std::move(*found);
+  std::vector<std::size_t> changed;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (cs[i].store) {
+      changed.push_back(i);
+    } else {
+      slots[i].words = filters.add(words[i]);
+      ++from_cache;
+    }
+  }
+  parallel_for(changed, jobs, [&](std::size_t i) {
+    auto& s = slots[i];
+    s.words = filters.add(cs[i].words);
+    const auto source = load(s);
+    if (!source) {
+      fail = true;
+      return;
+    }
+    const auto& names = k.trigger_names();
+    const auto text = source->text();
+    const bool mentions = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return text.find(n) != std::string_view::npos; });
+    try {
+      if (mentions) {
+        const ParsedFile parsed(source);
+        s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
+        add_snippets(*s.result, *source);
+      }
+    } catch (const std::exception&) {
+      fail = true;
+      return;
+    }
+    const FileResult* old = before[i]->result ? &*before[i]->result : nullptr;
+    if (contribution(s.result.get()) != contribution(old)) fail = true;
+  });
+  if (fail) {
+    k = base;
+    disc = Discoveries{};
+    return undo();
+  }
+  if (options.progress) options.progress(slots.size(), slots.size(), 0);
+  return true;
+}
+
 }  // namespace
 
 ProjectResult analyze_project(const std::vector<InputFile>& files, const std::vector<Rule>& rules,
@@ -348,10 +533,22 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     all[i] = i;
   }
 
+  // The cache answers for the files that did not change, when it can (see warm_start).
+  SummaryCache* cache = k.fix_edits ? nullptr : options.cache;
+  std::vector<CacheState> cs(cache ? slots.size() : 0);
+  Discoveries disc;
+  out.warm = cache && warm_start(files, slots, cs, k, disc, filters, *cache, options, jobs, out.cached);
+  if (out.warm) {
+    out.discovered_acquirers = disc.acquirer_notes;
+    out.discovered_releases = disc.release_notes;
+  }
+
   std::mutex progress_lock;
   std::atomic<std::size_t> done{0}, found{0};
   std::vector<Trigger> new_names;
-  for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
+  if (!out.warm) {
+    for (const auto& n : k.trigger_names()) new_names.push_back(Trigger{n, "", false});
+  }
   const bool whole = k.fix_edits || options.whole_files;
   // A file analysed for the first time: its statements that name a call of interest, or all of
   // it when the findings carry their fixes' text (whose indentation and imports may look
@@ -380,8 +577,11 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       const auto source = load(s);
       std::vector<const Trigger*> hits;
       if (source) {
-        const auto words = WordSearch::word_hashes(source->text());
+        auto words = WordSearch::word_hashes(source->text());
         if (first) s.words = filters.add(words);
+        if (first && cache) {
+          cs[i] = CacheState{SummaryCache::key_of(s.input->display, source->bytes()), words, shape_of(source->text()), true};
+        }
         hits = prefilter.affecting(source->text(), words, module_name(s.input->display), s.result.get());
       }
       if (!hits.empty()) {
@@ -447,26 +647,60 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         a.fix = d.fix;
         a.may_return_none = d.may_return_none;
         rule->acquirers.push_back(a);
+        disc.acquirers.emplace_back(rule->id, a);
         known_acq.insert(key(d.module, d.owner_class, d.function));
         new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
         const auto where = d.owner_class.empty() ? d.module : d.module + "." + d.owner_class;
         out.discovered_acquirers.push_back(fmt::format("{}.{} (returns {}())", where, d.function, d.wraps));
+        disc.acquirer_notes.push_back(out.discovered_acquirers.back());
       }
       for (const auto& r : s.result->releases) {
         if (std::find(k.release_functions.begin(), k.release_functions.end(), r) != k.release_functions.end()) continue;
         k.release_functions.push_back(r);
+        disc.releases.push_back(r);
         new_names.push_back(Trigger{r.pattern, r.module, !r.owner_class.empty()});
         const auto where = r.owner_class.empty() ? r.module : r.module + "." + r.owner_class;
         out.discovered_releases.push_back(fmt::format("{}.{} (closes argument {})", where, r.pattern, r.argument + 1));
+        disc.release_notes.push_back(out.discovered_releases.back());
       }
       for (const auto& name : s.result->request_scoped) {
-        if (k.request_scoped.insert(name).second) new_names.push_back(Trigger{name, "", false});
+        if (k.request_scoped.insert(name).second) {
+          new_names.push_back(Trigger{name, "", false});
+          disc.request_scoped.push_back(name);
+        }
       }
     }
     if (teardown != k.teardown_closes) {
       k.teardown_closes = true;
+      disc.teardown = true;
       new_names.push_back(Trigger{"g.", "", false});
     }
+  }
+
+  // What this run learned, for the next: the entries of the files read and analysed (before
+  // routes are joined to their findings, which the next run does again), and the index.
+  if (cache) {
+    const auto encoded = encode(disc);
+    const auto kf = knowledge_key(disc);
+    cache->put("knowledge-" + kf, encoded);
+    std::vector<std::size_t> to_store;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (cs[i].store && !cs[i].key.empty() && slots[i].digest) to_store.push_back(i);
+    }
+    parallel_for(to_store, jobs, [&](std::size_t i) {
+      CachedFile c;
+      c.digest = slots[i].digest;
+      c.words = std::move(cs[i].words);
+      if (slots[i].result) c.result = *slots[i].result;
+      if (slots[i].error) c.error = *slots[i].error;
+      c.shape = cs[i].shape;
+      c.knowledge = kf;
+      cache->store(cs[i].key, c);
+    });
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!cs[i].key.empty() && slots[i].digest) cache->record(*slots[i].input, cs[i].key);
+    }
+    cache->save_index();
   }
 
   // Context managers of the project's, wherever they are defined: fixes use them (targets.h).

@@ -16,6 +16,8 @@
 
 namespace leakfix::python {
 
+class SummaryCache;
+
 struct ProjectOptions {
   int jobs = 0;  // 0: one per core
   // Called after each file is analysed, from worker threads but never two at a time.
@@ -24,6 +26,9 @@ struct ProjectOptions {
   // Parse every statement of a file, not only those that name a call of interest. The findings
   // are the same either way; this is for checking that they are.
   bool whole_files = false;
+  // Where what was learned of each file is kept between runs (see cache.h); null: nothing is
+  // kept. Not used when findings carry their fixes' text (fix_edits).
+  SummaryCache* cache = nullptr;
 };
 
 struct ProjectResult {
@@ -31,6 +36,8 @@ struct ProjectResult {
   std::vector<Error> errors;      // files that could not be read or parsed
   std::size_t files = 0;          // files considered
   std::size_t parsed = 0;         // files that passed the prefilter and were parsed
+  std::size_t cached = 0;         // files whose analysis came from the cache unchanged
+  bool warm = false;              // the cache gave every file that did not change
   std::vector<std::string> discovered_acquirers;  // "name (wraps x)" for --verbose output
   std::vector<std::string> discovered_releases;
   Sources sources;                             // files with findings, for code frames (read again when asked)

@@ -1,5 +1,8 @@
 #include "common.h"
 
+#include "core/git.h"
+#include "python/cache.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -68,6 +71,33 @@ std::string absolute_normal(const std::string& path) {
   std::error_code ec;
   return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
 }
+
+CacheSetup& cache_setup() {
+  static CacheSetup setup;
+  return setup;
+}
+
+namespace {
+
+// The cache for a run with these rules, or null when it is off or cannot be made (a read-only
+// tree): a run without it is slower, never wrong, so nothing is said.
+std::unique_ptr<python::SummaryCache> open_cache(const std::vector<Rule>& rules, bool whole_files) {
+  const auto& setup = cache_setup();
+  if (!setup.enabled) return nullptr;
+  std::string dir = setup.dir;
+  if (dir.empty()) {
+    if (const char* env = std::getenv("LEAKFIX_CACHE_DIR"); env && *env) dir = env;
+  }
+  if (dir.empty()) {
+    const auto cwd = std::filesystem::current_path().string();
+    const auto top = git_toplevel(cwd);
+    dir = (std::filesystem::path(top ? *top : cwd) / ".leakfix_cache").string();
+  }
+  auto cache = python::SummaryCache::open(dir, python::cache_config(LEAKFIX_VERSION, rules, false) + (whole_files ? "w" : ""), nullptr);
+  return cache ? std::make_unique<python::SummaryCache>(std::move(*cache)) : nullptr;
+}
+
+}  // namespace
 
 WalkSetup& walk_setup() {
   static WalkSetup setup;
@@ -149,6 +179,8 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   options.fix_edits = fix_edits;
   // A diagnostic switch: the findings must not change with it.
   if (const char* whole = std::getenv("LEAKFIX_WHOLE_FILES"); whole && *whole && std::string_view(whole) != "0") options.whole_files = true;
+  const auto cache = fix_edits ? nullptr : open_cache(rules, options.whole_files);
+  options.cache = cache.get();
   const bool progress = show_progress(quiet) && out.walked.files.size() > 1;
   if (progress) {
     options.progress = [](std::size_t done, std::size_t total, std::size_t findings) {

@@ -57,6 +57,14 @@ struct WalkSetup {
 };
 WalkSetup& walk_setup();
 
+// The summary cache, whatever the verb: --no-cache, --cache-dir DIR (or LEAKFIX_CACHE_DIR);
+// by default .leakfix_cache/ at the top of the git work tree (else the working directory).
+struct CacheSetup {
+  bool enabled = true;
+  std::string dir;
+};
+CacheSetup& cache_setup();
+
 // How a verb wants the findings: with their fixes' full text (fix, SARIF), and with C++ fixes
 // compiled before they are called fixable (scan, check, plan; fix compiles each fix itself).
 // --select / --ignore: finding kinds and rule ids (comma-separated or repeated). Only selected

@@ -60,10 +60,19 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
   };
 
+  // The summary cache, the same on every verb that analyses a tree.
+  auto add_cache = [](CLI::App* verb) {
+    verb->add_flag("--no-cache", [](std::int64_t) { cache_setup().enabled = false; },
+                   "Neither read nor write the summary cache (.leakfix_cache/)");
+    verb->add_option_function<std::string>("--cache-dir", [](const std::string& d) { cache_setup().dir = d; },
+                                           "Keep the summary cache here (default: .leakfix_cache/ at the top of the work tree; also LEAKFIX_CACHE_DIR)");
+  };
+
   ScanOptions scan;
   auto* s = app.add_subcommand("scan", "Report acquisitions that are not released on every path");
   s->add_option("paths", scan.paths, "Files or folders to scan")->required();
   add_selection(s, scan.selection);
+  add_cache(s);
   s->add_option("--rules", scan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   s->add_option("--format", scan.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github", "gitlab", "junit"}));
   s->add_option("--baseline", scan.baseline, "Report only findings not recorded in this baseline file");
@@ -85,6 +94,7 @@ int main(int argc, char** argv) {
   auto* c = app.add_subcommand("check", "Check the files given (the pre-commit entry); the rest of the tree is read for wrappers");
   c->add_option("files", check.paths, "Files to check")->required();
   add_selection(c, check.selection);
+  add_cache(c);
   c->add_option("--rules", check.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   c->add_option("--format", check.format, "Output format")->check(CLI::IsMember({"text", "json", "sarif", "github", "gitlab", "junit"}));
   c->add_option("--fail-on", check.fail_on, "Exit 1 when a finding is at least this severe")
@@ -107,6 +117,7 @@ int main(int argc, char** argv) {
   b->add_option("paths", baseline.paths, "Files or folders (default: .)");
   b->add_option("-o,--output", baseline.output, "The baseline file (default: .leakfix-baseline.json)");
   add_selection(b, baseline.selection);
+  add_cache(b);
   b->add_option("--rules", baseline.rules, "Rule file or folder");
   b->add_option("--exclude", baseline.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   b->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
@@ -150,6 +161,7 @@ int main(int argc, char** argv) {
   p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
   p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   add_selection(p, plan.selection);
+  add_cache(p);
   p->add_option("--rules", plan.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
   p->add_option("--exclude", plan.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
   p->add_flag("--no-default-excludes", [](std::int64_t) { walk_setup().default_excludes = false; },
@@ -161,6 +173,7 @@ int main(int argc, char** argv) {
   auto* srv = app.add_subcommand("server", "Run the language server (LSP over stdin and stdout) for editors");
   srv->add_option("--rules", server.rules, "Rule file or folder (default: the shipped rules plus the workspace's .leakfix.yaml)");
   add_selection(srv, server.selection);
+  add_cache(srv);
   srv->add_option("-j,--jobs", server.jobs, "Files read in parallel when the workspace is read (default: one per core)")
       ->check(CLI::NonNegativeNumber);
   // Editors start servers with --stdio; it is the only transport, so it is accepted and ignored.

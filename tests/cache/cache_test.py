@@ -1,0 +1,144 @@
+"""The summary cache: a warm scan reports exactly what a cold one (--no-cache) reports, after
+edits to a caller, to a wrapper's module, to a rule file, after files come and go, with corrupt
+entries and with runs at the same time; and it answers from the cache when it can.
+
+usage: cache_test.py LEAKFIX SOURCE_DIR
+"""
+import concurrent.futures
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+LEAKFIX = str(pathlib.Path(sys.argv[1]).resolve())
+SOURCE = pathlib.Path(sys.argv[2]).resolve()
+failures = []
+
+
+def check(ok, what, detail=""):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+        if detail:
+            print("     " + detail[:2000])
+
+
+def scan(root, *args, cache=True):
+    extra = [] if cache else ["--no-cache"]
+    r = subprocess.run([LEAKFIX, "scan", ".", "--format", "json", "-v", *extra, *args], cwd=root, capture_output=True, text=True,
+                       env=dict(os.environ, LEAKFIX_CACHE_DIR=str(root.parent / "cache")), timeout=300)
+    return r.stdout, r.stderr
+
+
+def same(root, what, expect_unchanged=None):
+    # The files' mtimes must be older than the index by a second for stat alone to be trusted;
+    # the test does not wait for that: changed or not, a file read again is found by its bytes.
+    warm, err = scan(root)
+    cold, _ = scan(root, cache=False)
+    check(warm == cold and json.loads(warm)["findings"] is not None, f"{what}: warm scan equals cold scan",
+          f"warm {warm[:600]}\ncold {cold[:600]}")
+    if expect_unchanged is not None:
+        check(expect_unchanged in err, f"{what}: the cache says `{expect_unchanged}`", err)
+    return warm
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+work = pathlib.Path(tempfile.mkdtemp(prefix="leakfix-cache-"))
+try:
+    app = work / "app"
+    shutil.copytree(SOURCE / "examples/sportsbook", app)
+    (app / "src/routes/helpers.py").write_text(
+        "from ..db_compat import get_db_connection\n\n\ndef open_report_db():\n    return get_db_connection()\n")
+    (app / "src/routes/reports.py").write_text(
+        "from .helpers import open_report_db\n\n\ndef weekly(team):\n    conn = open_report_db()\n"
+        "    rows = conn.execute('SELECT * FROM r WHERE team = %s', (team,)).fetchall()\n    return rows\n")
+    n = len(list(app.rglob("*.py")))
+    first = same(app, "first run (cold, fills the cache)")
+    check(any(f["file"] == "src/routes/reports.py" for f in json.loads(first)["findings"]), "the wrapper's caller is reported")
+    cache_dir = work / "cache"
+    check((cache_dir / ".gitignore").read_text().strip().endswith("*") and (cache_dir / "CACHEDIR.TAG").exists(),
+          "the cache folder ignores itself for git and carries CACHEDIR.TAG")
+    same(app, "nothing changed", f"cache: {n} of {n} files unchanged")
+
+    # A caller's body: only that file is analysed again.
+    edit(app / "src/routes/branding.py", "return jsonify(error=\"unknown tenant\"), 404", "return jsonify(error=\"no such tenant\"), 404")
+    same(app, "a caller's body edited", f"cache: {n - 1} of {n} files unchanged")
+    # A new leak in a caller.
+    edit(app / "src/routes/reports.py", "    return rows\n", "    if not rows:\n        return None\n    conn.close()\n    return rows\n")
+    out = same(app, "a leak added to a caller", f"cache: {n - 1} of {n} files unchanged")
+    check([f["kind"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/reports.py"] == ["leaky-path"],
+          "the new leak is the one reported")
+
+    # The wrapper's module: the wrapper goes, so does the finding that needed it.
+    edit(app / "src/routes/helpers.py", "    return get_db_connection()\n", "    return None\n")
+    out = same(app, "the wrapper removed from its module")
+    check(not any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]), "its caller is no longer reported")
+    edit(app / "src/routes/helpers.py", "    return None\n", "    return get_db_connection()\n")
+    out = same(app, "the wrapper back")
+    check(any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]), "its caller is reported again")
+
+    # A rule file: other rules, other entries.
+    (app / "src/routes/ledger.py").write_text("def balance(ledger_id):\n    book = open_ledger(ledger_id)\n    return book.total()\n")
+    out = same(app, "a file with an acquirer no rule names yet")
+    check(not any(f["file"] == "src/routes/ledger.py" for f in json.loads(out)["findings"]), "nothing is reported in it")
+    (app / ".leakfix.yaml").write_text("id: ledger\nresource: ledger\nacquirers: [open_ledger]\nreleases:\n  methods: [close]\n")
+    out = same(app, "a rule file added")
+    check([f["rule"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/ledger.py"] == ["ledger"], "the new rule reports")
+    (app / ".leakfix.yaml").unlink()
+    same(app, "the rule file removed")
+
+    # Files that come and go.
+    (app / "src/routes/extra.py").write_text("import sqlite3\n\n\ndef f():\n    c = sqlite3.connect('x')\n    return c.execute('x')\n")
+    out = same(app, "a file added")
+    check(any(f["file"] == "src/routes/extra.py" for f in json.loads(out)["findings"]), "the added file is reported")
+    (app / "src/routes/extra.py").unlink()
+    same(app, "a file deleted")
+    # A top-level name changes (the module's shape): analysed again as a whole.
+    edit(app / "src/db_compat.py", "def get_db_connection():", "def get_db_connection():  # the factory")
+    same(app, "a module's top level edited")
+
+    # Corrupt entries are ignored and written again.
+    entries = [p for p in (cache_dir / "v1").rglob("*") if p.is_file() and p.parent.name != p.parents[1].name and len(p.name) == 30]
+    for p in entries[:5]:
+        p.write_bytes(b"\x00garbage")
+    same(app, "five entries corrupted")
+    for p in (cache_dir / "v1").rglob("index"):
+        p.write_text("not an index\n")
+    same(app, "the index corrupted")
+
+    # Runs at the same time on one cache, with an edit in between.
+    edit(app / "src/routes/branding.py", "no such tenant", "tenant not found")
+    cold, _ = scan(app, cache=False)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: scan(app)[0], range(6)))
+    check(all(o == cold for o in outs), "six runs at once on one cache each report what a cold scan does")
+    check(not list((cache_dir / "v1").rglob(".tmp-*")), "no temporary files are left behind")
+
+    # --no-cache neither reads nor writes; --cache-dir moves it.
+    shutil.rmtree(cache_dir)
+    scan(app, cache=False)
+    check(not cache_dir.exists(), "--no-cache writes nothing")
+    r = subprocess.run([LEAKFIX, "scan", ".", "-q", "--cache-dir", str(work / "elsewhere")], cwd=app, capture_output=True)
+    check((work / "elsewhere" / "CACHEDIR.TAG").exists(), "--cache-dir puts it there")
+    # A cache folder that cannot be made: the scan runs without it.
+    blocker = work / "blocked"
+    blocker.write_text("a file, not a folder")
+    r = subprocess.run([LEAKFIX, "scan", ".", "--format", "json", "--cache-dir", str(blocker / "c")], cwd=app, capture_output=True,
+                       text=True)
+    check(r.stdout == cold and r.stderr == "", "an unusable cache folder: the same report, nothing said")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+if failures:
+    print(f"{len(failures)} failed")
+    sys.exit(1)
+print("all passed")
