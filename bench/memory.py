@@ -70,7 +70,7 @@ def main():
     for b, binary in enumerate(args.binaries):
         first = None
         for n in counts:
-            mb, summary = peak([binary, "scan", copies(args.tree, n), "--no-default-excludes", "-q", "--format", "json",
+            mb, summary = peak([binary, "scan", "--no-cache", copies(args.tree, n), "--no-default-excludes", "-q", "--format", "json",
                                 "-j", str(args.jobs)])
             first = first or mb
             ratio = mb / first

@@ -144,14 +144,14 @@ def main():
         print(f"{name.capitalize()} corpus: {args.files} route files, {size / 1e6:.1f} MB, {what}")
         for jobs in (1, cores):
             parse, scan, ratio = paired([TS_PARSE, "-j", str(jobs), path],
-                                        [LEAKFIX, "scan", path, "-j", str(jobs), "-q", "--format", "json"], args.runs)
+                                        [LEAKFIX, "scan", "--no-cache", path, "-j", str(jobs), "-q", "--format", "json"], args.runs)
             row(f"tree-sitter parse only, {jobs} thread(s)", parse, f"{size / 1e6 / parse:.1f} MB/s")
             row(f"leakfix scan --format json, {jobs} thread(s)", scan, f"ratio to parse {ratio:.2f}x (median of pairs)")
             ratios[f"{name}_j{jobs}"] = ratio
         if args.instructions:
             few = sample(path, 200)
             parse = instructions([TS_PARSE, "-j", "1", few])
-            scan = instructions([LEAKFIX, "scan", few, "-j", "1", "-q", "--format", "json"])
+            scan = instructions([LEAKFIX, "scan", "--no-cache", few, "-j", "1", "-q", "--format", "json"])
             row("instructions, 200 files, parse only", parse / 1e9, unit="G")
             row("instructions, 200 files, leakfix scan", scan / 1e9, f"ratio to parse {scan / parse:.2f}x", unit="G")
             ratios[f"{name}_instructions"] = scan / parse
@@ -162,7 +162,7 @@ def main():
     sparse, sparse_size = corpus(f"sparse-{args.files}", args.files, 0.05)
     print(f"Sparse corpus: {args.files} files, {sparse_size / 1e6:.1f} MB, 5% of files acquire")
     parse = median_time([TS_PARSE, "-j", str(cores), sparse], args.runs)
-    scan, sg, ratio = paired([LEAKFIX, "scan", sparse, "-q", "--format", "json"],
+    scan, sg, ratio = paired([LEAKFIX, "scan", "--no-cache", sparse, "-q", "--format", "json"],
                              [AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", sparse], args.runs)
     row(f"tree-sitter parse of every file, {cores} threads", parse)
     row("leakfix scan --format json", scan)
@@ -175,7 +175,7 @@ def main():
         python_rules = [r for r in sorted(os.listdir(os.path.join(ROOT, "rules")))
                         if "language: cpp" not in open(os.path.join(ROOT, "rules", r)).read()]
         for rule in python_rules + ["(all shipped rules)"]:
-            cmd = [LEAKFIX, "scan", stdlib, "-q", "--format", "json"]
+            cmd = [LEAKFIX, "scan", "--no-cache", stdlib, "-q", "--format", "json"]
             if not rule.startswith("("):
                 cmd += ["--rules", os.path.join(ROOT, "rules", rule)]
             start = time.perf_counter()
@@ -193,13 +193,13 @@ def main():
         rule_paths = [os.path.join(ROOT, "rules", r) for r in python_rules]
         naming = files_naming(stdlib, acquirer_names(rule_paths))
         parse, scan, ratio = paired([TS_PARSE, "-j", str(cores)] + naming,
-                                    [LEAKFIX, "scan", stdlib, "-q", "--format", "json"], args.runs)
+                                    [LEAKFIX, "scan", "--no-cache", stdlib, "-q", "--format", "json"], args.runs)
         row(f"parse of the {len(naming)} files naming an acquirer", parse)
         row("leakfix scan, all shipped rules", scan, f"ratio to parse {ratio:.2f}x (median of pairs)")
         ratios["stdlib_all_rules"] = ratio
         # The scan parses only the statements that name a call of interest: the findings must be
         # those of a scan that parses every statement.
-        whole = subprocess.run([LEAKFIX, "scan", stdlib, "-q", "--format", "json"], capture_output=True, timeout=1800,
+        whole = subprocess.run([LEAKFIX, "scan", "--no-cache", stdlib, "-q", "--format", "json"], capture_output=True, timeout=1800,
                                env=dict(os.environ, LEAKFIX_WHOLE_FILES="1"))
         same = whole.stdout == everything
         print(f"  {'same report with every statement parsed':<44} {'yes' if same else 'NO'}")
@@ -210,6 +210,27 @@ def main():
         print(f"  statement split against the grammar: {split.stdout.strip().splitlines()[-1]}")
         if split.returncode != 0:
             sys.exit("bench: the statement split cuts a statement the grammar keeps whole:\n" + split.stdout[-2000:])
+        # The summary cache: a re-scan after one file's body changed, against a cold scan, one
+        # thread each, on a copy of the tree (the edit alternates between two texts each run).
+        copy = os.path.join(ROOT, "bench", "out", "stdlib-copy")
+        if not os.path.isdir(copy):
+            shutil.copytree(stdlib, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        target = os.path.join(copy, "sqlite3", "dump.py")
+        edit = ("import sys; p = sys.argv[1]; t = open(p).read(); a, b = 'sqlite_sequence = []', 'sqlite_sequence = [ ]'; "
+                "open(p, 'w').write(t.replace(a, b) if a in t else t.replace(b, a))")
+        cache_dir = os.path.join(ROOT, "bench", "out", "cache")
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        base = ["--no-default-excludes", "-j", "1", "-q", "--format", "json"]
+        warm_cmd = ["sh", "-c", f"{sys.executable} -c \"{edit}\" {target} && exec {LEAKFIX} scan {copy} --cache-dir {cache_dir} "
+                    + " ".join(base) + " >/dev/null"]
+        cold_cmd = ["sh", "-c", f"{sys.executable} -c \"{edit}\" {target} && exec {LEAKFIX} scan {copy} --no-cache "
+                    + " ".join(base) + " >/dev/null"]
+        subprocess.run(warm_cmd, timeout=1800)  # fills the cache
+        warm, cold, ratio = paired(warm_cmd, cold_cmd, args.runs)
+        files = sum(1 for _, _, fs in os.walk(copy) for f in fs if f.endswith(".py"))
+        row(f"cold scan of {files} files, one thread", cold)
+        row("warm re-scan after one file changed", warm, f"{warm / cold:.3f}x the cold scan (target 0.1x)")
+        ratios["warm_over_cold"] = warm / cold
         # The language server on the same tree: the workspace read once, then one document per edit.
         lsp = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "lsp_latency.py"), LEAKFIX, stdlib],
                              capture_output=True, text=True, timeout=1800)

@@ -1,5 +1,10 @@
 #include "core/walk.h"
 
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -114,7 +119,10 @@ class Walker {
     }
     std::vector<IgnoreFile> stack;
     if (options_.respect_gitignore) stack = ancestor_ignores(fs::absolute(p, ec));
-    walk_dir(arg, p, fs::path(), stack);
+    // Symbolic links to folders are not followed, so a file's real path is its folder's (found
+    // once here) joined with the names below it, unless the file itself is a link.
+    const auto canon = fs::weakly_canonical(p, ec);
+    walk_dir(arg, p, fs::path(), stack, ec ? fs::path() : canon);
   }
 
  private:
@@ -150,44 +158,71 @@ class Walker {
     return false;
   }
 
-  void walk_dir(const std::string& arg, const fs::path& dir, const fs::path& rel, std::vector<IgnoreFile>& stack) {
+  void walk_dir(const std::string& arg, const fs::path& dir, const fs::path& rel, std::vector<IgnoreFile>& stack,
+                const fs::path& canon_dir) {
     std::error_code ec;
     const fs::path abs_dir = absolute_ ? fs::absolute(dir, ec) : dir;
-    const bool has_ignore = options_.respect_gitignore && fs::exists(dir / ".gitignore", ec);
-    if (has_ignore) stack.push_back(IgnoreFile::load(abs_dir));
-    std::vector<fs::directory_entry> entries;
-    fs::directory_iterator it(dir, ec), end;
-    if (ec) {
-      out_.errors.push_back(Error{display_of(arg, rel), 0, fmt::format("cannot read directory: {}", ec.message())});
+    // The listing gives each entry's type (d_type): no stat per entry, but for links and the
+    // file systems that do not say.
+    struct Entry {
+      std::string name;
+      fs::file_type type;
+    };
+    std::vector<Entry> entries;
+    if (DIR* d = ::opendir(dir.c_str())) {
+      while (const dirent* de = ::readdir(d)) {
+        const std::string name = de->d_name;
+        if (name == "." || name == "..") continue;
+        fs::file_type type = fs::file_type::unknown;
+        switch (de->d_type) {
+          case DT_DIR: type = fs::file_type::directory; break;
+          case DT_REG: type = fs::file_type::regular; break;
+          case DT_LNK: type = fs::file_type::symlink; break;
+          case DT_UNKNOWN: {
+            std::error_code lec;
+            type = fs::symlink_status(dir / name, lec).type();
+            break;
+          }
+          default: type = fs::file_type::unknown; break;
+        }
+        entries.push_back(Entry{name, type});
+      }
+      ::closedir(d);
+    } else {
+      out_.errors.push_back(Error{display_of(arg, rel), 0, fmt::format("cannot read directory: {}", std::strerror(errno))});
     }
-    for (; !ec && it != end; it.increment(ec)) entries.push_back(*it);
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    const bool has_ignore = options_.respect_gitignore &&
+                            std::any_of(entries.begin(), entries.end(), [](const Entry& e) { return e.name == ".gitignore"; });
+    if (has_ignore) stack.push_back(IgnoreFile::load(abs_dir));
     for (const auto& e : entries) {
-      const auto name = e.path().filename().string();
+      const auto& name = e.name;
       const auto child_rel = rel / name;
+      const fs::path path = dir / name;
       std::error_code sec;
-      const bool is_dir = e.is_directory(sec);
+      const bool link = e.type == fs::file_type::symlink;
+      const bool is_dir = link ? fs::is_directory(path, sec) : e.type == fs::file_type::directory;
       if (excluded(child_rel)) continue;
-      const fs::path match_path = absolute_ ? abs_dir / name : e.path();
+      const fs::path match_path = absolute_ ? abs_dir / name : path;
       if (options_.respect_gitignore && ignored_by(stack, match_path, is_dir)) continue;
       if (is_dir) {
-        if (skipped_dir_name(name) || e.is_symlink(sec)) continue;
-        if (options_.default_excludes && vendored_dir(e.path(), name)) continue;
-        walk_dir(arg, e.path(), child_rel, stack);
-      } else if (e.is_regular_file(sec) || e.is_symlink(sec)) {
-        const auto ext = e.path().extension().string();
+        if (skipped_dir_name(name) || link) continue;
+        if (options_.default_excludes && vendored_dir(path, name)) continue;
+        walk_dir(arg, path, child_rel, stack, canon_dir.empty() ? canon_dir : canon_dir / name);
+      } else if (e.type == fs::file_type::regular || (link && fs::is_regular_file(path, sec))) {
+        const auto ext = path.extension().string();
         if (std::find(options_.extensions.begin(), options_.extensions.end(), ext) != options_.extensions.end()) {
-          add(e.path(), display_of(arg, child_rel));
+          add(path, display_of(arg, child_rel), link || canon_dir.empty() ? std::string() : (canon_dir / name).string());
         }
       }
     }
     if (has_ignore) stack.pop_back();
   }
 
-  void add(const fs::path& p, std::string display) {
+  // `real`: the file's real path when the walk knows it; else it is asked for.
+  void add(const fs::path& p, std::string display, std::string real = {}) {
     std::error_code ec;
-    auto key = fs::weakly_canonical(p, ec).string();
+    auto key = real.empty() ? fs::weakly_canonical(p, ec).string() : std::move(real);
     if (ec) key = p.string();
     if (!seen_.insert(key).second) return;
     out_.files.push_back(InputFile{p.string(), std::move(display)});

@@ -146,20 +146,29 @@ void probe(uint64_t h, uint64_t bits, F&& at) {
 
 }  // namespace
 
-WordFilters::Handle WordFilters::add(const std::vector<uint64_t>& hashes) {
-  if (hashes.empty()) return Handle{};
+WordFilters::Handle WordFilters::add(const std::vector<uint64_t>& hashes) { return add_bits(filter_bits(hashes)); }
+
+std::vector<uint64_t> WordFilters::filter_bits(const std::vector<uint64_t>& hashes) {
+  if (hashes.empty()) return {};
   const std::size_t size = (hashes.size() * 10 + 63) / 64;  // 10 bits a word, 4 probes: about 1% false yes
+  std::vector<uint64_t> b(size, 0);
+  for (const uint64_t h : hashes) probe(h, size * 64, [&](std::size_t i) { b[i / 64] |= uint64_t{1} << (i % 64); });
+  return b;
+}
+
+WordFilters::Handle WordFilters::add_bits(const std::vector<uint64_t>& words) {
+  if (words.empty()) return Handle{};
+  const std::size_t size = words.size();
   std::lock_guard guard(lock_);
   if (blocks_.empty() || used_ + size > block_sizes_.back()) {
     const std::size_t n = std::max(kBlock, size);
-    blocks_.push_back(std::make_unique<uint64_t[]>(n));  // zeroed
+    blocks_.push_back(std::make_unique<uint64_t[]>(n));
     block_sizes_.push_back(n);
     used_ = 0;
   }
   const Handle filter{static_cast<uint32_t>(blocks_.size() - 1), static_cast<uint32_t>(used_), static_cast<uint32_t>(size)};
   used_ += size;
-  uint64_t* b = blocks_.back().get() + filter.offset;
-  for (const uint64_t h : hashes) probe(h, size * 64, [&](std::size_t i) { b[i / 64] |= uint64_t{1} << (i % 64); });
+  std::copy(words.begin(), words.end(), blocks_.back().get() + filter.offset);
   return filter;
 }
 

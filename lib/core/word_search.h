@@ -65,6 +65,10 @@ class WordFilters {
   // Adds the filter of a text's words (`hashes` as WordSearch::word_hashes gives them). Safe to
   // call from several threads, but not while another thread asks the store a question.
   Handle add(const std::vector<uint64_t>& hashes);
+  // The bits of the filter add() makes of `hashes`, without adding it (any thread, any time),
+  // and a filter made of such bits: the summary cache keeps the bits.
+  static std::vector<uint64_t> filter_bits(const std::vector<uint64_t>& hashes);
+  Handle add_bits(const std::vector<uint64_t>& bits);
 
   bool may_contain(Handle filter, uint64_t word_hash) const;
   // Whether `text` may be written: every whole word in it may be (a text without a word, always).

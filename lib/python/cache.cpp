@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -111,7 +112,7 @@ std::optional<Discoveries> decode_discoveries(std::string_view bytes) {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::uint32_t kFormat = 1;  // of an entry's bytes; bump when a stored type changes
+constexpr std::uint32_t kFormat = 5;  // of an entry's bytes; bump when a stored type changes
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
   for (const unsigned char c : s) {
@@ -153,6 +154,54 @@ void write_atomically(const fs::path& p, std::string_view bytes) {
   if (!ok || ::rename(tmp.c_str(), p.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
+// The index's fields, in the machine's byte order (the cache is not shared between machines).
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void u64(std::uint64_t v) { out_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void str(std::string_view s) {
+    u64(s.size());
+    out_.append(s);
+  }
+  void words(const std::vector<uint64_t>& w) {
+    u64(w.size());
+    out_.append(reinterpret_cast<const char*>(w.data()), w.size() * sizeof(uint64_t));
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool u64(std::uint64_t& v) {
+    if (in_.size() - at_ < sizeof v) return false;
+    std::memcpy(&v, in_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return true;
+  }
+  bool str(std::string& s) {
+    std::uint64_t n = 0;
+    if (!u64(n) || n > in_.size() - at_) return false;
+    s.assign(in_.data() + at_, n);
+    at_ += n;
+    return true;
+  }
+  bool words(std::vector<uint64_t>& w) {
+    std::uint64_t n = 0;
+    if (!u64(n) || n > (in_.size() - at_) / sizeof(uint64_t)) return false;
+    w.resize(n);
+    if (n) std::memcpy(w.data(), in_.data() + at_, n * sizeof(uint64_t));
+    at_ += n * sizeof(uint64_t);
+    return true;
+  }
+
+ private:
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -189,22 +238,26 @@ std::optional<SummaryCache> SummaryCache::open(const fs::path& dir, const std::s
     write_atomically(dir / "CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# the leakfix summary cache\n");
   SummaryCache c;
   c.dir_ = dir / "v1" / config;
-  // The index: "written_ns\n" then "size mtime inode key path\tdisplay\n" per file.
-  if (const auto text = read_all(c.dir_ / "index")) {
-    std::istringstream in(*text);
-    std::string line;
-    if (std::getline(in, line)) c.index_written_ns_ = std::strtoull(line.c_str(), nullptr, 10);
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      Stat st;
-      std::string key;
-      if (!(fields >> st.size >> st.mtime_ns >> st.inode >> key)) continue;
-      std::string rest;
-      std::getline(fields, rest);
-      if (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
-      const auto tab = rest.find('\t');
-      if (tab == std::string::npos || key.size() != 32) continue;
-      c.index_[rest.substr(0, tab) + "\n" + rest.substr(tab + 1)] = {st, key};
+  // The index, in a plain binary form read without building anything but the records (see
+  // save_index for the layout).
+  if (const auto bytes = read_all(c.dir_ / "index")) {
+    Reader in(*bytes);
+    std::uint64_t format = 0, count = 0;
+    if (in.u64(format) && format == kFormat && in.u64(c.index_written_ns_) && in.u64(count)) {
+      for (std::uint64_t n = 0; n < count; ++n) {
+        std::string path, display;
+        Stat st;
+        Record r;
+        std::uint64_t digest = 0, analysed = 0;
+        if (!(in.str(path) && in.str(display) && in.u64(st.size) && in.u64(st.mtime_ns) && in.u64(st.inode) && in.str(r.key) &&
+              in.u64(digest) && in.words(r.words) && in.str(r.shape) && in.str(r.knowledge) && in.u64(analysed))) {
+          c.index_.clear();  // a torn index: this run reads every file
+          break;
+        }
+        r.digest = static_cast<std::size_t>(digest);
+        r.analysed = analysed != 0;
+        c.index_[path + "\n" + display] = {st, std::move(r)};
+      }
     }
   }
   return c;
@@ -225,22 +278,25 @@ std::optional<SummaryCache::Stat> SummaryCache::stat_of(const std::string& path)
               static_cast<std::uint64_t>(st.st_ino)};
 }
 
-std::optional<std::string> SummaryCache::key_from_stat(const InputFile& file) const {
-  if (file.bytes) return std::nullopt;
+const SummaryCache::Record* SummaryCache::from_stat(const InputFile& file) const {
+  if (file.bytes) return nullptr;
   const auto it = index_.find(file.path + "\n" + file.display);
-  if (it == index_.end()) return std::nullopt;
+  if (it == index_.end()) return nullptr;
   const auto st = stat_of(file.path);
-  if (!st || !(*st == it->second.first)) return std::nullopt;
+  if (st) {
+    std::lock_guard guard(*lock_);
+    seen_[file.path] = *st;
+  }
+  if (!st || !(*st == it->second.first)) return nullptr;
   // A file changed within a second of the record may have changed after it, unseen by mtime.
-  if (st->mtime_ns + 1000000000ull >= index_written_ns_) return std::nullopt;
-  return it->second.second;
+  if (st->mtime_ns + 1000000000ull >= index_written_ns_) return nullptr;
+  return &it->second.second;
 }
 
-std::optional<std::string> SummaryCache::previous_key(const InputFile& file) const {
-  if (file.bytes) return std::nullopt;
+const SummaryCache::Record* SummaryCache::previous(const InputFile& file) const {
+  if (file.bytes) return nullptr;
   const auto it = index_.find(file.path + "\n" + file.display);
-  if (it == index_.end()) return std::nullopt;
-  return it->second.second;
+  return it == index_.end() ? nullptr : &it->second.second;
 }
 
 bool SummaryCache::lost_files(const std::vector<InputFile>& files) const {
@@ -263,7 +319,10 @@ std::optional<CachedFile> SummaryCache::load(const std::string& key) const {
     if (j.at("format").get<std::uint32_t>() != kFormat || j.at("key").get<std::string>() != key) return std::nullopt;
     CachedFile c;
     c.digest = j.at("digest").get<std::size_t>();
-    c.words = j.at("words").get<std::vector<uint64_t>>();
+    const auto& words = j.at("words").get_binary();
+    if (words.size() % sizeof(uint64_t) != 0) return std::nullopt;
+    c.words.resize(words.size() / sizeof(uint64_t));
+    if (!words.empty()) std::memcpy(c.words.data(), words.data(), words.size());
     if (j.contains("result")) c.result = j["result"].get<FileResult>();
     if (j.contains("error")) c.error = j["error"].get<Error>();
     c.shape = j.at("shape").get<std::string>();
@@ -278,7 +337,9 @@ void SummaryCache::store(const std::string& key, const CachedFile& c) const {
   nlohmann::json j = {{"format", kFormat},
                       {"key", key},
                       {"digest", c.digest},
-                      {"words", c.words},
+                      {"words", nlohmann::json::binary(std::vector<std::uint8_t>(
+                                    reinterpret_cast<const std::uint8_t*>(c.words.data()),
+                                    reinterpret_cast<const std::uint8_t*>(c.words.data() + c.words.size())))},
                       {"shape", c.shape},
                       {"knowledge", c.knowledge}};
   if (c.result) j["result"] = *c.result;
@@ -287,22 +348,44 @@ void SummaryCache::store(const std::string& key, const CachedFile& c) const {
   write_atomically(entry_path(key), std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
-void SummaryCache::record(const InputFile& file, const std::string& key) {
+void SummaryCache::record(const InputFile& file, Record r) {
   if (file.bytes) return;  // an editor's buffer is not the file on disk
-  const auto st = stat_of(file.path);
+  std::optional<Stat> st;
+  {
+    std::lock_guard guard(*lock_);
+    if (const auto it = seen_.find(file.path); it != seen_.end()) st = it->second;
+  }
+  // A file read this run (not matched by its stat): its stat as it is now, after the read.
+  if (!st) st = stat_of(file.path);
   if (!st) return;
   std::lock_guard guard(*lock_);
-  recorded_[file.path + "\n" + file.display] = {*st, key};
+  recorded_[file.path + "\n" + file.display] = {*st, std::move(r)};
 }
 
 void SummaryCache::save_index() {
-  std::string out = fmt::format("{}\n", now_ns());
+  // format, written (ns), count; then per file: path, display, size, mtime (ns), inode, key,
+  // digest, word filter, shape, knowledge, analysed. Numbers are 8 bytes, strings and the filter
+  // are a length (8 bytes) and their bytes.
+  std::string out;
+  Writer w(out);
   std::lock_guard guard(*lock_);
+  w.u64(kFormat);
+  w.u64(now_ns());
+  w.u64(recorded_.size());
   for (const auto& [name, entry] : recorded_) {
     const auto nl = name.find('\n');
-    if (name.find('\t') != std::string::npos || name.find('\n', nl + 1) != std::string::npos) continue;  // unrepresentable
-    out += fmt::format("{} {} {} {} {}\t{}\n", entry.first.size, entry.first.mtime_ns, entry.first.inode, entry.second,
-                       name.substr(0, nl), name.substr(nl + 1));
+    const auto& [st, r] = entry;
+    w.str(name.substr(0, nl));
+    w.str(name.substr(nl + 1));
+    w.u64(st.size);
+    w.u64(st.mtime_ns);
+    w.u64(st.inode);
+    w.str(r.key);
+    w.u64(r.digest);
+    w.words(r.words);
+    w.str(r.shape);
+    w.str(r.knowledge);
+    w.u64(r.analysed ? 1 : 0);
   }
   write_atomically(dir_ / "index", out);
 }

@@ -28,7 +28,7 @@ namespace leakfix::python {
 // What the cache keeps of one file as a scan left it.
 struct CachedFile {
   std::size_t digest = 0;          // content_digest of its bytes
-  std::vector<uint64_t> words;     // WordSearch::word_hashes of its text
+  std::vector<uint64_t> words;     // the bits of its text's word filter (WordFilters::bits_of)
   std::optional<FileResult> result;  // when it was analysed (findings before routes are joined)
   std::optional<Error> error;      // when it could not be read or parsed
   std::string shape;               // what other files' analyses may read of it (project.cpp)
@@ -43,12 +43,21 @@ class SummaryCache {
 
   // A file's key: its display path and bytes, hashed.
   static std::string key_of(const std::string& display, std::string_view bytes);
-  // The key recorded for a file whose size, modification time and inode are unchanged since the
-  // last run recorded it (and that was not modified in the second before that record).
-  std::optional<std::string> key_from_stat(const InputFile& file) const;
+  // What the index holds of a file: where its entry is and, so that a file that was read but
+  // not analysed needs no entry read, what the entry would give of it.
+  struct Record {
+    std::string key;
+    std::size_t digest = 0;
+    std::vector<uint64_t> words;
+    std::string shape, knowledge;
+    bool analysed = false;  // its entry holds a result or an error
+  };
+  // The record of a file whose size, modification time and inode are unchanged since the last
+  // run recorded it (and that was not modified in the second before that record).
+  const Record* from_stat(const InputFile& file) const;
 
-  // The key recorded for a file by the last run, whatever it holds now.
-  std::optional<std::string> previous_key(const InputFile& file) const;
+  // The record of a file by the last run, whatever it holds now.
+  const Record* previous(const InputFile& file) const;
   // Whether the last run recorded files that this run does not have.
   bool lost_files(const std::vector<InputFile>& files) const;
 
@@ -57,8 +66,8 @@ class SummaryCache {
   std::optional<std::string> get(const std::string& name) const;
   void put(const std::string& name, std::string_view bytes) const;
   void store(const std::string& key, const CachedFile& entry) const;
-  // Notes where a file's entry is, for the index written by save_index(). Thread-safe.
-  void record(const InputFile& file, const std::string& key);
+  // Notes a file's record for the index written by save_index(). Thread-safe.
+  void record(const InputFile& file, Record r);
   // Writes the index of this run (the files recorded).
   void save_index();
 
@@ -73,9 +82,10 @@ class SummaryCache {
   std::filesystem::path entry_path(const std::string& key) const;
 
   std::filesystem::path dir_;  // DIR/v1/<config>
-  std::map<std::string, std::pair<Stat, std::string>> index_;  // "path\ndisplay" -> stat, key
+  std::map<std::string, std::pair<Stat, Record>> index_;  // by "path\ndisplay"
   std::uint64_t index_written_ns_ = 0;
-  std::map<std::string, std::pair<Stat, std::string>> recorded_;
+  std::map<std::string, std::pair<Stat, Record>> recorded_;
+  mutable std::map<std::string, Stat> seen_;  // stats taken by from_stat, for record
   std::unique_ptr<std::mutex> lock_ = std::make_unique<std::mutex>();
 };
 

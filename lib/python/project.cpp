@@ -331,10 +331,13 @@ std::vector<std::size_t> release_helper_files(std::vector<Slot>& slots, const Wo
   return out;
 }
 
+// The index's key for a file that could not be read (its error is said again each run).
+const std::string kUnreadable(32, '-');
+
 // What the cache needs of a file beside its slot.
 struct CacheState {
   std::string key;              // SummaryCache::key_of; empty: not cached (unreadable)
-  std::vector<uint64_t> words;  // its word hashes, to store
+  std::vector<uint64_t> words;  // the bits of its word filter, to store
   std::string shape;            // see shape_of
   bool store = false;           // its entry is written at the end of the run
 };
@@ -354,7 +357,8 @@ std::string shape_of(std::string_view text) {
     const auto line = text.substr(at, nl - at);
     at = nl + 1;
     const bool blank = line.find_first_not_of(" \t\r\f") == std::string_view::npos;
-    const bool top = !blank && line[0] != ' ' && line[0] != '\t';
+    if (blank || line[0] == '#') continue;  // a comment at the margin neither ends a body nor counts
+    const bool top = line[0] != ' ' && line[0] != '\t';
     if (top) in_def = line.starts_with("def ") || line.starts_with("async def ");
     if (in_def && !top) continue;
     kept.append(line);
@@ -412,13 +416,27 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   parallel_for(all, jobs, [&](std::size_t i) {
     if (fail) return;
     auto& s = slots[i];
-    const auto previous = cache.previous_key(*s.input);
+    const auto* previous = cache.previous(*s.input);
     if (!previous) {
       fail = true;
       return;
     }
-    auto key = cache.key_from_stat(*s.input);
-    std::optional<CachedFile> entry = key ? cache.load(*key) : std::nullopt;
+    if (previous->key == kUnreadable) {
+      // Unreadable last time (not UTF-8, too large): still so, it says so again; else it changed.
+      if (load(s)) fail = true;
+      return;
+    }
+    std::optional<std::string> key;
+    std::optional<CachedFile> entry;
+    if (const auto* r = cache.from_stat(*s.input)) {
+      key = r->key;
+      if (r->analysed) {
+        entry = cache.load(r->key);
+      } else {
+        // Read but not analysed last time: the index holds all there is of it.
+        entry = CachedFile{r->digest, r->words, std::nullopt, std::nullopt, r->shape, r->knowledge};
+      }
+    }
     if (!entry) {
       const auto source = load(s);
       if (!source) {
@@ -433,16 +451,21 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
         cs[i].words = WordSearch::word_hashes(source->text());
         cs[i].shape = shape_of(source->text());
         cs[i].store = true;
-        before[i] = cache.load(*previous);
+        // Its last version: from the index when it was not analysed, else from its entry.
+        before[i] = previous->analysed ? cache.load(previous->key)
+                                       : std::optional<CachedFile>(CachedFile{previous->digest, {}, std::nullopt, std::nullopt,
+                                                                              previous->shape, previous->knowledge});
         if (!before[i]) fail = true;
         return;
       }
     }
     cs[i].key = *key;
+    cs[i].shape = entry->shape;
     s.digest = entry->digest;
     if (entry->result) s.result = std::make_unique<FileResult>(std::move(*entry->result));
     if (entry->error) s.error = std::make_unique<Error>(std::move(*entry->error));
-    words[i] = std::move(entry->words);
+    words[i] = entry->words;
+    cs[i].words = std::move(entry->words);
     knowledge[i] = std::move(entry->knowledge);
   });
   auto undo = [&] {
@@ -458,7 +481,7 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   // Every unchanged file was analysed with the same knowledge, and it is on record.
   std::string kf;
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (cs[i].store) continue;
+    if (cs[i].store || cs[i].key.empty()) continue;
     if (kf.empty()) kf = knowledge[i];
     if (knowledge[i] != kf) return undo();
   }
@@ -477,14 +500,15 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (cs[i].store) {
       changed.push_back(i);
-    } else {
-      slots[i].words = filters.add(words[i]);
+    } else if (!cs[i].key.empty()) {
+      slots[i].words = filters.add_bits(words[i]);
       ++from_cache;
     }
   }
   parallel_for(changed, jobs, [&](std::size_t i) {
     auto& s = slots[i];
-    s.words = filters.add(cs[i].words);
+    cs[i].words = WordFilters::filter_bits(cs[i].words);
+    s.words = filters.add_bits(cs[i].words);
     const auto source = load(s);
     if (!source) {
       fail = true;
@@ -577,10 +601,13 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       const auto source = load(s);
       std::vector<const Trigger*> hits;
       if (source) {
-        auto words = WordSearch::word_hashes(source->text());
-        if (first) s.words = filters.add(words);
+        const auto words = WordSearch::word_hashes(source->text());
         if (first && cache) {
-          cs[i] = CacheState{SummaryCache::key_of(s.input->display, source->bytes()), words, shape_of(source->text()), true};
+          auto bits = WordFilters::filter_bits(words);
+          s.words = filters.add_bits(bits);
+          cs[i] = CacheState{SummaryCache::key_of(s.input->display, source->bytes()), std::move(bits), shape_of(source->text()), true};
+        } else if (first) {
+          s.words = filters.add(words);
         }
         hits = prefilter.affecting(source->text(), words, module_name(s.input->display), s.result.get());
       }
@@ -685,12 +712,13 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     cache->put("knowledge-" + kf, encoded);
     std::vector<std::size_t> to_store;
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (cs[i].store && !cs[i].key.empty() && slots[i].digest) to_store.push_back(i);
+      // A file read but not analysed is all in the index.
+      if (cs[i].store && !cs[i].key.empty() && slots[i].digest && (slots[i].result || slots[i].error)) to_store.push_back(i);
     }
     parallel_for(to_store, jobs, [&](std::size_t i) {
       CachedFile c;
       c.digest = slots[i].digest;
-      c.words = std::move(cs[i].words);
+      c.words = cs[i].words;
       if (slots[i].result) c.result = *slots[i].result;
       if (slots[i].error) c.error = *slots[i].error;
       c.shape = cs[i].shape;
@@ -698,7 +726,13 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       cache->store(cs[i].key, c);
     });
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      if (!cs[i].key.empty() && slots[i].digest) cache->record(*slots[i].input, cs[i].key);
+      auto& sl = slots[i];
+      if (!cs[i].key.empty() && sl.digest) {
+        cache->record(*sl.input, SummaryCache::Record{cs[i].key, sl.digest, std::move(cs[i].words), cs[i].shape, kf,
+                                                      sl.result != nullptr || sl.error != nullptr});
+      } else if (sl.error && !sl.digest) {
+        cache->record(*sl.input, SummaryCache::Record{kUnreadable, 0, {}, "", kf, true});
+      }
     }
     cache->save_index();
   }
