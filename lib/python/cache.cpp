@@ -112,7 +112,7 @@ std::optional<Discoveries> decode_discoveries(std::string_view bytes) {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::uint32_t kFormat = 5;  // of an entry's bytes; bump when a stored type changes
+constexpr std::uint32_t kFormat = 6;  // of an entry's bytes; bump when a stored type changes
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
   for (const unsigned char c : s) {
@@ -248,14 +248,15 @@ std::optional<SummaryCache> SummaryCache::open(const fs::path& dir, const std::s
         std::string path, display;
         Stat st;
         Record r;
-        std::uint64_t digest = 0, analysed = 0;
+        std::uint64_t digest = 0, analysed = 0, buffer = 0;
         if (!(in.str(path) && in.str(display) && in.u64(st.size) && in.u64(st.mtime_ns) && in.u64(st.inode) && in.str(r.key) &&
-              in.u64(digest) && in.words(r.words) && in.str(r.shape) && in.str(r.knowledge) && in.u64(analysed))) {
+              in.u64(digest) && in.words(r.words) && in.str(r.shape) && in.str(r.knowledge) && in.u64(analysed) && in.u64(buffer))) {
           c.index_.clear();  // a torn index: this run reads every file
           break;
         }
         r.digest = static_cast<std::size_t>(digest);
         r.analysed = analysed != 0;
+        r.buffer = buffer != 0;
         c.index_[path + "\n" + display] = {st, std::move(r)};
       }
     }
@@ -287,14 +288,14 @@ const SummaryCache::Record* SummaryCache::from_stat(const InputFile& file) const
     std::lock_guard guard(*lock_);
     seen_[file.path] = *st;
   }
-  if (!st || !(*st == it->second.first)) return nullptr;
+  if (!st || !(*st == it->second.first) || it->second.second.buffer) return nullptr;
   // A file changed within a second of the record may have changed after it, unseen by mtime.
   if (st->mtime_ns + 1000000000ull >= index_written_ns_) return nullptr;
   return &it->second.second;
 }
 
 const SummaryCache::Record* SummaryCache::previous(const InputFile& file) const {
-  if (file.bytes) return nullptr;
+  // For an editor's buffer: the file on disk, which the buffer changes.
   const auto it = index_.find(file.path + "\n" + file.display);
   return it == index_.end() ? nullptr : &it->second.second;
 }
@@ -349,7 +350,13 @@ void SummaryCache::store(const std::string& key, const CachedFile& c) const {
 }
 
 void SummaryCache::record(const InputFile& file, Record r) {
-  if (file.bytes) return;  // an editor's buffer is not the file on disk
+  if (file.bytes) {
+    // An editor's buffer: what was analysed is recorded, but never taken for the file on disk.
+    r.buffer = true;
+    std::lock_guard guard(*lock_);
+    recorded_[file.path + "\n" + file.display] = {Stat{}, std::move(r)};
+    return;
+  }
   std::optional<Stat> st;
   {
     std::lock_guard guard(*lock_);
@@ -364,7 +371,7 @@ void SummaryCache::record(const InputFile& file, Record r) {
 
 void SummaryCache::save_index() {
   // format, written (ns), count; then per file: path, display, size, mtime (ns), inode, key,
-  // digest, word filter, shape, knowledge, analysed. Numbers are 8 bytes, strings and the filter
+  // digest, word filter, shape, knowledge, analysed, buffer. Numbers are 8 bytes, strings and the filter
   // are a length (8 bytes) and their bytes.
   std::string out;
   Writer w(out);
@@ -386,6 +393,7 @@ void SummaryCache::save_index() {
     w.str(r.shape);
     w.str(r.knowledge);
     w.u64(r.analysed ? 1 : 0);
+    w.u64(r.buffer ? 1 : 0);
   }
   write_atomically(dir_ / "index", out);
 }

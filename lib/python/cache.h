@@ -51,6 +51,7 @@ class SummaryCache {
     std::vector<uint64_t> words;
     std::string shape, knowledge;
     bool analysed = false;  // its entry holds a result or an error
+    bool buffer = false;    // an editor's unsaved text was analysed, not the file on disk
   };
   // The record of a file whose size, modification time and inode are unchanged since the last
   // run recorded it (and that was not modified in the second before that record).

@@ -421,7 +421,7 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
       fail = true;
       return;
     }
-    if (previous->key == kUnreadable) {
+    if (previous->key == kUnreadable && !s.input->bytes) {
       // Unreadable last time (not UTF-8, too large): still so, it says so again; else it changed.
       if (load(s)) fail = true;
       return;
@@ -452,6 +452,10 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
         cs[i].shape = shape_of(source->text());
         cs[i].store = true;
         // Its last version: from the index when it was not analysed, else from its entry.
+        if (previous->key == kUnreadable) {
+          fail = true;
+          return;
+        }
         before[i] = previous->analysed ? cache.load(previous->key)
                                        : std::optional<CachedFile>(CachedFile{previous->digest, {}, std::nullopt, std::nullopt,
                                                                               previous->shape, previous->knowledge});

@@ -207,7 +207,20 @@ try:
     check(len(c.diagnostics(u)) == 1, "the shipped rules still report")
     check(c.close() == 1, "input closed without shutdown: exit status 1")
 
-    # 9. Before initialize, requests are refused.
+    # 9. A second server on the same workspace reads it from the summary cache, with a buffer
+    #    that differs from its file, and says the same.
+    for attempt in range(2):
+        c, _ = start(app)
+        u = open_doc(c, files[0], files[0].read_text() + "\n\ndef extra():\n    return 1\n")
+        got = c.diagnostics(u)
+        log = c.wait_for(lambda m: m.get("method") == "window/logMessage" and "read" in m["params"]["message"])
+        stop(c)
+        if attempt == 0:
+            first_log, first_got = log["params"]["message"], got
+    cached = int(log["params"]["message"].split("; ")[1].split(" ")[0])
+    check(cached >= len(files) - 1 and got == first_got, f"a second server reads the workspace from the cache ({log['params']['message']})")
+
+    # 10. Before initialize, requests are refused.
     c = Client([LEAKFIX, "server"])
     r = c.request("textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
     check(r.get("error", {}).get("code") == -32002, "a request before initialize: ServerNotInitialized")

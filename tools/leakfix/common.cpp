@@ -77,10 +77,6 @@ CacheSetup& cache_setup() {
   return setup;
 }
 
-namespace {
-
-// The cache for a run with these rules, or null when it is off or cannot be made (a read-only
-// tree): a run without it is slower, never wrong, so nothing is said.
 std::unique_ptr<python::SummaryCache> open_cache(const std::vector<Rule>& rules, bool whole_files) {
   const auto& setup = cache_setup();
   if (!setup.enabled) return nullptr;
@@ -96,8 +92,6 @@ std::unique_ptr<python::SummaryCache> open_cache(const std::vector<Rule>& rules,
   auto cache = python::SummaryCache::open(dir, python::cache_config(LEAKFIX_VERSION, rules, false) + (whole_files ? "w" : ""), nullptr);
   return cache ? std::make_unique<python::SummaryCache>(std::move(*cache)) : nullptr;
 }
-
-}  // namespace
 
 WalkSetup& walk_setup() {
   static WalkSetup setup;

@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "core/source_file.h"
 #include "core/walk.h"
+#include "python/cache.h"
 #include "python/fixer.h"
 #include "python/project.h"
 #include "report/report.h"
@@ -64,6 +65,9 @@ struct CacheSetup {
   std::string dir;
 };
 CacheSetup& cache_setup();
+// The cache for a run with these rules, or null when it is off or cannot be made (a read-only
+// tree): a run without it is slower, never wrong, so nothing is said.
+std::unique_ptr<python::SummaryCache> open_cache(const std::vector<Rule>& rules, bool whole_files);
 
 // How a verb wants the findings: with their fixes' full text (fix, SARIF), and with C++ fixes
 // compiled before they are called fixable (scan, check, plan; fix compiles each fix itself).

@@ -243,15 +243,17 @@ class Server {
     }
     python::ProjectOptions options;
     options.jobs = options_.jobs;
-    options.fix_edits = true;
+    // What crosses files does not depend on fix text: the summary cache can answer.
+    if (!cache_) cache_ = open_cache(rules_, false);
+    options.cache = cache_.get();
     auto project = python::analyze_project(walked.files, rules_, options);
     knowledge_ = std::move(project.knowledge);
     knowledge_.fix_edits = true;
     discovered_ = true;
     rediscover_ = false;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log(3, fmt::format("leakfix: read {} files of {} in {} ms ({} wrappers and helpers found)", walked.files.size(), root_, ms,
-                       project.discovered_acquirers.size() + project.discovered_releases.size()));
+    log(3, fmt::format("leakfix: read {} files of {} in {} ms ({} wrappers and helpers found; {} from the cache)", walked.files.size(),
+                       root_, ms, project.discovered_acquirers.size() + project.discovered_releases.size(), project.cached));
   }
 
   static bool is_python(const Document& d) {
@@ -659,6 +661,7 @@ class Server {
   std::vector<std::string> excludes_;
   bool default_excludes_ = true;
   python::Knowledge knowledge_;
+  std::unique_ptr<python::SummaryCache> cache_;
   bool discovered_ = false, rediscover_ = false;
   std::map<std::string, Document> docs_;
 };
