@@ -411,8 +411,9 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   std::atomic<bool> fail{false};
   std::vector<std::optional<CachedFile>> before(slots.size());  // the changed files' last entries
+  std::vector<std::shared_ptr<SourceFile>> changed_text(slots.size());  // read once, analysed below
+  std::vector<std::vector<uint64_t>> changed_words(slots.size());      // their word hashes
   std::vector<std::string> knowledge(slots.size());
-  std::vector<std::vector<uint64_t>> words(slots.size());
   parallel_for(all, jobs, [&](std::size_t i) {
     if (fail) return;
     auto& s = slots[i];
@@ -448,9 +449,11 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
       if (!entry) {
         // Changed: analysed below, once the knowledge is rebuilt.
         cs[i].key = *key;
-        cs[i].words = WordSearch::word_hashes(source->text());
+        changed_words[i] = WordSearch::word_hashes(source->text());
+        cs[i].words = WordFilters::filter_bits(changed_words[i]);
         cs[i].shape = shape_of(source->text());
         cs[i].store = true;
+        changed_text[i] = source;
         // Its last version: from the index when it was not analysed, else from its entry.
         if (previous->key == kUnreadable) {
           fail = true;
@@ -468,7 +471,6 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     s.digest = entry->digest;
     if (entry->result) s.result = std::make_unique<FileResult>(std::move(*entry->result));
     if (entry->error) s.error = std::make_unique<Error>(std::move(*entry->error));
-    words[i] = entry->words;
     cs[i].words = std::move(entry->words);
     knowledge[i] = std::move(entry->knowledge);
   });
@@ -505,24 +507,20 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     if (cs[i].store) {
       changed.push_back(i);
     } else if (!cs[i].key.empty()) {
-      slots[i].words = filters.add_bits(words[i]);
+      slots[i].words = filters.add_bits(cs[i].words);
       ++from_cache;
     }
   }
+  // A changed file is analysed, as a first round would, when it names a call of interest.
+  std::vector<Trigger> names;
+  for (const auto& n : k.trigger_names()) names.push_back(Trigger{n, "", false});
+  const Prefilter prefilter(names);
   parallel_for(changed, jobs, [&](std::size_t i) {
     auto& s = slots[i];
-    cs[i].words = WordFilters::filter_bits(cs[i].words);
     s.words = filters.add_bits(cs[i].words);
-    const auto source = load(s);
-    if (!source) {
-      fail = true;
-      return;
-    }
-    const auto& names = k.trigger_names();
-    const auto text = source->text();
-    const bool mentions = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return text.find(n) != std::string_view::npos; });
+    const auto& source = changed_text[i];
     try {
-      if (mentions) {
+      if (!prefilter.affecting(source->text(), changed_words[i], module_name(s.input->display), nullptr).empty()) {
         const ParsedFile parsed(source);
         s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
         add_snippets(*s.result, *source);

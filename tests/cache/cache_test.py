@@ -12,19 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-LEAKFIX = str(pathlib.Path(sys.argv[1]).resolve())
-SOURCE = pathlib.Path(sys.argv[2]).resolve()
-failures = []
-
-
-def check(ok, what, detail=""):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-        if detail:
-            print("     " + detail[:2000])
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import LEAKFIX, check, finish  # noqa: E402
+from harness import ROOT as SOURCE  # noqa: E402
 
 
 def scan(root, *args, cache=True):
@@ -39,10 +30,10 @@ def same(root, what, expect_unchanged=None):
     # the test does not wait for that: changed or not, a file read again is found by its bytes.
     warm, err = scan(root)
     cold, _ = scan(root, cache=False)
-    check(warm == cold and json.loads(warm)["findings"] is not None, f"{what}: warm scan equals cold scan",
+    check(f"{what}: warm scan equals cold scan", warm == cold and json.loads(warm)["findings"] is not None,
           f"warm {warm[:600]}\ncold {cold[:600]}")
     if expect_unchanged is not None:
-        check(expect_unchanged in err, f"{what}: the cache says `{expect_unchanged}`", err)
+        check(f"{what}: the cache says `{expect_unchanged}`", expect_unchanged in err, err)
     return warm
 
 
@@ -63,10 +54,9 @@ try:
         "    rows = conn.execute('SELECT * FROM r WHERE team = %s', (team,)).fetchall()\n    return rows\n")
     n = len(list(app.rglob("*.py")))
     first = same(app, "first run (cold, fills the cache)")
-    check(any(f["file"] == "src/routes/reports.py" for f in json.loads(first)["findings"]), "the wrapper's caller is reported")
+    check("the wrapper's caller is reported", any(f["file"] == "src/routes/reports.py" for f in json.loads(first)["findings"]))
     cache_dir = work / "cache"
-    check((cache_dir / ".gitignore").read_text().strip().endswith("*") and (cache_dir / "CACHEDIR.TAG").exists(),
-          "the cache folder ignores itself for git and carries CACHEDIR.TAG")
+    check("the cache folder ignores itself for git and carries CACHEDIR.TAG", (cache_dir / ".gitignore").read_text().strip().endswith("*") and (cache_dir / "CACHEDIR.TAG").exists())
     same(app, "nothing changed", f"cache: {n} of {n} files unchanged")
 
     # A caller's body: only that file is analysed again.
@@ -75,31 +65,30 @@ try:
     # A new leak in a caller.
     edit(app / "src/routes/reports.py", "    return rows\n", "    if not rows:\n        return None\n    conn.close()\n    return rows\n")
     out = same(app, "a leak added to a caller", f"cache: {n - 1} of {n} files unchanged")
-    check([f["kind"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/reports.py"] == ["leaky-path"],
-          "the new leak is the one reported")
+    check("the new leak is the one reported", [f["kind"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/reports.py"] == ["leaky-path"])
 
     # The wrapper's module: the wrapper goes, so does the finding that needed it.
     edit(app / "src/routes/helpers.py", "    return get_db_connection()\n", "    return None\n")
     out = same(app, "the wrapper removed from its module")
-    check(not any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]), "its caller is no longer reported")
+    check("its caller is no longer reported", not any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]))
     edit(app / "src/routes/helpers.py", "    return None\n", "    return get_db_connection()\n")
     out = same(app, "the wrapper back")
-    check(any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]), "its caller is reported again")
+    check("its caller is reported again", any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]))
 
     # A rule file: other rules, other entries.
     (app / "src/routes/ledger.py").write_text("def balance(ledger_id):\n    book = open_ledger(ledger_id)\n    return book.total()\n")
     out = same(app, "a file with an acquirer no rule names yet")
-    check(not any(f["file"] == "src/routes/ledger.py" for f in json.loads(out)["findings"]), "nothing is reported in it")
+    check("nothing is reported in it", not any(f["file"] == "src/routes/ledger.py" for f in json.loads(out)["findings"]))
     (app / ".leakfix.yaml").write_text("id: ledger\nresource: ledger\nacquirers: [open_ledger]\nreleases:\n  methods: [close]\n")
     out = same(app, "a rule file added")
-    check([f["rule"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/ledger.py"] == ["ledger"], "the new rule reports")
+    check("the new rule reports", [f["rule"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/ledger.py"] == ["ledger"])
     (app / ".leakfix.yaml").unlink()
     same(app, "the rule file removed")
 
     # Files that come and go.
     (app / "src/routes/extra.py").write_text("import sqlite3\n\n\ndef f():\n    c = sqlite3.connect('x')\n    return c.execute('x')\n")
     out = same(app, "a file added")
-    check(any(f["file"] == "src/routes/extra.py" for f in json.loads(out)["findings"]), "the added file is reported")
+    check("the added file is reported", any(f["file"] == "src/routes/extra.py" for f in json.loads(out)["findings"]))
     (app / "src/routes/extra.py").unlink()
     same(app, "a file deleted")
     # A top-level name changes (the module's shape): analysed again as a whole.
@@ -120,25 +109,22 @@ try:
     cold, _ = scan(app, cache=False)
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outs = list(pool.map(lambda _: scan(app)[0], range(6)))
-    check(all(o == cold for o in outs), "six runs at once on one cache each report what a cold scan does")
-    check(not list((cache_dir / "v1").rglob(".tmp-*")), "no temporary files are left behind")
+    check("six runs at once on one cache each report what a cold scan does", all(o == cold for o in outs))
+    check("no temporary files are left behind", not list((cache_dir / "v1").rglob(".tmp-*")))
 
     # --no-cache neither reads nor writes; --cache-dir moves it.
     shutil.rmtree(cache_dir)
     scan(app, cache=False)
-    check(not cache_dir.exists(), "--no-cache writes nothing")
+    check("--no-cache writes nothing", not cache_dir.exists())
     r = subprocess.run([LEAKFIX, "scan", ".", "-q", "--cache-dir", str(work / "elsewhere")], cwd=app, capture_output=True)
-    check((work / "elsewhere" / "CACHEDIR.TAG").exists(), "--cache-dir puts it there")
+    check("--cache-dir puts it there", (work / "elsewhere" / "CACHEDIR.TAG").exists())
     # A cache folder that cannot be made: the scan runs without it.
     blocker = work / "blocked"
     blocker.write_text("a file, not a folder")
     r = subprocess.run([LEAKFIX, "scan", ".", "--format", "json", "--cache-dir", str(blocker / "c")], cwd=app, capture_output=True,
                        text=True)
-    check(r.stdout == cold and r.stderr == "", "an unusable cache folder: the same report, nothing said")
+    check("an unusable cache folder: the same report, nothing said", r.stdout == cold and r.stderr == "")
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-if failures:
-    print(f"{len(failures)} failed")
-    sys.exit(1)
-print("all passed")
+finish()

@@ -11,17 +11,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from harness import LEAKFIX, check, finish  # noqa: E402
+from harness import ROOT as SOURCE  # noqa: E402
 from lsp_client import Client, apply_edits  # noqa: E402
-
-LEAKFIX, SOURCE = str(pathlib.Path(sys.argv[1]).resolve()), pathlib.Path(sys.argv[2]).resolve()
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
 
 
 def start(root, *args, encodings=None):
@@ -67,20 +61,17 @@ try:
     for f in scan["findings"]:
         by_file.setdefault(f["file"], []).append((f["kind"], f["line"], f["column"]))
     c, caps = start(app)
-    check(caps["capabilities"]["hoverProvider"] and caps["capabilities"]["textDocumentSync"]["change"] == 1,
-          "initialize states hover, code actions and whole-text sync")
-    check("positionEncoding" not in caps["capabilities"], "UTF-16 positions when the client offers no other")
+    check("initialize states hover, code actions and whole-text sync", caps["capabilities"]["hoverProvider"] and caps["capabilities"]["textDocumentSync"]["change"] == 1)
+    check("UTF-16 positions when the client offers no other", "positionEncoding" not in caps["capabilities"])
     files = sorted(p for p in (app / "src").rglob("*.py"))
     uris = {p: open_doc(c, p) for p in files}
     diags = {p: c.diagnostics(uris[p]) for p in files}
     same = all(sorted((d["code"], d["range"]["start"]["line"] + 1, d["range"]["start"]["character"] + 1) for d in diags[p])
                == sorted(by_file.get(str(p.relative_to(app)), [])) for p in files)
-    check(same, f"diagnostics of {len(files)} open files are scan's {len(scan['findings'])} findings")
+    check(f"diagnostics of {len(files)} open files are scan's {len(scan['findings'])} findings", same)
     leaky = [(p, d) for p in files for d in diags[p] if d["code"] == "leaky-path"]
-    check(leaky and all(d.get("relatedInformation") and d["relatedInformation"][0]["message"] for _, d in leaky),
-          "a leaky-path diagnostic points at where it leaks (relatedInformation)")
-    check(all(d["source"] == "leakfix" and d["severity"] in (1, 2, 3) for p in files for d in diags[p]),
-          "every diagnostic names its source and a severity")
+    check("a leaky-path diagnostic points at where it leaks (relatedInformation)", leaky and all(d.get("relatedInformation") and d["relatedInformation"][0]["message"] for _, d in leaky))
+    check("every diagnostic names its source and a severity", all(d["source"] == "leakfix" and d["severity"] in (1, 2, 3) for p in files for d in diags[p]))
 
     # 2. Fix all of a file gives what `leakfix fix --write` gives; a single fix removes its finding.
     fixed = work / "fixed"
@@ -104,56 +95,54 @@ try:
         if text != expected:
             agree = False
             print(f"  {p.relative_to(app)} differs from fix --write")
-    check(agree and tried >= 3, f"fix-all of {tried} files equals `leakfix fix --write`")
+    check(f"fix-all of {tried} files equals `leakfix fix --write`", agree and tried >= 3)
 
     p, d = leaky[0]
     acts = actions(c, uris[p], d)
     fix = [a for a in acts if a["title"].startswith("Fix:")]
     ignore = [a for a in acts if a["title"].startswith("Ignore")]
-    check(len(fix) == 1 and fix[0]["isPreferred"] and fix[0]["diagnostics"][0]["code"] == "leaky-path",
-          "a leaky-path finding has one preferred fix action")
+    check("a leaky-path finding has one preferred fix action", len(fix) == 1 and fix[0]["isPreferred"] and fix[0]["diagnostics"][0]["code"] == "leaky-path")
     after = apply_edits(p.read_text(), fix[0]["edit"]["changes"][uris[p]])
     compile(after, str(p), "exec")
     change(c, uris[p], 2, after)
     left = c.diagnostics(uris[p])
-    check(not any(x["range"]["start"] == d["range"]["start"] and x["code"] == "leaky-path" for x in left)
-          and len(left) == len(diags[p]) - 1, "after the fix its diagnostic is gone and the others stay")
+    check("after the fix its diagnostic is gone and the others stay", not any(x["range"]["start"] == d["range"]["start"] and x["code"] == "leaky-path" for x in left)
+          and len(left) == len(diags[p]) - 1)
 
     # 3. The suppression comment hides that finding and nothing else.
     q, e = [(q, e) for q, e in leaky if q != p][0] if len({q for q, _ in leaky}) > 1 else (p, left[0])
     acts = actions(c, uris[q], e)
     ignore = [a for a in acts if a["title"].startswith("Ignore")]
-    check(len(ignore) == 1, "an ignore action is offered")
+    check("an ignore action is offered", len(ignore) == 1)
     suppressed = apply_edits((q.read_text() if q != p else after), ignore[0]["edit"]["changes"][uris[q]])
-    check("# leakfix: ignore[" in suppressed, "the ignore action writes `# leakfix: ignore[kind]`")
+    check("the ignore action writes `# leakfix: ignore[kind]`", "# leakfix: ignore[" in suppressed)
     change(c, uris[q], 3, suppressed)
     now = c.diagnostics(uris[q])
-    check(not any(x["range"]["start"] == e["range"]["start"] and x["code"] == e["code"] for x in now),
-          "after the ignore action the finding is not reported")
+    check("after the ignore action the finding is not reported", not any(x["range"]["start"] == e["range"]["start"] and x["code"] == e["code"] for x in now))
 
     # 4. Hover on the acquisition and on where it leaks: the finding and its kind's doc.
     r, dd = [(r, x) for r in files for x in diags[r] if x["code"] == "leaky-path" and r not in (p, q)][0]
     hover = c.request("textDocument/hover", {"textDocument": {"uri": uris[r]}, "position": dd["range"]["start"]})["result"]
-    check(hover and hover["contents"]["kind"] == "markdown" and "# leaky-path" in hover["contents"]["value"]
-          and dd["message"] in hover["contents"]["value"], "hover shows the message and `leakfix explain leaky-path`")
+    check("hover shows the message and `leakfix explain leaky-path`", hover and hover["contents"]["kind"] == "markdown" and "# leaky-path" in hover["contents"]["value"]
+          and dd["message"] in hover["contents"]["value"])
     at_exit = dd["relatedInformation"][0]["location"]["range"]["start"]
     hover = c.request("textDocument/hover", {"textDocument": {"uri": uris[r]}, "position": at_exit})["result"]
-    check(hover is not None and "leaky-path" in hover["contents"]["value"], "hover works where it leaks too")
+    check("hover works where it leaks too", hover is not None and "leaky-path" in hover["contents"]["value"])
     nothing = c.request("textDocument/hover", {"textDocument": {"uri": uris[r]}, "position": {"line": 0, "character": 0}})
-    check(nothing.get("result") is None and "error" not in nothing, "hover elsewhere answers null")
+    check("hover elsewhere answers null", nothing.get("result") is None and "error" not in nothing)
 
     # 5. Bad input: not JSON, no length, unknown methods; the server goes on.
     c.send_raw(b"Content-Length: 5\r\n\r\n{bad}")
     err = c.wait_for(lambda m: "error" in m and m.get("id") is None)
-    check(err["error"]["code"] == -32700, "a body that is not JSON is answered with a parse error")
+    check("a body that is not JSON is answered with a parse error", err["error"]["code"] == -32700)
     c.send_raw(b"X-Nothing: 1\r\n\r\n")
     err = c.wait_for(lambda m: "error" in m and m.get("id") is None)
-    check("Content-Length" in err["error"]["message"], "a message without Content-Length is named")
+    check("a message without Content-Length is named", "Content-Length" in err["error"]["message"])
     r2 = c.request("workspace/symbol", {"query": "x"})
-    check(r2.get("error", {}).get("code") == -32601, "an unknown request gets MethodNotFound")
+    check("an unknown request gets MethodNotFound", r2.get("error", {}).get("code") == -32601)
     r3 = c.request("textDocument/hover", {"textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": 0, "character": 0}})
-    check("error" not in r3 and r3["result"] is None, "a request about a document never opened answers null")
-    check(stop(c) == 0, "shutdown then exit: exit status 0")
+    check("a request about a document never opened answers null", "error" not in r3 and r3["result"] is None)
+    check("shutdown then exit: exit status 0", stop(c) == 0)
 
     # 6. Discovery across files that exist only in the editor; the workspace is read again when
     #    a document changes what it gives the others.
@@ -168,18 +157,18 @@ try:
     hu = open_doc(c, helpers, "from .db import get_db_connection\n\n\ndef open_db():\n    return get_db_connection()\n")
     uu = open_doc(c, users)
     got = c.diagnostics(uu)
-    check([x["code"] for x in got] == ["never-closed"], "a wrapper defined in an unsaved buffer is known in another file")
+    check("a wrapper defined in an unsaved buffer is known in another file", [x["code"] for x in got] == ["never-closed"])
     c.forget(uu)
     change(c, hu, 2, "def open_db():\n    return None\n")
     got = c.diagnostics(uu)
-    check(got == [], "when the buffer stops wrapping, the other file's diagnostic goes")
+    check("when the buffer stops wrapping, the other file's diagnostic goes", got == [])
     c.forget(uu)
     change(c, hu, 3, "from .db import get_db_connection\n\n\ndef open_db():\n    return get_db_connection()\n")
-    check([x["code"] for x in c.diagnostics(uu)] == ["never-closed"], "and comes back with the wrapper")
+    check("and comes back with the wrapper", [x["code"] for x in c.diagnostics(uu)] == ["never-closed"])
     c.forget(hu)
     c.notify("textDocument/didClose", {"textDocument": {"uri": hu}})
-    check(c.diagnostics(hu) == [], "closing a document clears its diagnostics")
-    check(stop(c) == 0, "second server: clean exit")
+    check("closing a document clears its diagnostics", c.diagnostics(hu) == [])
+    check("second server: clean exit", stop(c) == 0)
 
     # 7. Positions: UTF-16 code units by default, UTF-8 bytes when negotiated.
     uni = work / "uni"
@@ -190,12 +179,11 @@ try:
         c, caps = start(uni, encodings=enc)
         u = open_doc(c, f)
         got = c.diagnostics(u)
-        check(len(got) == 1 and got[0]["range"]["start"]["character"] == start_char,
-              f"column after an emoji and an accent in {caps['capabilities'].get('positionEncoding', 'utf-16')}: {start_char}")
+        check(f"column after an emoji and an accent in {caps['capabilities'].get('positionEncoding', 'utf-16')}: {start_char}", len(got) == 1 and got[0]["range"]["start"]["character"] == start_char)
         acts = actions(c, u, got[0])
         ign = [a for a in acts if a["title"].startswith("Ignore")]
         text = apply_edits(f.read_text(), ign[0]["edit"]["changes"][u], "utf-16" if enc is None else "utf-8") if ign else ""
-        check("leakfix: ignore" in text and "\U0001F600" in text, "edits keep non-ASCII text intact")
+        check("edits keep non-ASCII text intact", "leakfix: ignore" in text and "\U0001F600" in text)
         stop(c)
 
     # 8. A broken rule file: said, and the shipped rules still work; no shutdown: exit status 1.
@@ -203,9 +191,9 @@ try:
     c, _ = start(uni)
     u = open_doc(c, f)
     shown = c.wait_for(lambda m: m.get("method") == "window/showMessage")
-    check(".leakfix.yaml" in shown["params"]["message"], "a broken rule file is shown, naming it")
-    check(len(c.diagnostics(u)) == 1, "the shipped rules still report")
-    check(c.close() == 1, "input closed without shutdown: exit status 1")
+    check("a broken rule file is shown, naming it", ".leakfix.yaml" in shown["params"]["message"])
+    check("the shipped rules still report", len(c.diagnostics(u)) == 1)
+    check("input closed without shutdown: exit status 1", c.close() == 1)
 
     # 9. A second server on the same workspace reads it from the summary cache, with a buffer
     #    that differs from its file, and says the same.
@@ -218,18 +206,15 @@ try:
         if attempt == 0:
             first_log, first_got = log["params"]["message"], got
     cached = int(log["params"]["message"].split("; ")[1].split(" ")[0])
-    check(cached >= len(files) - 1 and got == first_got, f"a second server reads the workspace from the cache ({log['params']['message']})")
+    check(f"a second server reads the workspace from the cache ({log['params']['message']})", cached >= len(files) - 1 and got == first_got)
 
     # 10. Before initialize, requests are refused.
     c = Client([LEAKFIX, "server"])
     r = c.request("textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
-    check(r.get("error", {}).get("code") == -32002, "a request before initialize: ServerNotInitialized")
+    check("a request before initialize: ServerNotInitialized", r.get("error", {}).get("code") == -32002)
     c.notify("exit", None)
-    check(c.close() == 1, "exit without shutdown: exit status 1")
+    check("exit without shutdown: exit status 1", c.close() == 1)
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-if failures:
-    print(f"{len(failures)} failed")
-    sys.exit(1)
-print("all passed")
+finish()

@@ -256,6 +256,13 @@ class Server {
                        root_, ms, project.discovered_acquirers.size() + project.discovered_releases.size(), project.cached));
   }
 
+  // A file's bytes as they are on disk; nullopt when it cannot be read (or is not there).
+  static std::optional<std::string> disk_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
   static bool is_python(const Document& d) {
     const auto ext = fs::path(d.path).extension().string();
     return ext == ".py" || ext == ".pyi" || ext == ".pyw" || ext.empty();
@@ -286,9 +293,7 @@ class Server {
     d.text = td.value("text", "");
     // The workspace was read from disk: a document that differs from its file (or has none)
     // may give the others a wrapper that the disk does not.
-    std::ifstream disk(d.path, std::ios::binary);
-    const std::string on_disk((std::istreambuf_iterator<char>(disk)), std::istreambuf_iterator<char>());
-    if (!disk || on_disk != d.text) rediscover_ = true;
+    if (disk_bytes(d.path) != d.text) rediscover_ = true;
     docs_[uri] = std::move(d);
   }
 
@@ -322,9 +327,7 @@ class Server {
     Document* d = find(p);
     if (!d) return;
     // Unsaved text that gave the workspace a wrapper is gone: the file on disk counts again.
-    std::ifstream disk(d->path, std::ios::binary);
-    const std::string on_disk((std::istreambuf_iterator<char>(disk)), std::istreambuf_iterator<char>());
-    if (on_disk != d->text && d->known && !d->known->empty()) rediscover_ = true;
+    if (disk_bytes(d->path) != d->text && d->known && !d->known->empty()) rediscover_ = true;
     io_.send(lsp::notification("textDocument/publishDiagnostics", {{"uri", d->uri}, {"diagnostics", json::array()}}));
     docs_.erase(d->uri);
   }
@@ -536,7 +539,10 @@ class Server {
     const std::string indent = line.substr(0, line.find_first_not_of(" \t") == std::string::npos ? 0 : line.find_first_not_of(" \t"));
     const std::size_t start = s.line_offset(f.span.line), end = start + line.size();
     const std::string text(s.text());
-    const std::string eol = s.crlf() ? "\r\n" : "\n";
+    // What the document gives now, to compare each candidate with.
+    const python::ParsedFile before(s);
+    const int errors_before = python::error_count(before);
+    const auto findings_before = python::analyze_file(before, knowledge_).findings.size();
     // At the end of the acquiring line, else on a line of its own above it.
     const std::vector<std::pair<std::string, int>> candidates = {
         {text.substr(0, end) + "  " + tag + text.substr(end), 0},
@@ -545,14 +551,13 @@ class Server {
     for (const auto& [candidate, shift] : candidates) {
       auto decoded = SourceFile::decode(candidate, d.display);
       if (!decoded) continue;
-      const python::ParsedFile before(s), after(std::make_shared<const SourceFile>(std::move(*decoded)));
-      if (python::error_count(after) > python::error_count(before)) continue;
+      const python::ParsedFile after(std::make_shared<const SourceFile>(std::move(*decoded)));
+      if (python::error_count(after) > errors_before) continue;
       const auto left = python::analyze_file(after, knowledge_).findings;
       const auto still = std::count_if(left.begin(), left.end(), [&](const Finding& g) {
         return g.kind == f.kind && g.rule == f.rule && g.span.line == f.span.line + shift && g.span.column == f.span.column;
       });
-      const auto all_before = python::analyze_file(before, knowledge_).findings.size();
-      if (still == 0 && left.size() + 1 == all_before) {
+      if (still == 0 && left.size() + 1 == findings_before) {
         auto disk = s.to_disk(s.bytes().substr(0, s.bom_size()) + candidate);
         if (disk) return *disk;
       }
