@@ -262,7 +262,7 @@ void annotate_routes(std::vector<Slot>& slots, const WordFilters& filters, const
 
 // A file's result after a round that analysed again only the statements `parsed` holds: what
 // the earlier rounds found in the others stands, since none of them can call what was
-// discovered since. Discoveries only add up (the project ignores those it knows).
+// discovered since. Discoveries add up; a wrapper found again is replaced.
 FileResult merge_rounds(FileResult earlier, FileResult now, const ParsedFile& parsed) {
   const auto& ranges = parsed.parsed_ranges();
   if (ranges.empty()) return now;  // the whole file was analysed
@@ -278,6 +278,13 @@ FileResult merge_rounds(FileResult earlier, FileResult now, const ParsedFile& pa
   for (auto& f : now.findings) findings.push_back(std::move(f));
   sort_findings(findings);
   now.findings = std::move(findings);
+  // A wrapper found again is what the latest knowledge makes of it (what it wraps may have
+  // turned out to be a discovered wrapper itself, with other properties than the rule's name).
+  std::erase_if(earlier.acquirers, [&](const DiscoveredAcquirer& e) {
+    return std::any_of(now.acquirers.begin(), now.acquirers.end(), [&](const DiscoveredAcquirer& d) {
+      return d.function == e.function && d.module == e.module && d.owner_class == e.owner_class;
+    });
+  });
   now.acquirers.insert(now.acquirers.begin(), earlier.acquirers.begin(), earlier.acquirers.end());
   now.releases.insert(now.releases.begin(), earlier.releases.begin(), earlier.releases.end());
   now.request_scoped.insert(now.request_scoped.begin(), earlier.request_scoped.begin(), earlier.request_scoped.end());
@@ -330,6 +337,104 @@ std::vector<std::size_t> release_helper_files(std::vector<Slot>& slots, const Wo
   }
   return out;
 }
+
+// The names a file's contribution gives the others: what may change their analyses when it
+// comes or goes.
+void triggers_of(const FileResult* r, std::vector<Trigger>& out) {
+  if (!r) return;
+  for (const auto& d : r->acquirers) out.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
+  for (const auto& rel : r->releases) out.push_back(Trigger{rel.pattern, rel.module, !rel.owner_class.empty()});
+  for (const auto& n : r->request_scoped) out.push_back(Trigger{n, "", false});
+  if (r->teardown_closes) out.push_back(Trigger{"g.", "", false});
+}
+
+// Adds to the knowledge what files' analyses discovered (wrappers, release helpers, factories
+// cached on flask.g, teardown handlers), each once, and notes it in the discoveries.
+class Learner {
+ public:
+  Learner(Knowledge& k, Discoveries& disc) : k_(k), disc_(disc) {
+    for (const auto& r : k.rules) {
+      for (const auto& a : r.acquirers) known_acq_.insert(key(a.module, a.owner_class, a.pattern));
+    }
+  }
+
+  // Whether two findings of one wrapper say the same of it.
+  static bool same(const Acquirer& a, const Acquirer& b) {
+    return a.with_closes == b.with_closes && a.context_manager == b.context_manager && a.discovered_from == b.discovered_from &&
+           a.fix == b.fix && a.may_return_none == b.may_return_none;
+  }
+
+  // What a file's result gives that was not known; the names whose callers may now be
+  // analysed differently go to `new_names`.
+  void absorb(const FileResult& result, std::vector<Trigger>& new_names) {
+    for (const auto& d : result.acquirers) {
+      if (k_.request_scoped.contains(d.function)) continue;
+      auto rule = std::find_if(k_.rules.begin(), k_.rules.end(), [&](const Rule& r) { return r.id == d.rule; });
+      if (rule == k_.rules.end()) continue;
+      Acquirer a;
+      a.pattern = d.function;
+      a.with_closes = d.with_closes;
+      a.context_manager = d.context_manager;
+      a.discovered_from = d.wraps;
+      a.module = d.module;
+      a.owner_class = d.owner_class;
+      a.fix = d.fix;
+      a.may_return_none = d.may_return_none;
+      if (known_acq_.contains(key(d.module, d.owner_class, d.function))) {
+        // Found again with more knowledge: the latest finding stands, and its callers are
+        // analysed again with it (the answer does not depend on the order of discovery).
+        auto known = std::find_if(disc_.acquirers.begin(), disc_.acquirers.end(), [&](const auto& e) {
+          return e.second.pattern == a.pattern && e.second.module == a.module && e.second.owner_class == a.owner_class;
+        });
+        if (known == disc_.acquirers.end() || same(known->second, a)) continue;
+        for (auto& r : k_.rules) {
+          for (auto& held : r.acquirers) {
+            if (held.pattern == a.pattern && held.module == a.module && held.owner_class == a.owner_class && !held.discovered_from.empty())
+              held = a;
+          }
+        }
+        known->second = a;
+        const auto where = d.owner_class.empty() ? d.module : d.module + "." + d.owner_class;
+        disc_.acquirer_notes[known - disc_.acquirers.begin()] = fmt::format("{}.{} (returns {}())", where, d.function, d.wraps);
+        new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
+        continue;
+      }
+      rule->acquirers.push_back(a);
+      disc_.acquirers.emplace_back(rule->id, a);
+      known_acq_.insert(key(d.module, d.owner_class, d.function));
+      new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
+      const auto where = d.owner_class.empty() ? d.module : d.module + "." + d.owner_class;
+      disc_.acquirer_notes.push_back(fmt::format("{}.{} (returns {}())", where, d.function, d.wraps));
+    }
+    for (const auto& r : result.releases) {
+      if (std::find(k_.release_functions.begin(), k_.release_functions.end(), r) != k_.release_functions.end()) continue;
+      k_.release_functions.push_back(r);
+      disc_.releases.push_back(r);
+      new_names.push_back(Trigger{r.pattern, r.module, !r.owner_class.empty()});
+      const auto where = r.owner_class.empty() ? r.module : r.module + "." + r.owner_class;
+      disc_.release_notes.push_back(fmt::format("{}.{} (closes argument {})", where, r.pattern, r.argument + 1));
+    }
+    for (const auto& name : result.request_scoped) {
+      if (k_.request_scoped.insert(name).second) {
+        new_names.push_back(Trigger{name, "", false});
+        disc_.request_scoped.push_back(name);
+      }
+    }
+    if (result.teardown_closes && !k_.teardown_closes) {
+      k_.teardown_closes = true;
+      disc_.teardown = true;
+      new_names.push_back(Trigger{"g.", "", false});
+    }
+  }
+
+ private:
+  static std::string key(const std::string& module, const std::string& cls, const std::string& name) {
+    return module + ":" + cls + ":" + name;
+  }
+  Knowledge& k_;
+  Discoveries& disc_;
+  std::set<std::string> known_acq_;
+};
 
 // The index's key for a file that could not be read (its error is said again each run).
 const std::string kUnreadable(32, '-');
@@ -405,7 +510,7 @@ std::string knowledge_key(const Discoveries& d) { return SummaryCache::key_of("k
 // missing or made with other knowledge.
 bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, std::vector<CacheState>& cs, Knowledge& k,
                 Discoveries& disc, WordFilters& filters, SummaryCache& cache, const ProjectOptions& options, int jobs,
-                std::size_t& from_cache) {
+                std::size_t& from_cache, std::size_t& dependants) {
   if (files.empty() || cache.lost_files(files)) return false;
   std::vector<std::size_t> all(slots.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -427,16 +532,16 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
       if (load(s)) fail = true;
       return;
     }
+    // Its last run's entry; read but not analysed then, the index holds all there is of it.
+    auto last_entry = [&]() -> std::optional<CachedFile> {
+      if (previous->analysed) return cache.load(previous->key);
+      return CachedFile{previous->digest, previous->words, std::nullopt, std::nullopt, previous->shape, previous->knowledge};
+    };
     std::optional<std::string> key;
     std::optional<CachedFile> entry;
-    if (const auto* r = cache.from_stat(*s.input)) {
-      key = r->key;
-      if (r->analysed) {
-        entry = cache.load(r->key);
-      } else {
-        // Read but not analysed last time: the index holds all there is of it.
-        entry = CachedFile{r->digest, r->words, std::nullopt, std::nullopt, r->shape, r->knowledge};
-      }
+    if (cache.from_stat(*s.input)) {
+      key = previous->key;
+      entry = last_entry();
     }
     if (!entry) {
       const auto source = load(s);
@@ -445,7 +550,8 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
         return;
       }
       key = SummaryCache::key_of(s.input->display, source->bytes());
-      entry = cache.load(*key);
+      // The same bytes as last run (touched, copied back): that run's entry holds.
+      if (*key == previous->key) entry = last_entry();
       if (!entry) {
         // Changed: analysed below, once the knowledge is rebuilt.
         cs[i].key = *key;
@@ -459,9 +565,7 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
           fail = true;
           return;
         }
-        before[i] = previous->analysed ? cache.load(previous->key)
-                                       : std::optional<CachedFile>(CachedFile{previous->digest, {}, std::nullopt, std::nullopt,
-                                                                              previous->shape, previous->knowledge});
+        before[i] = last_entry();
         if (!before[i]) fail = true;
         return;
       }
@@ -472,7 +576,7 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     if (entry->result) s.result = std::make_unique<FileResult>(std::move(*entry->result));
     if (entry->error) s.error = std::make_unique<Error>(std::move(*entry->error));
     cs[i].words = std::move(entry->words);
-    knowledge[i] = std::move(entry->knowledge);
+    knowledge[i] = previous->knowledge;  // entries of files analysed again as dependants keep an older one
   });
   auto undo = [&] {
     for (auto& s : slots) {
@@ -504,38 +608,113 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   disc = std::move(*found);
   std::vector<std::size_t> changed;
   for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (cs[i].key.empty()) continue;
+    slots[i].words = filters.add_bits(cs[i].words);
     if (cs[i].store) {
       changed.push_back(i);
-    } else if (!cs[i].key.empty()) {
-      slots[i].words = filters.add_bits(cs[i].words);
+    } else {
       ++from_cache;
     }
   }
-  // A changed file is analysed, as a first round would, when it names a call of interest.
-  std::vector<Trigger> names;
-  for (const auto& n : k.trigger_names()) names.push_back(Trigger{n, "", false});
-  const Prefilter prefilter(names);
-  parallel_for(changed, jobs, [&](std::size_t i) {
-    auto& s = slots[i];
-    s.words = filters.add_bits(cs[i].words);
-    const auto& source = changed_text[i];
-    try {
-      if (!prefilter.affecting(source->text(), changed_words[i], module_name(s.input->display), nullptr).empty()) {
-        const ParsedFile parsed(source);
-        s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
-        add_snippets(*s.result, *source);
+  // The changed files are analysed, as a first round would, when they name a call of interest.
+  // When one of them gives the others something else (a wrapper comes, goes or changes), the
+  // knowledge is rebuilt from every file's result and the files that may name what changed are
+  // analysed again with it, until nothing more changes: the dependants, not the tree.
+  // What each file analysed again gave before: to compare, and the names it gave.
+  std::vector<std::string> before_contribution(slots.size());
+  std::vector<std::vector<Trigger>> before_triggers(slots.size());
+  auto note_before = [&](std::size_t i, const FileResult* r) {
+    before_contribution[i] = contribution(r);
+    before_triggers[i].clear();
+    triggers_of(r, before_triggers[i]);
+  };
+  for (const std::size_t i : changed) note_before(i, before[i]->result ? &*before[i]->result : nullptr);
+  std::vector<char> redone(slots.size(), 0);
+  std::vector<std::size_t> todo = changed;
+  for (int round = 0;; ++round) {
+    if (round == kMaxRounds) fail = true;
+    if (fail) break;
+    std::vector<Trigger> names;
+    for (const auto& n : k.trigger_names()) names.push_back(Trigger{n, "", false});
+    const Prefilter prefilter(names);
+    const auto call_names = k.call_names();
+    std::vector<char> differs(slots.size(), 0);
+    auto analyse = [&](std::size_t i, bool helper) {
+      auto& s = slots[i];
+      auto source = changed_text[i];
+      std::vector<uint64_t> words;
+      if (source) {
+        words = changed_words[i];
+      } else {
+        source = load(s);
+        if (!source) {
+          fail = true;
+          return;
+        }
+        words = WordSearch::word_hashes(source->text());
       }
-    } catch (const std::exception&) {
-      fail = true;
-      return;
+      try {
+        // A release helper is analysed whatever it names (as the cold scan does).
+        if (helper || !prefilter.affecting(source->text(), words, module_name(s.input->display), nullptr).empty()) {
+          const ParsedFile parsed = options.whole_files ? ParsedFile(source) : ParsedFile::for_calls(source, call_names);
+          s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
+          add_snippets(*s.result, *source);
+        } else {
+          s.result.reset();
+        }
+      } catch (const std::exception&) {
+        fail = true;
+        return;
+      }
+      differs[i] = contribution(s.result.get()) != before_contribution[i];
+    };
+    parallel_for(todo, jobs, [&](std::size_t i) { analyse(i, false); });
+    if (fail) break;
+    // Release helpers that the findings of these files call, in files no one analysed yet.
+    std::vector<std::string> release_names = k.release_methods;
+    for (const auto& r : k.release_functions) release_names.emplace_back(last_segment(r.pattern));
+    const auto helpers = release_helper_files(slots, filters, todo, release_names, jobs);
+    for (const std::size_t i : helpers) note_before(i, nullptr);
+    parallel_for(helpers, jobs, [&](std::size_t i) { analyse(i, true); });
+    if (fail) break;
+    for (const std::size_t i : todo) redone[i] = 1;
+    for (const std::size_t i : helpers) redone[i] = 1;
+    // The names that changed: every name the changed contributions gave, before and now.
+    std::vector<Trigger> what_changed;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!differs[i]) continue;
+      what_changed.insert(what_changed.end(), before_triggers[i].begin(), before_triggers[i].end());
+      triggers_of(slots[i].result.get(), what_changed);
     }
-    const FileResult* old = before[i]->result ? &*before[i]->result : nullptr;
-    if (contribution(s.result.get()) != contribution(old)) fail = true;
-  });
+    if (what_changed.empty()) break;
+    // The knowledge again, from the rules and every file's result as it now is.
+    k = base;
+    disc = Discoveries{};
+    {
+      Learner learner(k, disc);
+      std::vector<Trigger> ignored;
+      for (const auto& sl : slots) {
+        if (sl.result) learner.absorb(*sl.result, ignored);
+      }
+    }
+    const Prefilter changed_names(what_changed);
+    todo.clear();
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      auto& sl = slots[i];
+      if (!sl.digest || sl.error || !changed_names.may_affect(filters, sl.words)) continue;
+      todo.push_back(i);
+      note_before(i, sl.result.get());
+    }
+  }
   if (fail) {
     k = base;
     disc = Discoveries{};
     return undo();
+  }
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (!redone[i] || cs[i].store) continue;
+    cs[i].store = true;
+    ++dependants;
   }
   if (options.progress) options.progress(slots.size(), slots.size(), 0);
   return true;
@@ -563,11 +742,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   SummaryCache* cache = k.fix_edits ? nullptr : options.cache;
   std::vector<CacheState> cs(cache ? slots.size() : 0);
   Discoveries disc;
-  out.warm = cache && warm_start(files, slots, cs, k, disc, filters, *cache, options, jobs, out.cached);
-  if (out.warm) {
-    out.discovered_acquirers = disc.acquirer_notes;
-    out.discovered_releases = disc.release_notes;
-  }
+  out.warm = cache && warm_start(files, slots, cs, k, disc, filters, *cache, options, jobs, out.cached, out.dependants);
 
   std::mutex progress_lock;
   std::atomic<std::size_t> done{0}, found{0};
@@ -651,60 +826,13 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     });
     // Merge what this round discovered; files mentioning a new name are analysed again.
     new_names.clear();
-    auto key = [](const std::string& module, const std::string& cls, const std::string& name) {
-      return module + ":" + cls + ":" + name;
-    };
-    std::set<std::string> known_acq;
-    for (const auto& r : k.rules) {
-      for (const auto& a : r.acquirers) known_acq.insert(key(a.module, a.owner_class, a.pattern));
-    }
-    bool teardown = k.teardown_closes;
+    Learner learner(k, disc);
     for (auto& s : slots) {
-      if (!s.result) continue;
-      teardown = teardown || s.result->teardown_closes;
-      for (const auto& d : s.result->acquirers) {
-        if (known_acq.contains(key(d.module, d.owner_class, d.function)) || k.request_scoped.contains(d.function)) continue;
-        auto rule = std::find_if(k.rules.begin(), k.rules.end(), [&](const Rule& r) { return r.id == d.rule; });
-        if (rule == k.rules.end()) continue;
-        Acquirer a;
-        a.pattern = d.function;
-        a.with_closes = d.with_closes;
-        a.context_manager = d.context_manager;
-        a.discovered_from = d.wraps;
-        a.module = d.module;
-        a.owner_class = d.owner_class;
-        a.fix = d.fix;
-        a.may_return_none = d.may_return_none;
-        rule->acquirers.push_back(a);
-        disc.acquirers.emplace_back(rule->id, a);
-        known_acq.insert(key(d.module, d.owner_class, d.function));
-        new_names.push_back(Trigger{d.function, d.module, !d.owner_class.empty()});
-        const auto where = d.owner_class.empty() ? d.module : d.module + "." + d.owner_class;
-        out.discovered_acquirers.push_back(fmt::format("{}.{} (returns {}())", where, d.function, d.wraps));
-        disc.acquirer_notes.push_back(out.discovered_acquirers.back());
-      }
-      for (const auto& r : s.result->releases) {
-        if (std::find(k.release_functions.begin(), k.release_functions.end(), r) != k.release_functions.end()) continue;
-        k.release_functions.push_back(r);
-        disc.releases.push_back(r);
-        new_names.push_back(Trigger{r.pattern, r.module, !r.owner_class.empty()});
-        const auto where = r.owner_class.empty() ? r.module : r.module + "." + r.owner_class;
-        out.discovered_releases.push_back(fmt::format("{}.{} (closes argument {})", where, r.pattern, r.argument + 1));
-        disc.release_notes.push_back(out.discovered_releases.back());
-      }
-      for (const auto& name : s.result->request_scoped) {
-        if (k.request_scoped.insert(name).second) {
-          new_names.push_back(Trigger{name, "", false});
-          disc.request_scoped.push_back(name);
-        }
-      }
-    }
-    if (teardown != k.teardown_closes) {
-      k.teardown_closes = true;
-      disc.teardown = true;
-      new_names.push_back(Trigger{"g.", "", false});
+      if (s.result) learner.absorb(*s.result, new_names);
     }
   }
+  out.discovered_acquirers = disc.acquirer_notes;
+  out.discovered_releases = disc.release_notes;
 
   // What this run learned, for the next: the entries of the files read and analysed (before
   // routes are joined to their findings, which the next run does again), and the index.

@@ -37,6 +37,7 @@ struct ProjectResult {
   std::size_t files = 0;          // files considered
   std::size_t parsed = 0;         // files that passed the prefilter and were parsed
   std::size_t cached = 0;         // files whose analysis came from the cache unchanged
+  std::size_t dependants = 0;     // of those, analysed again because what they call changed
   bool warm = false;              // the cache gave every file that did not change
   std::vector<std::string> discovered_acquirers;  // "name (wraps x)" for --verbose output
   std::vector<std::string> discovered_releases;

@@ -8,6 +8,7 @@ import concurrent.futures
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,12 @@ try:
     (app / "src/routes/reports.py").write_text(
         "from .helpers import open_report_db\n\n\ndef weekly(team):\n    conn = open_report_db()\n"
         "    rows = conn.execute('SELECT * FROM r WHERE team = %s', (team,)).fetchall()\n    return rows\n")
+    (app / "src/routes/weekly_helpers.py").write_text(
+        "from .helpers import open_report_db\n\n\ndef open_weekly_db():\n    return open_report_db()\n")
+    (app / "src/routes/weekly.py").write_text(
+        "from .weekly_helpers import open_weekly_db\n\n\ndef summary(team):\n    conn = open_weekly_db()\n"
+        "    return conn.execute('SELECT 1').fetchall()\n")
+    (app / "src/routes/cleanup.py").write_text("def tidy(c):\n    c.close()\n")
     n = len(list(app.rglob("*.py")))
     first = same(app, "first run (cold, fills the cache)")
     check("the wrapper's caller is reported", any(f["file"] == "src/routes/reports.py" for f in json.loads(first)["findings"]))
@@ -67,13 +74,33 @@ try:
     out = same(app, "a leak added to a caller", f"cache: {n - 1} of {n} files unchanged")
     check("the new leak is the one reported", [f["kind"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/reports.py"] == ["leaky-path"])
 
-    # The wrapper's module: the wrapper goes, so does the finding that needed it.
+    # The wrapper's module: the wrapper goes, so do the findings that needed it, through the
+    # wrapper of the wrapper; only the files that name what changed are analysed again.
+    def dependants(err):
+        m = re.search(r"(\d+) of them analysed again", err)
+        return int(m.group(1)) if m else 0
+
+    def reported(out, file):
+        return any(f["file"] == file for f in json.loads(out)["findings"])
+
+    check("the wrapper's wrapper's caller is reported", reported(first, "src/routes/weekly.py"))
     edit(app / "src/routes/helpers.py", "    return get_db_connection()\n", "    return None\n")
-    out = same(app, "the wrapper removed from its module")
-    check("its caller is no longer reported", not any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]))
+    out = same(app, "the wrapper removed from its module", f"cache: {n - 1} of {n} files unchanged, ")
+    check("its caller is no longer reported", not reported(out, "src/routes/reports.py"))
+    check("nor the caller of the wrapper's wrapper", not reported(out, "src/routes/weekly.py"))
     edit(app / "src/routes/helpers.py", "    return None\n", "    return get_db_connection()\n")
-    out = same(app, "the wrapper back")
-    check("its caller is reported again", any(f["file"] == "src/routes/reports.py" for f in json.loads(out)["findings"]))
+    out, err = scan(app)
+    check("the wrapper back: the same as a cold scan", out == scan(app, cache=False)[0])
+    check("its caller is reported again", reported(out, "src/routes/reports.py") and reported(out, "src/routes/weekly.py"))
+    check("only the files naming the wrapper's names are analysed again", 0 < dependants(err) <= 4, err)
+
+    # A caller starts handing its connection to a release helper no file called before.
+    edit(app / "src/routes/weekly.py", "    conn = open_weekly_db()\n    return conn.execute('SELECT 1').fetchall()\n",
+         "    from .cleanup import tidy\n    conn = open_weekly_db()\n    rows = conn.execute('SELECT 1').fetchall()\n"
+         "    tidy(conn)\n    return rows\n")
+    out = same(app, "a caller now calls a release helper", f"cache: {n - 1} of {n} files unchanged")
+    check("the helper closes it: only the exception path is reported",
+          [f["kind"] for f in json.loads(out)["findings"] if f["file"] == "src/routes/weekly.py"] == ["exception-unsafe"])
 
     # A rule file: other rules, other entries.
     (app / "src/routes/ledger.py").write_text("def balance(ledger_id):\n    book = open_ledger(ledger_id)\n    return book.total()\n")

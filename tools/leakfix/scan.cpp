@@ -100,7 +100,8 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
   // What the wrapper discovery found, in either language, on stderr whatever the format.
   if (o.verbose) {
     if (result.cached || result.warm)
-      std::cerr << fmt::format("leakfix: cache: {} of {} files unchanged{}\n", result.cached, result.files,
+      std::cerr << fmt::format("leakfix: cache: {} of {} files unchanged{}{}\n", result.cached, result.files,
+                               result.dependants ? fmt::format(", {} of them analysed again for what they call", result.dependants) : "",
                                result.warm ? "; the others analysed with what the cache knew" : "");
     for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
     for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
