@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -163,7 +164,7 @@ class Prefilter {
   }
 
  private:
-  const std::vector<Trigger>& triggers_;
+  std::vector<Trigger> triggers_;
   // The hash of each trigger's name and module's last word; none for what is not a word
   // (`g.`), which is searched for as text.
   std::vector<std::optional<uint64_t>> name_word_, module_word_;
@@ -501,6 +502,23 @@ void replay(const Discoveries& d, Knowledge& k) {
   if (d.teardown) k.teardown_closes = true;
 }
 
+// What a knowledge says of each name (with the module that defines it, and whether it is a
+// method): two knowledges that say the same of a name analyse the code that can call it alike.
+using NameKey = std::tuple<std::string, std::string, bool>;
+std::map<NameKey, std::set<std::string>> facts_by_name(const Discoveries& d) {
+  std::map<NameKey, std::set<std::string>> out;
+  for (const auto& [rule, a] : d.acquirers) {
+    out[{a.pattern, a.module, !a.owner_class.empty()}].insert(
+        fmt::format("a {}|{}|{}|{}|{}|{}|{}", rule, a.owner_class, a.discovered_from, a.with_closes ? int(*a.with_closes) : -1,
+                    a.context_manager, a.fix, a.may_return_none));
+  }
+  for (const auto& r : d.releases)
+    out[{r.pattern, r.module, !r.owner_class.empty()}].insert(fmt::format("r {}|{}|{}", r.argument, r.owner_class, r.same_as_method));
+  for (const auto& n : d.request_scoped) out[{n, "", false}].insert("s");
+  if (d.teardown) out[{"g.", "", false}].insert("t");
+  return out;
+}
+
 std::string knowledge_key(const Discoveries& d) { return SummaryCache::key_of("knowledge", encode(d)); }
 
 // A run that the cache answers: every file unchanged since the last run comes from its entry;
@@ -524,7 +542,22 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     auto& s = slots[i];
     const auto* previous = cache.previous(*s.input);
     if (!previous) {
-      fail = true;
+      // No run here recorded it (the shards of a sharded run, a cache made elsewhere): its entry
+      // is found by its bytes, or it is new and the tree is analysed again.
+      const auto source = load(s);
+      if (!source) return;  // said as an error, as a run without the cache says it
+      const auto key = SummaryCache::key_of(s.input->display, source->bytes());
+      auto entry = cache.load(key);
+      if (!entry || entry->digest != s.digest) {
+        fail = true;
+        return;
+      }
+      cs[i].key = key;
+      cs[i].shape = entry->shape;
+      if (entry->result) s.result = std::make_unique<FileResult>(std::move(*entry->result));
+      if (entry->error) s.error = std::make_unique<Error>(std::move(*entry->error));
+      cs[i].words = std::move(entry->words);
+      knowledge[i] = std::move(entry->knowledge);
       return;
     }
     if (previous->key == kUnreadable && !s.input->bytes) {
@@ -588,24 +621,36 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     return false;
   };
   if (fail) return undo();
-  // Every unchanged file was analysed with the same knowledge, and it is on record.
-  std::string kf;
+  // What each unchanged file was analysed with is on record. Usually that is one knowledge,
+  // the last run's; files analysed with another (each shard of a sharded run knew only its own
+  // files) are analysed again below where the knowledge of the whole tree differs in a name
+  // they may write.
+  std::map<std::string, std::optional<Discoveries>> records;
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (cs[i].store || cs[i].key.empty()) continue;
-    if (kf.empty()) kf = knowledge[i];
-    if (knowledge[i] != kf) return undo();
+    if (!cs[i].store && !cs[i].key.empty()) records.emplace(knowledge[i], std::nullopt);
   }
-  if (kf.empty()) return undo();
-  const auto record = cache.get("knowledge-" + kf);
-  auto found = record ? decode_discoveries(*record) : std::nullopt;
-  if (!found || knowledge_key(*found) != kf) return undo();
+  if (records.empty()) return undo();
+  for (auto& [kf, d] : records) {
+    const auto record = cache.get("knowledge-" + kf);
+    d = record ? decode_discoveries(*record) : std::nullopt;
+    if (!d || knowledge_key(*d) != kf) return undo();
+  }
   // A changed file must keep its shape; the entry of its last version holds it.
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (cs[i].store && before[i]->shape != cs[i].shape) return undo();
   }
   const Knowledge base = k;
-  replay(*found, k);
-  disc = std::move(*found);
+  if (records.size() == 1) {
+    replay(*records.begin()->second, k);
+    disc = std::move(*records.begin()->second);
+  } else {
+    Learner learner(k, disc);
+    std::vector<Trigger> ignored;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const FileResult* r = cs[i].store ? (before[i]->result ? &*before[i]->result : nullptr) : slots[i].result.get();
+      if (r) learner.absorb(*r, ignored);
+    }
+  }
   std::vector<std::size_t> changed;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (cs[i].key.empty()) continue;
@@ -630,7 +675,42 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   };
   for (const std::size_t i : changed) note_before(i, before[i]->result ? &*before[i]->result : nullptr);
   std::vector<char> redone(slots.size(), 0);
+  std::vector<char> helper(slots.size(), 0);  // analysed as a release helper in this run
   std::vector<std::size_t> todo = changed;
+  // Files analysed with other knowledge than the tree's: those that may write a name it says
+  // something else of are analysed again; the findings of all of them may call release helpers
+  // of files their run did not have.
+  std::vector<std::size_t> helper_sources;
+  // A file that may write a name that changed is analysed again only when the change can reach
+  // it (its imports, the statements that name it: Prefilter::affecting); null: always.
+  std::vector<const Prefilter*> selector(slots.size(), nullptr);
+  std::map<std::string, std::unique_ptr<Prefilter>> group_selectors;
+  std::unique_ptr<Prefilter> round_selector;
+  if (records.size() > 1) {
+    const auto now = facts_by_name(disc);
+    for (const auto& [kf, d] : records) {
+      std::vector<Trigger> names;
+      const auto then = facts_by_name(*d);
+      auto add = [&](const NameKey& n) { names.push_back(Trigger{std::get<0>(n), std::get<1>(n), std::get<2>(n)}); };
+      for (const auto& [name, facts] : now) {
+        if (const auto it = then.find(name); it == then.end() || it->second != facts) add(name);
+      }
+      for (const auto& [name, facts] : then) {
+        if (!now.contains(name)) add(name);
+      }
+      if (!names.empty()) group_selectors.emplace(kf, std::make_unique<Prefilter>(names));
+    }
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (cs[i].store || cs[i].key.empty() || !slots[i].digest || slots[i].error) continue;
+      const auto group = group_selectors.find(knowledge[i]);
+      if (group == group_selectors.end()) continue;
+      if (slots[i].result && !slots[i].result->findings.empty()) helper_sources.push_back(i);
+      if (!group->second->may_affect(filters, slots[i].words)) continue;
+      todo.push_back(i);
+      selector[i] = group->second.get();
+      note_before(i, slots[i].result.get());
+    }
+  }
   for (int round = 0;; ++round) {
     if (round == kMaxRounds) fail = true;
     if (fail) break;
@@ -639,7 +719,8 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     const Prefilter prefilter(names);
     const auto call_names = k.call_names();
     std::vector<char> differs(slots.size(), 0);
-    auto analyse = [&](std::size_t i, bool helper) {
+    std::atomic<bool> lost_helper{false};
+    auto analyse = [&](std::size_t i, bool as_helper) {
       auto& s = slots[i];
       auto source = changed_text[i];
       std::vector<uint64_t> words;
@@ -653,13 +734,17 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
         }
         words = WordSearch::word_hashes(source->text());
       }
+      if (selector[i] && selector[i]->affecting(source->text(), words, module_name(s.input->display), s.result.get()).empty()) return;
+      redone[i] = 1;
       try {
         // A release helper is analysed whatever it names (as the cold scan does).
-        if (helper || !prefilter.affecting(source->text(), words, module_name(s.input->display), nullptr).empty()) {
+        if (as_helper || !prefilter.affecting(source->text(), words, module_name(s.input->display), nullptr).empty()) {
           const ParsedFile parsed = options.whole_files ? ParsedFile(source) : ParsedFile::for_calls(source, call_names);
           s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
           add_snippets(*s.result, *source);
         } else {
+          // A release helper's analysis is kept only while a finding calls it (the pass below).
+          if (s.result && !s.result->releases.empty()) lost_helper = true;
           s.result.reset();
         }
       } catch (const std::exception&) {
@@ -668,17 +753,31 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
       }
       differs[i] = contribution(s.result.get()) != before_contribution[i];
     };
-    parallel_for(todo, jobs, [&](std::size_t i) { analyse(i, false); });
+    parallel_for(todo, jobs, [&](std::size_t i) { analyse(i, helper[i] != 0); });
     if (fail) break;
     // Release helpers that the findings of these files call, in files no one analysed yet.
     std::vector<std::string> release_names = k.release_methods;
     for (const auto& r : k.release_functions) release_names.emplace_back(last_segment(r.pattern));
-    const auto helpers = release_helper_files(slots, filters, todo, release_names, jobs);
-    for (const std::size_t i : helpers) note_before(i, nullptr);
+    auto sources = todo;
+    if (round == 0) sources.insert(sources.end(), helper_sources.begin(), helper_sources.end());
+    if (lost_helper) {
+      // Which findings still call it is known only from all of them.
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (slots[i].result && !slots[i].result->findings.empty()) sources.push_back(i);
+      }
+      std::sort(sources.begin(), sources.end());
+      sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
+    }
+    const auto helpers = release_helper_files(slots, filters, sources, release_names, jobs);
+    std::vector<char> in_todo(slots.size(), 0);
+    for (const std::size_t i : todo) in_todo[i] = 1;
+    for (const std::size_t i : helpers) {
+      if (!in_todo[i]) note_before(i, nullptr);  // else what it gave before this round
+      helper[i] = 1;
+      selector[i] = nullptr;
+    }
     parallel_for(helpers, jobs, [&](std::size_t i) { analyse(i, true); });
     if (fail) break;
-    for (const std::size_t i : todo) redone[i] = 1;
-    for (const std::size_t i : helpers) redone[i] = 1;
     // The names that changed: every name the changed contributions gave, before and now.
     std::vector<Trigger> what_changed;
     for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -697,12 +796,13 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
         if (sl.result) learner.absorb(*sl.result, ignored);
       }
     }
-    const Prefilter changed_names(what_changed);
+    round_selector = std::make_unique<Prefilter>(what_changed);
     todo.clear();
     for (std::size_t i = 0; i < slots.size(); ++i) {
       auto& sl = slots[i];
-      if (!sl.digest || sl.error || !changed_names.may_affect(filters, sl.words)) continue;
+      if (!sl.digest || sl.error || !round_selector->may_affect(filters, sl.words)) continue;
       todo.push_back(i);
+      selector[i] = helper[i] ? nullptr : round_selector.get();
       note_before(i, sl.result.get());
     }
   }
@@ -742,7 +842,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
   SummaryCache* cache = k.fix_edits ? nullptr : options.cache;
   std::vector<CacheState> cs(cache ? slots.size() : 0);
   Discoveries disc;
-  out.warm = cache && warm_start(files, slots, cs, k, disc, filters, *cache, options, jobs, out.cached, out.dependants);
+  out.warm = cache && !options.shard && warm_start(files, slots, cs, k, disc, filters, *cache, options, jobs, out.cached, out.dependants);
 
   std::mutex progress_lock;
   std::atomic<std::size_t> done{0}, found{0};
@@ -842,8 +942,9 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
     cache->put("knowledge-" + kf, encoded);
     std::vector<std::size_t> to_store;
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      // A file read but not analysed is all in the index.
-      if (cs[i].store && !cs[i].key.empty() && slots[i].digest && (slots[i].result || slots[i].error)) to_store.push_back(i);
+      // A file read but not analysed is all in the index; a shard has no index of its own.
+      if (cs[i].store && !cs[i].key.empty() && slots[i].digest && (slots[i].result || slots[i].error || options.shard))
+        to_store.push_back(i);
     }
     parallel_for(to_store, jobs, [&](std::size_t i) {
       CachedFile c;
@@ -864,7 +965,7 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
         cache->record(*sl.input, SummaryCache::Record{kUnreadable, 0, {}, "", kf, true});
       }
     }
-    cache->save_index();
+    if (!options.shard) cache->save_index();
   }
 
   // Context managers of the project's, wherever they are defined: fixes use them (targets.h).

@@ -29,6 +29,9 @@ struct ProjectOptions {
   // Where what was learned of each file is kept between runs (see cache.h); null: nothing is
   // kept. Not used when findings carry their fixes' text (fix_edits).
   SummaryCache* cache = nullptr;
+  // The files are a shard's share of a tree (--shard): each gets an entry in the cache, found by
+  // its bytes by the run that joins the shards, and no index is written (see docs/scaling.md).
+  bool shard = false;
 };
 
 struct ProjectResult {

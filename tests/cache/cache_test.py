@@ -139,6 +139,32 @@ try:
     check("six runs at once on one cache each report what a cold scan does", all(o == cold for o in outs))
     check("no temporary files are left behind", not list((cache_dir / "v1").rglob(".tmp-*")))
 
+    # Shards: each analyses its share into an empty cache (at the same time); a scan without
+    # --shard joins them and reports what a cold scan does, analysing again only the files that
+    # call what another share discovered.
+    shard_cache = work / "shards"
+    def shard_run(spec):
+        return subprocess.run([LEAKFIX, "scan", ".", "--shard", spec, "--cache-dir", str(shard_cache)], cwd=app, capture_output=True,
+                              text=True, timeout=300)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        runs = list(pool.map(shard_run, ["1/3", "2/3", "3/3"]))
+    check("each shard exits 0 and reports nothing on stdout", all(r.returncode == 0 and r.stdout == "" for r in runs),
+          [(r.returncode, r.stderr) for r in runs])
+    shares = [int(re.search(r"(\d+) files analysed", r.stderr).group(1)) for r in runs]
+    m = len(list(app.rglob("*.py")))
+    check("the shares split the tree", sum(shares) == m and all(shares), shares)
+    r = subprocess.run([LEAKFIX, "scan", ".", "--format", "json", "-v", "--cache-dir", str(shard_cache)], cwd=app, capture_output=True,
+                       text=True)
+    check("the join reports what a cold scan does", r.stdout == cold, r.stdout[:400])
+    check("the join answers from the shards' entries", f"cache: {m} of {m} files unchanged" in r.stderr, r.stderr)
+    check("a share's split follows from the paths: the same again",
+          [int(re.search(r"(\d+) files analysed", shard_run(s).stderr).group(1)) for s in ["1/3", "2/3", "3/3"]] == shares)
+    for bad in ["0/3", "4/3", "1/0", "x", "1/2/3"]:
+        r = shard_run(bad)
+        check(f"--shard {bad} is refused", r.returncode == 2 and "--shard" in r.stderr, r.stderr)
+    r = subprocess.run([LEAKFIX, "scan", ".", "--shard", "1/2", "--no-cache"], cwd=app, capture_output=True, text=True)
+    check("--shard without the cache is refused", r.returncode == 2 and "summary cache" in r.stderr, r.stderr)
+
     # --no-cache neither reads nor writes; --cache-dir moves it.
     shutil.rmtree(cache_dir)
     scan(app, cache=False)

@@ -72,6 +72,12 @@ std::string absolute_normal(const std::string& path) {
   return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
 }
 
+std::size_t shard_of(std::string_view display, std::size_t count) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a: the same on every machine and build
+  for (const unsigned char c : display) h = (h ^ c) * 1099511628211ull;
+  return static_cast<std::size_t>(h % count);
+}
+
 CacheSetup& cache_setup() {
   static CacheSetup setup;
   return setup;
@@ -175,6 +181,22 @@ std::optional<Analysed> walk_and_analyse(const std::vector<std::string>& paths, 
   if (const char* whole = std::getenv("LEAKFIX_WHOLE_FILES"); whole && *whole && std::string_view(whole) != "0") options.whole_files = true;
   const auto cache = fix_edits ? nullptr : open_cache(rules, options.whole_files);
   options.cache = cache.get();
+  const auto& shard = cache_setup();
+  if (shard.shard_count) {
+    if (!cache) {
+      std::cerr << "leakfix: error: --shard writes its share into the summary cache, which is off (--no-cache) or cannot be made\n";
+      return std::nullopt;
+    }
+    // A file's share follows from its path alone: every shard, on any machine, splits alike.
+    // C++ translation units are analysed by the run that joins the shares.
+    std::erase_if(out.walked.files, [&](const InputFile& f) {
+#ifdef LEAKFIX_HAVE_CXX
+      if (is_cxx_source(f.path)) return true;
+#endif
+      return shard_of(f.display, shard.shard_count) != shard.shard_index - 1;
+    });
+    options.shard = true;
+  }
   const bool progress = show_progress(quiet) && out.walked.files.size() > 1;
   if (progress) {
     options.progress = [](std::size_t done, std::size_t total, std::size_t findings) {

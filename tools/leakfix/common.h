@@ -63,8 +63,12 @@ WalkSetup& walk_setup();
 struct CacheSetup {
   bool enabled = true;
   std::string dir;
+  // --shard I/N: analyse the I-th of N shares of the Python files into the cache (count 0: all).
+  std::size_t shard_index = 0, shard_count = 0;
 };
 CacheSetup& cache_setup();
+// The share (0 to count-1) a file belongs to under --shard, by its display path.
+std::size_t shard_of(std::string_view display, std::size_t count);
 // The cache for a run with these rules, or null when it is off or cannot be made (a read-only
 // tree): a run without it is slower, never wrong, so nothing is said.
 std::unique_ptr<python::SummaryCache> open_cache(const std::vector<Rule>& rules, bool whole_files);

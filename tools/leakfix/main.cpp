@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -88,6 +89,19 @@ int main(int argc, char** argv) {
   s->add_flag("--no-color", scan.no_color, "Never colour the output (also: NO_COLOR)");
   s->add_flag("--concise", scan.concise, "One line per finding, no code frames");
   s->add_flag("-v,--verbose", scan.verbose, "Also list the wrappers and release functions discovered");
+  s->add_option_function<std::string>(
+       "--shard",
+       [](const std::string& v) {
+         unsigned long i = 0, n = 0;
+         char extra = 0;
+         if (std::sscanf(v.c_str(), "%lu/%lu%c", &i, &n, &extra) != 2 || n == 0 || i == 0 || i > n)
+           throw CLI::ValidationError("--shard", fmt::format("`{}`: give I/N with 1 <= I <= N, e.g. 2/4", v));
+         cache_setup().shard_index = i;
+         cache_setup().shard_count = n;
+       },
+       "Analyse the I-th of N shares of the Python files into the summary cache and report nothing; a scan without "
+       "--shard then joins the shares (docs/scaling.md)")
+      ->type_name("I/N");
 
   ScanOptions check;
   check.concise = true;

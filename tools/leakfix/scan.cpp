@@ -102,7 +102,7 @@ int report_findings(const ScanOptions& o, Analysed& analysed) {
     if (result.cached || result.warm)
       std::cerr << fmt::format("leakfix: cache: {} of {} files unchanged{}{}\n", result.cached, result.files,
                                result.dependants ? fmt::format(", {} of them analysed again for what they call", result.dependants) : "",
-                               result.warm ? "; the others analysed with what the cache knew" : "");
+                               result.warm && result.cached < result.files ? "; the others analysed with what the cache knew" : "");
     for (const auto& d : result.discovered_acquirers) std::cerr << "leakfix: acquirer discovered: " << d << '\n';
     for (const auto& d : result.discovered_releases) std::cerr << "leakfix: release discovered: " << d << '\n';
   }
@@ -154,6 +154,14 @@ int run_scan(const ScanOptions& o) {
   }
   auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{o.format == "sarif", true, o.selection});
   if (!analysed) return 2;
+  if (const auto& shard = cache_setup(); shard.shard_count) {
+    // A share's findings are not the tree's until the shares are joined: nothing is reported.
+    if (!o.quiet)
+      std::cerr << fmt::format("leakfix: shard {}/{}: {} files analysed into the summary cache; `leakfix scan` without --shard reports "
+                               "on the whole tree\n",
+                               shard.shard_index, shard.shard_count, analysed->walked.files.size());
+    return analysed->project.errors.empty() || !analysed->nothing_read ? 0 : 2;
+  }
   return report_findings(o, *analysed);
 }
 
