@@ -29,6 +29,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/word_search.h"
 #include "cxx/function.h"
 
 namespace leakfix::cxx {
@@ -59,7 +60,28 @@ struct TuWork {
   TuOutput& out;
   std::string file;  // the display name of the main file
   Claims& claims;
+  std::set<std::string> mine = {};  // the header functions this unit claimed: its own in every pass
 };
+
+// Adds to the rules what a summary says (a wrapper, a release helper); false when they say it.
+bool learn(const Summary& sum, std::vector<Rule>& rules) {
+  const auto rule = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) { return r.id == sum.rule; });
+  if (rule == rules.end()) return false;
+  if (sum.releases < 0) {
+    if (std::any_of(rule->acquirers.begin(), rule->acquirers.end(), [&](const Acquirer& a) { return a.pattern == sum.function; }))
+      return false;
+    Acquirer a;
+    a.pattern = sum.function;
+    a.discovered_from = sum.wraps;
+    rule->acquirers.push_back(a);
+  } else {
+    const auto& fs = rule->release_functions;
+    if (std::any_of(fs.begin(), fs.end(), [&](const ReleaseFunction& f) { return f.pattern == sum.function && f.argument == sum.releases; }))
+      return false;
+    rule->release_functions.push_back(ReleaseFunction{sum.function, sum.releases, true});
+  }
+  return true;
+}
 
 class Visitor : public RecursiveASTVisitor<Visitor> {
  public:
@@ -78,7 +100,10 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       key += fmt::format(":{}:{}", sm.getFileOffset(at), fd->getQualifiedNameAsString());
       // An instantiation of a header's template is analysed in each TU (the driver keeps one
       // finding per site); any other function of a header once.
-      if (!fd->getTemplateSpecializationArgs() && !work_.claims.claim(key)) return true;
+      if (!fd->getTemplateSpecializationArgs() && !work_.mine.contains(key)) {
+        if (!work_.claims.claim(key)) return true;
+        work_.mine.insert(key);
+      }
     }
     FunctionAnalysis(ctx_, fd, work_.rules, work_.out, work_.file).run();
     return true;
@@ -101,11 +126,33 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
 };
 
 class Consumer : public ASTConsumer {
+  static constexpr int kPasses = 4;
+
  public:
   explicit Consumer(TuWork& work) : work_(work) {}
+  // The unit is parsed once: what its own functions and headers show (a wrapper defined inline
+  // in a header it includes) is learned and its functions analysed again on the same AST, so
+  // that only what other units define needs another parse in a later round.
   void HandleTranslationUnit(ASTContext& ctx) override {
     if (ctx.getDiagnostics().hasErrorOccurred()) return;
-    Visitor(ctx, work_).TraverseDecl(ctx.getTranslationUnitDecl());
+    std::vector<Rule> rules = work_.rules;
+    std::vector<Summary> shown;  // by every pass: a later one takes for known what it learned
+    for (int pass = 0; pass < kPasses; ++pass) {
+      TuOutput found;
+      TuWork pass_work{rules, found, work_.file, work_.claims, std::move(work_.mine)};
+      Visitor(ctx, pass_work).TraverseDecl(ctx.getTranslationUnitDecl());
+      work_.mine = std::move(pass_work.mine);
+      bool learned = false;
+      for (auto& sum : found.summaries) {
+        if (!learn(sum, rules)) continue;
+        learned = true;
+        shown.push_back(std::move(sum));
+      }
+      work_.out = std::move(found);
+      if (!learned) break;
+    }
+    work_.out.summaries = std::move(shown);
+    for (const auto& sum : work_.out.summaries) work_.out.knew.insert(sum.function);
   }
 
  private:
@@ -156,15 +203,14 @@ std::string read_text(const fs::path& p) {
 
 // Whether the file or a header it includes with quotes (found next to it or on -I paths) names
 // one of `names`: a TU that names none is not worth a Clang parse.
-bool names_any(const fs::path& file, const std::vector<std::string>& include_dirs, const std::vector<std::string>& names,
+bool names_any(const fs::path& file, const std::vector<std::string>& include_dirs, const WordSearch& names,
                std::set<std::string>& seen, int depth = 0) {
   std::error_code ec;
   const auto canon = fs::weakly_canonical(file, ec).string();
   if (depth > 32 || !seen.insert(canon).second) return false;
   const std::string text = read_text(file);
-  for (const auto& n : names) {
-    if (text.find(n) != std::string::npos) return true;
-  }
+  // As whole words: `lock` is not in `std::lock_guard`, nor `release` in `release_all`.
+  if (!names.find_all(text).empty()) return true;
   for (std::size_t pos = text.find("#include"); pos != std::string::npos; pos = text.find("#include", pos + 8)) {
     const auto open = text.find('"', pos);
     const auto eol = text.find('\n', pos);
@@ -310,11 +356,13 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
     jobs.push_back(std::move(j));
   }
   // The TUs whose file, or a header it includes with quotes, names one of `words`.
-  auto naming = [&](const std::vector<std::string>& words) {
+  auto naming = [&](std::vector<std::string> words) {
+    std::erase_if(words, [](const std::string& w) { return !WordSearch::is_word(w); });
+    const WordSearch search(words);
     std::vector<std::size_t> out_;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       std::set<std::string> seen;
-      if (names_any(jobs[i].absolute, include_dirs_of(jobs[i].commands.front()), words, seen)) out_.push_back(i);
+      if (names_any(jobs[i].absolute, include_dirs_of(jobs[i].commands.front()), search, seen)) out_.push_back(i);
     }
     return out_;
   };
@@ -374,23 +422,25 @@ Result analyze(const std::vector<InputFile>& files, const std::vector<Rule>& rul
     for (const auto& j : jobs) {
       for (const auto& sum : j.found.summaries) {
         const std::string key = fmt::format("{}|{}|{}", sum.rule, sum.function, sum.releases);
-        if (!known.insert(key).second) continue;
-        const auto rule = std::find_if(now.begin(), now.end(), [&](const Rule& r) { return r.id == sum.rule; });
-        if (rule == now.end()) continue;
+        if (!known.insert(key).second || !learn(sum, now)) continue;
         if (sum.releases < 0) {
-          Acquirer a;
-          a.pattern = sum.function;
-          a.discovered_from = sum.wraps;
-          rule->acquirers.push_back(a);
           out.discovered_acquirers.push_back(fmt::format("{} (returns {}())", sum.function, sum.wraps));
         } else {
-          rule->release_functions.push_back(ReleaseFunction{sum.function, sum.releases, true});
           out.discovered_releases.push_back(fmt::format("{} (releases argument {})", sum.function, sum.releases + 1));
         }
-        new_names.emplace_back(last_segment(sum.function));
+        new_names.push_back(sum.function);
       }
     }
-    todo = new_names.empty() ? std::vector<std::size_t>{} : naming(new_names);
+    // Again: the units that name what another unit showed (what a unit showed itself, it used).
+    todo.clear();
+    if (!new_names.empty()) {
+      std::vector<std::string> words;
+      for (const auto& n : new_names) words.emplace_back(last_segment(n));
+      for (const std::size_t i : naming(words)) {
+        const auto& knew = jobs[i].found.knew;
+        if (std::any_of(new_names.begin(), new_names.end(), [&](const std::string& n) { return !knew.contains(n); })) todo.push_back(i);
+      }
+    }
   }
   for (auto& j : jobs) {
     if (!j.parsed) {

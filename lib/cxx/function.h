@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,7 @@ struct TuOutput {
   std::vector<Finding> findings;
   std::vector<Summary> summaries;
   std::map<std::string, std::string> headers;  // the project headers findings are in: display -> path
+  std::set<std::string> knew;  // the discovered functions its analysis already used (summaries' names)
 };
 
 class FunctionAnalysis {
