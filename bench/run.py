@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side timings of leakfix, the raw tree-sitter parse and ast-grep, in one run.
 
-    bench/run.py [--files N] [--runs R] [--skip-stdlib]
+    bench/run.py [--files N] [--runs R] [--skip-stdlib] [--skip-cxx] [--instructions]
 
 Run from the repository root after scripts/bootstrap.sh; bench/run.sh does both. Prints the
 median wall time of R runs of each command and the ratios the design sets targets for:
@@ -9,7 +9,10 @@ median wall time of R runs of each command and the ratios the design sets target
     leakfix / raw parse, same thread count (target <= 1.2)
   * sparse corpus (5% of files acquire): ast-grep / leakfix (target: several times)
 and then scans the machine's Python standard library (site-packages included) with each
-shipped rule, reporting time, findings per kind and files skipped.
+shipped rule, reporting time, findings per kind and files skipped; then, on a copy of it, warm
+scans against cold ones (after a function body changed, after a wrapper changed), the cold scan
+against ast-grep's one-pattern search (target 0.4x), sharded runs, peak memory at 1x and 4x the
+tree, the language server's latency; and the C++ pass against clang -fsyntax-only (target 1.5x).
 
 leakfix and the parse are timed in pairs, one right after the other, and the ratio reported is
 the median of the pairs' ratios: on a shared machine the load drifts between runs by more than
@@ -128,6 +131,7 @@ def main():
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-stdlib", action="store_true")
+    ap.add_argument("--skip-cxx", action="store_true", help="leave out the C++ pass against clang -fsyntax-only")
     ap.add_argument("--instructions", action="store_true", help="also count instructions with valgrind")
     args = ap.parse_args()
     for tool in (LEAKFIX, TS_PARSE, SPLIT_CHECK, AST_GREP):
@@ -215,28 +219,76 @@ def main():
         copy = os.path.join(ROOT, "bench", "out", "stdlib-copy")
         if not os.path.isdir(copy):
             shutil.copytree(stdlib, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-        target = os.path.join(copy, "sqlite3", "dump.py")
-        edit = ("import sys; p = sys.argv[1]; t = open(p).read(); a, b = 'sqlite_sequence = []', 'sqlite_sequence = [ ]'; "
-                "open(p, 'w').write(t.replace(a, b) if a in t else t.replace(b, a))")
+        flip = os.path.join(ROOT, "bench", "flip.py")
+        edit = f"{sys.executable} {flip} {os.path.join(copy, 'sqlite3', 'dump.py')} 'sqlite_sequence = []' 'sqlite_sequence = [ ]'"
         cache_dir = os.path.join(ROOT, "bench", "out", "cache")
         shutil.rmtree(cache_dir, ignore_errors=True)
         base = ["--no-default-excludes", "-j", "1", "-q", "--format", "json"]
-        warm_cmd = ["sh", "-c", f"{sys.executable} -c \"{edit}\" {target} && exec {LEAKFIX} scan {copy} --cache-dir {cache_dir} "
-                    + " ".join(base) + " >/dev/null"]
-        cold_cmd = ["sh", "-c", f"{sys.executable} -c \"{edit}\" {target} && exec {LEAKFIX} scan {copy} --no-cache "
-                    + " ".join(base) + " >/dev/null"]
+        warm_cmd = ["sh", "-c", f"{edit} && exec {LEAKFIX} scan {copy} --cache-dir {cache_dir} " + " ".join(base) + " >/dev/null"]
+        cold_cmd = ["sh", "-c", f"{edit} && exec {LEAKFIX} scan {copy} --no-cache " + " ".join(base) + " >/dev/null"]
         subprocess.run(warm_cmd, timeout=1800)  # fills the cache
         warm, cold, ratio = paired(warm_cmd, cold_cmd, args.runs)
         files = sum(1 for _, _, fs in os.walk(copy) for f in fs if f.endswith(".py"))
         row(f"cold scan of {files} files, one thread", cold)
         row("warm re-scan after one file changed", warm, f"{warm / cold:.3f}x the cold scan (target 0.1x)")
         ratios["warm_over_cold"] = warm / cold
+        # A wrapper's body changes (test_email's openfile() stops or starts returning its file):
+        # the files that can call it are analysed again, not the tree. (A file that defines a
+        # context manager is compared whole, and an edit to it analyses the tree again.)
+        flip_wrapper = (f"{sys.executable} {flip} {os.path.join(copy, 'test', 'test_email', '__init__.py')} "
+                        "'    return open(path, *args, **kws)\\n' '    return None\\n'")
+        wrapper_cmd = ["sh", "-c", f"{flip_wrapper} && exec {LEAKFIX} scan {copy} --cache-dir {cache_dir} " + " ".join(base) + " >/dev/null"]
+        subprocess.run(wrapper_cmd, timeout=1800)
+        warm_wrapper, cold2, _ = paired(wrapper_cmd, cold_cmd, args.runs)
+        verbose = subprocess.run(wrapper_cmd[:2] + [wrapper_cmd[2].replace(" >/dev/null", " -v 2>&1 >/dev/null | grep 'cache:'")],
+                                 capture_output=True, text=True, timeout=1800).stdout.strip()
+        again = re.search(r"(\d+) of them analysed again", verbose)
+        row("warm re-scan after a wrapper changed", warm_wrapper,
+            f"{warm_wrapper / cold2:.3f}x the cold scan; {again.group(1) if again else 0} dependants analysed again")
+        ratios["warm_wrapper_over_cold"] = warm_wrapper / cold2
+        # Against ast-grep's search for one pattern, one thread each, on the same tree.
+        sg_cmd = [AST_GREP, "run", "-p", "get_db_connection()", "-l", "python", "-j", "1", copy]
+        lf_cmd = [LEAKFIX, "scan", copy, "--no-cache"] + base
+        sg, lf, ratio3 = paired(sg_cmd, lf_cmd, max(1, args.runs // 2))
+        row("ast-grep run -p 'get_db_connection()' -j 1", sg)
+        row("leakfix scan, all rules, -j 1, cold", lf, f"{ratio3:.2f}x ast-grep's time (target 0.4x)")
+        ratios["stdlib_leakfix_over_astgrep"] = ratio3
+        # Shards: N processes analyse a share each into one cache, then a scan joins them.
+        for n in (2, 4):
+            shard_cache = os.path.join(ROOT, "bench", "out", f"shards{n}")
+            shard_times, join_times = [], []
+            for _ in range(max(1, args.runs // 2)):
+                shutil.rmtree(shard_cache, ignore_errors=True)
+                shard_times.append(max(run_once([LEAKFIX, "scan", copy, "--cache-dir", shard_cache, "--shard", f"{i}/{n}"] + base)
+                                       for i in range(1, n + 1)))
+                join_times.append(run_once([LEAKFIX, "scan", copy, "--cache-dir", shard_cache] + base))
+            slowest, join = statistics.median(shard_times), statistics.median(join_times)
+            row(f"{n} shards: the slowest share, then the join", slowest + join,
+                f"{slowest:.2f} s + {join:.2f} s = {(slowest + join) / cold:.2f}x the cold scan on {n} machines")
+            ratios[f"shards{n}_over_cold"] = (slowest + join) / cold
+        # Peak memory at 1x and 4x the tree.
+        mem = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "memory.py"), LEAKFIX, "--copies", "1,4"],
+                             capture_output=True, text=True, timeout=3600)
+        for line in mem.stdout.strip().splitlines():
+            print("  " + line)
         # The language server on the same tree: the workspace read once, then one document per edit.
         lsp = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "lsp_latency.py"), LEAKFIX, stdlib],
                              capture_output=True, text=True, timeout=1800)
         for line in lsp.stdout.strip().splitlines()[1:]:
             print("  " + line)
-    print("\nratios: " + json.dumps({k: round(v, 2) for k, v in ratios.items()}))
+    # The C++ pass against the compiler's front end, with the same compile commands.
+    if not args.skip_cxx:
+        cxx = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "cxx_syntax.py"), LEAKFIX, "--runs", str(max(1, args.runs // 2))],
+                             capture_output=True, text=True, timeout=3600)
+        lines = cxx.stdout.strip().splitlines()
+        print()
+        for line in lines[:-1]:
+            print(line)
+        if cxx.returncode == 0 and lines:
+            ratios.update(json.loads(lines[-1]))
+        else:
+            print("  C++ bench failed: " + cxx.stderr[-400:])
+    print("\nratios: " + json.dumps({k: round(v, 3) for k, v in ratios.items()}))
 
 
 if __name__ == "__main__":

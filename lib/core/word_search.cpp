@@ -50,9 +50,10 @@ std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t begin = i;
-    while (i < n && kWordBytes.is[p[i]]) ++i;
-    const uint64_t h = hash_of(text.substr(begin, i - begin));
+    // The word is hashed as it is read (hash_of, in one pass).
+    uint64_t h = 1469598103934665603ull;
+    while (i < n && kWordBytes.is[p[i]]) h = (h ^ p[i++]) * 1099511628211ull;
+    h |= 1;
     if (!add_hash(table, h)) continue;
     out.push_back(h);
     if (out.size() * 2 > table.size()) {
