@@ -83,6 +83,13 @@ struct Finding {
   bool fixable = false;
   std::optional<std::string> reason;  // why it is not fixable
   std::optional<Fix> fix;             // set when fixable
+  // What leakfix_runtime counted at this acquisition in production (scan/plan --runtime).
+  struct Observed {
+    std::string site;  // "file:line" as the running process named it
+    long acquired = 0, open = 0, leaked = 0;
+    std::optional<double> last_leak, last_seen;
+  };
+  std::optional<Observed> observed;
 
   Severity severity() const { return severity_of(kind); }
 };

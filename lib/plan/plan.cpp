@@ -1,6 +1,8 @@
 #include "plan/plan.h"
 
 #include <fmt/format.h>
+
+#include <ctime>
 #include <fmt/ranges.h>
 
 #include <algorithm>
@@ -90,7 +92,37 @@ std::string commit_commands(const Phase& p) {
 
 std::string rollback_command(const Phase& p) { return fmt::format("git revert --no-edit leakfix-phase-{}", p.number); }
 
+// A Unix time as UTC, minutes precision.
+std::string when(const std::optional<double>& t) {
+  if (!t) return "—";
+  const std::time_t secs = static_cast<std::time_t>(*t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+// What the runtime saw at a finding: its leaks, the handles open, when it last leaked.
+std::string observed_cell(const Finding& f) {
+  if (!f.observed) return "not seen";
+  const auto& o = *f.observed;
+  if (o.leaked == 0)
+    return fmt::format("never seen leaking ({} acquired{})", o.acquired, o.open ? fmt::format(", {} open", o.open) : "");
+  return fmt::format("**{} leak{}**, {} open, last {}", o.leaked, o.leaked == 1 ? "" : "s", o.open, when(o.last_leak));
+}
+
+long leaked(const Finding& f) { return f.observed ? f.observed->leaked : -1; }
+
+long leaked(const FileGroup& g) {
+  long most = -1;
+  for (const auto& i : g.items) most = std::max(most, leaked(i.finding));
+  return most;
+}
+
+// What production showed comes first: the sites that leaked most, then exposure, then traffic.
 bool item_order(const Item& a, const Item& b) {
+  if (leaked(a.finding) != leaked(b.finding)) return leaked(a.finding) > leaked(b.finding);
   if (a.priority != b.priority) return a.priority < b.priority;
   const long ta = a.traffic.value_or(-1), tb = b.traffic.value_or(-1);
   if (ta != tb) return ta > tb;
@@ -173,6 +205,7 @@ Plan build_plan(PlanInput input) {
       phase.files.push_back(std::move(g));
     }
     std::sort(phase.files.begin(), phase.files.end(), [](const FileGroup& a, const FileGroup& b) {
+      if (leaked(a) != leaked(b)) return leaked(a) > leaked(b);
       if (a.priority != b.priority) return a.priority < b.priority;
       const long ta = a.traffic.value_or(-1), tb = b.traffic.value_or(-1);
       if (ta != tb) return ta > tb;
@@ -234,7 +267,21 @@ void render_markdown(std::ostream& out, const Plan& plan) {
     out << fmt::format("; {} requests reached code with findings. Within each priority, the busiest routes come first.\n\n",
                        count(on_findings));
   }
-  if (in.findings.empty()) {
+  if (in.runtime) {
+    long leaks = 0, matched = 0, open = 0;
+    for (const auto& s : in.runtime->sites) {
+      leaks += s.leaked;
+      open += s.open;
+    }
+    for (const auto& f : in.findings) matched += f.observed ? f.observed->leaked : 0;
+    out << fmt::format("Runtime counts from `{}` (leakfix_runtime, {} process{}): {} leak{} observed at {} acquiring line{}, "
+                       "{} of them at findings below; {} handle{} open at the last count. Within each phase, the sites that "
+                       "leaked most come first.\n\n",
+                       in.runtime_file, in.runtime->processes, in.runtime->processes == 1 ? "" : "es", count(leaks),
+                       leaks == 1 ? "" : "s", in.runtime->sites.size(), in.runtime->sites.size() == 1 ? "" : "s", count(matched),
+                       count(open), open == 1 ? "" : "s");
+  }
+  if (in.findings.empty() && in.unexplained.empty()) {
     out << "Nothing to do: no acquisition leaks, and none is released by hand.\n";
     return;
   }
@@ -273,13 +320,17 @@ void render_markdown(std::ostream& out, const Plan& plan) {
         out << "### " << kPriorityTitle[current] << "\n\n";
       }
       out << fmt::format("#### `{}`{}\n\n", g.file, g.traffic ? fmt::format(" ({} requests)", count(*g.traffic)) : "");
-      out << "| Line | Function | Route | Kind | Why | Auto-fix |\n|---|---|---|---|---|---|\n";
+      const bool observed = in.runtime.has_value();
+      out << "| Line | Function | Route | Kind | Why | Auto-fix |" << (observed ? " Observed |" : "") << "\n|---|---|---|---|---|---|"
+          << (observed ? "---|" : "") << "\n";
       for (const auto& i : g.items) {
         const auto& f = i.finding;
         std::string route = route_cell(f);
         if (i.traffic) route += fmt::format(" ({} req.)", count(*i.traffic));
-        out << fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", f.span.line, cell(f.function), route, leakfix::to_string(f.kind),
+        out << fmt::format("| {} | `{}` | {} | {} | {} | {} |", f.span.line, cell(f.function), route, leakfix::to_string(f.kind),
                            cell(f.message), f.fixable ? "yes" : "no: " + cell(f.reason.value_or("")));
+        if (observed) out << ' ' << observed_cell(f) << " |";
+        out << '\n';
       }
       out << '\n';
     }
@@ -289,6 +340,17 @@ void render_markdown(std::ostream& out, const Plan& plan) {
     out << fmt::format("**Impact:** {} on {}{}.\n\n", plural(auto_sites + manual, "site", "sites"),
                        plural(p.routes.size(), "route", "routes"),
                        p.requests ? fmt::format(", which served {} requests in the log", count(*p.requests)) : "");
+  }
+
+  if (!in.unexplained.empty()) {
+    out << "## Leaks no finding explains\n\nleakfix_runtime counted these leaks (or handles still open) at lines where "
+           "the analysis reports nothing: each is a gap to look at by hand, and perhaps a rule to add.\n\n";
+    out << "| Site | Function | Code | Leaked | Open | Last leak | Why the analysis may not see it |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& u : in.unexplained) {
+      out << fmt::format("| `{}:{}` | `{}` | `{}` | {} | {} | {} | {} |\n", cell(u.site.file), u.site.line, cell(u.site.function),
+                         cell(u.site.text), count(u.site.leaked), count(u.site.open), when(u.site.last_leak), cell(u.hint));
+    }
+    out << '\n';
   }
 
   if (!plan.review.empty()) {
@@ -327,6 +389,17 @@ void render_markdown(std::ostream& out, const Plan& plan) {
     if (p.number == 1) out << " At runtime: checked-out connections drop to 0 when the site is idle, and the pool "
                               "shrinks back to its minimum after idle time instead of growing hour by hour.";
     if (p.number == 2) out << " At runtime: errors on these routes no longer raise the checked-out count.";
+    if (in.runtime) {
+      std::vector<std::string> sites;
+      for (const auto& g : p.files) {
+        for (const auto& i : g.items) {
+          if (i.finding.observed) sites.push_back(fmt::format("`{}`", i.finding.observed->site));
+        }
+      }
+      if (!sites.empty())
+        out << fmt::format(" Measured: `leakfix_leaked_total` for the phase's {} is 0 for 24 h: {}.",
+                           sites.size() == 1 ? "site" : fmt::format("{} sites", sites.size()), fmt::join(sites, ", "));
+    }
     out << '\n';
   }
   out << "- **Throughout:** the count of leaked connections (those the garbage collector or a pool's finalizer "
@@ -404,6 +477,27 @@ void render_json(std::ostream& out, const Plan& plan) {
                         {"minutes_per_manual_fix", kMinutesPerManualFix},
                         {"minutes_per_deployment", kMinutesPerPhaseDeploy}};
   doc["traffic"] = traffic;
+  json runtime = nullptr;
+  if (plan.input.runtime) {
+    json unexplained = json::array();
+    for (const auto& u : plan.input.unexplained) {
+      unexplained.push_back({{"file", u.site.file},
+                             {"line", u.site.line},
+                             {"function", u.site.function},
+                             {"text", u.site.text},
+                             {"leaked", u.site.leaked},
+                             {"open", u.site.open},
+                             {"last_leak", u.site.last_leak ? json(*u.site.last_leak) : json(nullptr)},
+                             {"hint", u.hint}});
+    }
+    runtime = {{"file", plan.input.runtime_file},
+               {"format", plan.input.runtime->format},
+               {"processes", plan.input.runtime->processes},
+               {"sites", plan.input.runtime->sites.size()},
+               {"unreadable", plan.input.runtime->unreadable},
+               {"unexplained", unexplained}};
+  }
+  if (plan.input.runtime) doc["runtime"] = runtime;
   doc["phases"] = phases;
   doc["review"] = review;
   out << doc.dump(2) << '\n';

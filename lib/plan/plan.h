@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/finding.h"
+#include "plan/runtime.h"
 #include "plan/traffic.h"
 
 namespace leakfix::plan {
@@ -48,6 +49,11 @@ struct PlanInput {
   std::size_t files_scanned = 0;
   std::optional<AccessLog> traffic;
   std::string traffic_file;
+  // leakfix_runtime's counts, already joined to the findings (Finding::observed), and the
+  // sites that leaked where no finding is.
+  std::optional<RuntimeCounts> runtime;
+  std::string runtime_file;
+  std::vector<UnexplainedSite> unexplained;
 };
 
 struct Plan {

@@ -30,6 +30,15 @@ void write_finding_members(JsonStream& out, const Finding& f) {
   out.member("fixable", f.fixable);
   opt("reason", f.fixable ? std::nullopt : f.reason);
   out.member("message", f.message);
+  if (f.observed) {
+    // Only with --runtime: what leakfix_runtime counted at this acquisition.
+    const auto& o = *f.observed;
+    nlohmann::ordered_json j = {{"site", o.site}, {"acquired", o.acquired}, {"open", o.open}, {"leaked", o.leaked},
+                                {"last_leak", o.last_leak ? nlohmann::ordered_json(*o.last_leak) : nlohmann::ordered_json(nullptr)},
+                                {"last_seen", o.last_seen ? nlohmann::ordered_json(*o.last_seen) : nlohmann::ordered_json(nullptr)}};
+    out.key("observed");
+    out.value(j);
+  }
 }
 
 nlohmann::ordered_json finding_json(const Finding& f) {

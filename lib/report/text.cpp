@@ -99,6 +99,13 @@ void render_text(std::ostream& out, const Report& r, const TextOptions& o) {
     out << styled(o.color, fmt::emphasis::bold, where) << ' '
         << styled(o.color, severity_style(f.severity()), fmt::format("{}:", to_string(f.kind))) << ' '
         << styled(o.color, fmt::emphasis::bold, f.message) << " [" << f.rule << "]\n";
+    if (f.observed) {
+      const auto& ob = *f.observed;
+      out << "  observed: "
+          << (ob.leaked ? fmt::format("leaked {} time{} in production, {} open", ob.leaked, ob.leaked == 1 ? "" : "s", ob.open)
+                        : fmt::format("never seen leaking ({} acquired, {} open)", ob.acquired, ob.open))
+          << '\n';
+    }
     if (!o.frames) continue;
     out << "  in " << f.function << (f.function == "<module>" ? "" : "()") << '\n';
     if (const auto source = r.sources.find(f.file)) frame(out, f, *source, o.color);

@@ -21,6 +21,7 @@ struct ScanOptions {
   std::string baseline;                 // --baseline FILE: report only findings not in it
   std::string diff_base;                // --diff-base REF: only findings in lines changed since
   std::vector<std::string> only_files;  // check: report on these, read the rest for discovery
+  std::string runtime;                  // --runtime FILE: leakfix_runtime's counts, joined to the findings
   Selection selection;              // --select / --ignore
 };
 
@@ -47,6 +48,7 @@ struct PlanOptions {
   std::string format = "md";  // md | json
   std::string output;         // -o FILE; stdout when empty
   std::string traffic;        // --traffic LOG
+  std::string runtime;        // --runtime FILE: leakfix_runtime's counts
   std::vector<std::string> excludes;
   int jobs = 0;
   bool quiet = false;
@@ -79,6 +81,17 @@ int run_check(const ScanOptions& options);
 int run_baseline(const BaselineOptions& options);
 int run_hook_install(const HookOptions& options);
 int run_plan(const PlanOptions& options);
+
+struct RuntimeOptions {
+  std::vector<std::string> paths{"."};  // runtime rules: the project
+  std::string rules;
+  std::string output;                   // -o FILE
+  std::vector<std::string> excludes;
+  int jobs = 0;
+  std::string dir;                      // runtime install DIR
+};
+int run_runtime_rules(const RuntimeOptions& options);
+int run_runtime_install(const RuntimeOptions& options);
 int run_fix(const FixOptions& options);
 int run_explain(const std::string& kind);
 // The language server on stdin/stdout: 0 after shutdown and exit, 1 when the input ends first.

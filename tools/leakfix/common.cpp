@@ -72,6 +72,25 @@ std::string absolute_normal(const std::string& path) {
   return std::filesystem::absolute(std::filesystem::path(path), ec).lexically_normal().string();
 }
 
+std::optional<plan::RuntimeCounts> read_runtime_counts(const std::string& path, bool quiet) {
+  auto counts = plan::read_runtime(path);
+  if (!counts) {
+    std::cerr << "leakfix: error: " << counts.error().to_string() << '\n';
+    return std::nullopt;
+  }
+  if (counts->unreadable && !quiet)
+    std::cerr << fmt::format("leakfix: warning: {}: {} of {} lines are not leakfix_runtime counts and were skipped\n", path,
+                             counts->unreadable, counts->lines);
+  return std::move(*counts);
+}
+
+std::vector<std::string> displays_of(const std::vector<InputFile>& files) {
+  std::vector<std::string> out;
+  out.reserve(files.size());
+  for (const auto& f : files) out.push_back(f.display);
+  return out;
+}
+
 std::size_t shard_of(std::string_view display, std::size_t count) {
   std::uint64_t h = 14695981039346656037ull;  // FNV-1a: the same on every machine and build
   for (const unsigned char c : display) h = (h ^ c) * 1099511628211ull;

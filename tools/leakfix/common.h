@@ -11,6 +11,7 @@
 #include "core/walk.h"
 #include "python/cache.h"
 #include "python/fixer.h"
+#include "plan/runtime.h"
 #include "python/project.h"
 #include "report/report.h"
 #include "core/rule.h"
@@ -123,5 +124,11 @@ class Frontends {
 
 // A finding's fix on its own, against the file as read: edits and diff (JSON and SARIF).
 std::optional<FixView> fix_view(const Finding& finding, const SourceFile& source, bool diff = true);
+
+// leakfix_runtime's counts from a file (--runtime), with what could not be read said; nullopt
+// (said) when the file cannot be read at all.
+std::optional<plan::RuntimeCounts> read_runtime_counts(const std::string& path, bool quiet);
+// The display paths of the files walked.
+std::vector<std::string> displays_of(const std::vector<InputFile>& files);
 
 }  // namespace leakfix::cli

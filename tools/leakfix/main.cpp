@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   s->add_flag("--no-color", scan.no_color, "Never colour the output (also: NO_COLOR)");
   s->add_flag("--concise", scan.concise, "One line per finding, no code frames");
   s->add_flag("-v,--verbose", scan.verbose, "Also list the wrappers and release functions discovered");
+  s->add_option("--runtime", scan.runtime, "leakfix_runtime's counts (JSON lines or a Prometheus scrape): what each finding did in production");
   s->add_option_function<std::string>(
        "--shard",
        [](const std::string& v) {
@@ -173,6 +174,8 @@ int main(int argc, char** argv) {
   p->add_option("-o,--output", plan.output, "Write the plan to this file (default: stdout)");
   p->add_option("--format", plan.format, "Output format")->check(CLI::IsMember({"md", "json"}));
   p->add_option("--traffic", plan.traffic, "Access log (common, combined or gunicorn format) to order by real traffic");
+  p->add_option("--runtime", plan.runtime,
+                "leakfix_runtime's counts (its JSON lines or a Prometheus scrape): leaks observed per site, first in each phase");
   p->add_option("-p,--build-dir", cxx_setup().build_dir, "Folder holding compile_commands.json, for C++ files");
   add_selection(p, plan.selection);
   add_cache(p);
@@ -193,6 +196,21 @@ int main(int argc, char** argv) {
   // Editors start servers with --stdio; it is the only transport, so it is accepted and ignored.
   bool stdio = true;
   srv->add_flag("--stdio", stdio, "Talk over stdin and stdout (the default and only transport)");
+
+  RuntimeOptions runtime;
+  auto* rt = app.add_subcommand("runtime", "The leakfix_runtime module: counts leaks per line in production");
+  rt->require_subcommand(1);
+  auto* rt_rules = rt->add_subcommand("rules", "Print what leakfix_runtime wraps for this project: the rules' acquirers and releases "
+                                               "and the wrappers discovered in the code (JSON)");
+  rt_rules->add_option("paths", runtime.paths, "Files or folders of the project (default: .)");
+  rt_rules->add_option("--rules", runtime.rules, "Rule file or folder (default: the shipped rules plus .leakfix.yaml found upward)");
+  rt_rules->add_option("-o,--output", runtime.output, "Write to this file instead of stdout");
+  rt_rules->add_option("--exclude", runtime.excludes, "Skip paths matching this glob (repeatable)")->allow_extra_args(false);
+  rt_rules->add_option("-j,--jobs", runtime.jobs, "Files analysed in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
+  add_cache(rt_rules);
+  auto* rt_install = rt->add_subcommand("install", "Write leakfix_runtime.py and a sitecustomize.py that enables it with "
+                                                   "LEAKFIX_RUNTIME=1 into a folder");
+  rt_install->add_option("dir", runtime.dir, "The folder (on the application's PYTHONPATH)")->required();
 
   std::string kind;
   auto* e = app.add_subcommand("explain", "Print the documentation of a finding kind");
@@ -228,6 +246,7 @@ int main(int argc, char** argv) {
   // [tool.leakfix] in pyproject.toml: what the command line does not say.
   // The server reads the settings of the workspace the editor names, not of where it started.
   if (srv->parsed()) return run_server(server);
+  if (rt_install->parsed()) return run_runtime_install(runtime);
   if (!e->parsed() && !hi->parsed()) {
     auto settings = load_project_settings(std::filesystem::current_path().string());
     if (!settings) {
@@ -272,6 +291,7 @@ int main(int argc, char** argv) {
   if (e->parsed()) return run_explain(kind);
   if (f->parsed()) return run_fix(fix);
   if (p->parsed()) return run_plan(plan);
+  if (rt_rules->parsed()) return run_runtime_rules(runtime);
   if (c->parsed()) return run_check(check);
   if (b->parsed()) return run_baseline(baseline);
   if (hi->parsed()) return run_hook_install(hook);

@@ -35,10 +35,21 @@ int run_plan(const PlanOptions& o) {
     input.traffic = std::move(*log);
     input.traffic_file = o.traffic;
   }
+  std::optional<plan::RuntimeCounts> runtime;
+  if (!o.runtime.empty()) {
+    auto counts = read_runtime_counts(o.runtime, o.quiet);
+    if (!counts) return 2;
+    runtime = std::move(*counts);
+  }
   auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{false, true, o.selection});
   if (!analysed) return 2;
   auto& walked = analysed->walked;
   auto& project = analysed->project;
+  if (runtime) {
+    input.unexplained = plan::join_runtime(project.findings, *runtime, displays_of(walked.files));
+    input.runtime = std::move(runtime);
+    input.runtime_file = o.runtime;
+  }
 
   input.findings = std::move(project.findings);
   input.paths = o.paths;

@@ -152,8 +152,21 @@ int run_scan(const ScanOptions& o) {
     std::cerr << "leakfix: error: " << rules.error().to_string() << '\n';
     return 2;
   }
+  std::optional<plan::RuntimeCounts> runtime;
+  if (!o.runtime.empty()) {
+    runtime = read_runtime_counts(o.runtime, o.quiet);
+    if (!runtime) return 2;
+  }
   auto analysed = walk_and_analyse(o.paths, o.excludes, *rules, o.jobs, o.quiet, AnalyseFor{o.format == "sarif", true, o.selection});
   if (!analysed) return 2;
+  if (runtime) {
+    // Leaks counted where no finding is: said on stderr, whatever the format.
+    for (const auto& u : plan::join_runtime(analysed->project.findings, *runtime, displays_of(analysed->walked.files))) {
+      if (!o.quiet)
+        std::cerr << fmt::format("leakfix: runtime: {}:{}: {} leak{}, {} open, and no finding here: {}\n", u.site.file, u.site.line,
+                                 u.site.leaked, u.site.leaked == 1 ? "" : "s", u.site.open, u.hint);
+    }
+  }
   if (const auto& shard = cache_setup(); shard.shard_count) {
     // A share's findings are not the tree's until the shares are joined: nothing is reported.
     if (!o.quiet)
