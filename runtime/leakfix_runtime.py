@@ -34,9 +34,11 @@ import weakref
 
 __all__ = ["install", "uninstall", "counts", "prometheus", "write_snapshot", "install_from_env"]
 
-# What is wrapped when no rules are given: the DB-API drivers' connect() and psycopg2's pools.
+# What is wrapped when no rules are given: the shipped rule's factory (get_db_connection), the
+# DB-API drivers' connect() and psycopg2's pools. `leakfix runtime rules` gives a project's own.
 DEFAULT_RULES = {
     "acquirers": [
+        {"call": "get_db_connection"},
         {"call": "sqlite3.connect"}, {"call": "psycopg2.connect"}, {"call": "pymysql.connect"},
         {"call": "MySQLdb.connect"}, {"call": "mysql.connector.connect"}, {"call": "pyodbc.connect"},
         {"call": "*.getconn", "released_by_function": True},
@@ -46,6 +48,9 @@ DEFAULT_RULES = {
 }
 
 _LIBRARY_POOLS = ("psycopg2.pool",)  # where `*.getconn` and `*.putconn` are looked for outside the project
+
+
+_now = time.time
 
 
 class _Site:
@@ -89,7 +94,6 @@ class _Runtime:
         self.releases = rules.get("releases", [])
         self.methods = rules.get("methods", ["close"])
         self.track_open = track_open
-        self.releasing = threading.local()
         self.unclosed = None  # the name of the file CPython last warned was collected open
         if track_open:
             self.hear_unclosed_files()
@@ -129,32 +133,35 @@ class _Runtime:
                 seen = self.watch_type(cls)
         if not (seen or releasable):
             return  # its release cannot be seen: it would count as a leak when it is not one
-        site = self.site_of(frame)
+        code = frame.f_code
+        site = self.sites.get((code.co_filename, frame.f_lineno)) or self.site_of(frame)
         try:
             ref = _Ref(handle, self.collected)
         except TypeError:
             return  # no weak references to it: it cannot be followed
-        ref.key = id(handle)
+        ref.key = key = id(handle)
         ref.site = site
         ref.cls = cls
         if is_file:
             ref.state = _FileName(repr(getattr(handle, "name", None)))
         else:
             ref.state = getattr(handle, "__dict__", None) if self.release_leaked else None
+        records = self.records
         with self.lock:
-            old = self.records.get(ref.key)
+            old = records.get(key)
             if old is not None and old() is handle:
                 # Handed on by a wrapper (get_db_connection() inside open_tenant_db()): it is
                 # the caller's, whose line is where it is kept or lost.
                 old.site.open -= 1
                 old.site.acquired -= 1
-            self.records[ref.key] = ref
+            records[key] = ref
             site.acquired += 1
             site.open += 1
-            site.last_seen = time.time()
+            site.last_seen = _now()
 
     def released(self, handle):
-        if self.failed or getattr(self.releasing, "on", False):
+        # Most releases are of handles followed; the lock is taken only for those.
+        if self.records.get(id(handle)) is None or self.failed:
             return
         with self.lock:
             ref = self.records.get(id(handle))
@@ -192,15 +199,12 @@ class _Runtime:
             return
         for name in self.methods:
             if callable(getattr(ref.cls, name, None)):
-                copy = ref.cls.__new__(ref.cls)
+                copy = ref.cls.__new__(ref.cls)  # not followed: its release counts nothing
                 copy.__dict__.update(ref.state)
-                self.releasing.on = True
                 try:
                     getattr(copy, name)()
                 except Exception:
                     pass  # the application's close failing is not the runtime's failure
-                finally:
-                    self.releasing.on = False
                 return
 
     def hear_unclosed_files(self):
@@ -546,6 +550,9 @@ class _Writer(threading.Thread):
     def stop(self):
         if not self.stopped.is_set():
             self.stopped.set()
+            # At exit: handles held in reference cycles are collected (and counted) first.
+            import gc
+            gc.collect()
             write_snapshot(self.path)
 
 

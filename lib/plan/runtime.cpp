@@ -204,7 +204,8 @@ std::vector<UnexplainedSite> join_runtime(std::vector<Finding>& findings, const 
       match->observed = o;
       continue;
     }
-    if (site.leaked == 0 && site.open == 0) continue;
+    // Handles open without a leak are not one (a pool's own, long-lived, or lent by a leaked wrapper).
+    if (site.leaked == 0) continue;
     UnexplainedSite u{site, ""};
     const bool in_function = best > 0 && std::any_of(findings.begin(), findings.end(), [&](const Finding& f) {
       return f.file == file && (f.function == site.function || f.function.ends_with("." + site.function));

@@ -40,7 +40,7 @@ struct UnexplainedSite {
 // Sets `observed` on the findings that runtime sites match: by file (the longest common tail of
 // their paths) and line, or, when lines moved between the deployed code and this tree, by the
 // function and the acquiring line's code. `scanned` are the files the scan read (display
-// paths). The sites that leaked or are open and match no finding are returned.
+// paths). The sites that leaked and match no finding are returned.
 std::vector<UnexplainedSite> join_runtime(std::vector<Finding>& findings, const RuntimeCounts& counts,
                                           const std::vector<std::string>& scanned);
 

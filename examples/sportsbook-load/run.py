@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Drives the example app's routes with Flask's test client, in memory (no server, no network,
+"""Drives the example app's routes (examples/sportsbook) with Flask's test client, in memory (no server, no network,
 no database: psycopg2 is the stand-in in fakedb/), a bounded number of rounds, with leakfix_runtime
 counting leaks per line.
 
-    python3 load/run.py [--rounds N] [--out counts.jsonl] [--app DIR] [--runtime DIR]
+    python3 examples/sportsbook-load/run.py [--rounds N] [--out counts.jsonl] [--app DIR] [--runtime DIR]
 
 Each round sends the requests below once; eight of them take a path that leaks a connection in
 the app as shipped (an unknown tenant, a duplicate e-mail, a bulk update that skips an id, ...).
@@ -49,8 +49,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out", help="append leakfix_runtime's counts here (JSON lines)")
-    ap.add_argument("--app", default=os.path.dirname(HERE), help="the app's folder (holding src/)")
-    ap.add_argument("--runtime", default=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "runtime"),
+    ap.add_argument("--app", default=os.path.join(os.path.dirname(HERE), "sportsbook"), help="the app's folder (holding src/)")
+    ap.add_argument("--runtime", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "runtime"),
                     help="the folder holding leakfix_runtime.py")
     ap.add_argument("--rules", help="`leakfix runtime rules` output (default: the runtime's own)")
     ap.add_argument("--no-runtime", action="store_true", help="run without leakfix_runtime")
