@@ -12,7 +12,8 @@ and then scans the machine's Python standard library (site-packages included) wi
 shipped rule, reporting time, findings per kind and files skipped; then, on a copy of it, warm
 scans against cold ones (after a function body changed, after a wrapper changed), the cold scan
 against ast-grep's one-pattern search (target 0.4x), sharded runs, peak memory at 1x and 4x the
-tree, the language server's latency; and the C++ pass against clang -fsyntax-only (target 1.5x).
+tree, the language server's latency; the C++ pass against clang -fsyntax-only (target 1.5x); and
+what leakfix_runtime costs per acquisition (target 2 us) and per Flask request.
 
 leakfix and the parse are timed in pairs, one right after the other, and the ratio reported is
 the median of the pairs' ratios: on a shared machine the load drifts between runs by more than
@@ -120,6 +121,20 @@ def files_naming(root, names):
             if any(n.encode() in data for n in names):
                 out.append(path)
     return sorted(out)
+
+
+def sub_bench(script, *args):
+    """Runs another bench of this folder, prints its lines and returns the ratios of its last line
+    (a JSON object)."""
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script), *args], capture_output=True, text=True, timeout=3600)
+    lines = proc.stdout.strip().splitlines()
+    print()
+    for line in lines[:-1]:
+        print(line)
+    if proc.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    print(f"  {script} failed: " + proc.stderr[-400:])
+    return {}
 
 
 def row(label, value, extra="", unit="s"):
@@ -278,16 +293,9 @@ def main():
             print("  " + line)
     # The C++ pass against the compiler's front end, with the same compile commands.
     if not args.skip_cxx:
-        cxx = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "cxx_syntax.py"), LEAKFIX, "--runs", str(max(1, args.runs // 2))],
-                             capture_output=True, text=True, timeout=3600)
-        lines = cxx.stdout.strip().splitlines()
-        print()
-        for line in lines[:-1]:
-            print(line)
-        if cxx.returncode == 0 and lines:
-            ratios.update(json.loads(lines[-1]))
-        else:
-            print("  C++ bench failed: " + cxx.stderr[-400:])
+        ratios.update(sub_bench("cxx_syntax.py", LEAKFIX, "--runs", str(max(1, args.runs // 2))))
+    # What leakfix_runtime costs an application: per acquisition, and per Flask request.
+    ratios.update(sub_bench("runtime_overhead.py", "--repeats", str(max(3, args.runs))))
     print("\nratios: " + json.dumps({k: round(v, 3) for k, v in ratios.items()}))
 
 

@@ -24,6 +24,7 @@ own bookkeeping fails, it says so once on stderr and steps aside.
 import functools
 import importlib.abc
 import io
+import itertools
 import json
 import linecache
 import os
@@ -53,21 +54,33 @@ _LIBRARY_POOLS = ("psycopg2.pool",)  # where `*.getconn` and `*.putconn` are loo
 _now = time.time
 
 
+def _value(counter):
+    """An itertools.count's next value, without taking it."""
+    return counter.__reduce__()[1][0]
+
+
 class _Site:
-    __slots__ = ("file", "line", "function", "text", "acquired", "open", "leaked", "last_leak", "last_seen")
+    """One acquiring line. Its counts are itertools.count objects, whose next() is one atomic
+    step under the GIL: the hot paths take no lock."""
+    __slots__ = ("file", "line", "function", "text", "taken", "handed_on", "released", "lost", "last_leak", "last_seen", "seen_at")
 
     def __init__(self, file, line, function, text):
         self.file, self.line, self.function, self.text = file, line, function, text
-        self.acquired = self.open = self.leaked = 0
+        self.taken, self.handed_on, self.released, self.lost = (itertools.count() for _ in range(4))
         self.last_leak = self.last_seen = None
+        self.seen_at = 0  # acquisitions counted when last_seen was last set
 
     def as_dict(self):
+        taken, handed_on, released, lost = (_value(c) for c in (self.taken, self.handed_on, self.released, self.lost))
+        acquired = taken - handed_on
+        if acquired != self.seen_at:  # acquired since the last look: seen now (to the snapshot)
+            self.seen_at, self.last_seen = acquired, _now()
         return {"file": self.file, "line": self.line, "function": self.function, "text": self.text,
-                "acquired": self.acquired, "open": self.open, "leaked": self.leaked,
+                "acquired": acquired, "open": acquired - released - lost, "leaked": lost,
                 "last_leak": self.last_leak, "last_seen": self.last_seen}
 
 
-_PLAIN_SIZE = type("_Plain", (), {}).__basicsize__  # an instance of a class with only a __dict__
+_REMOVE = object()  # uninstall(): the attribute was added, not replaced
 
 
 class _FileName(str):
@@ -76,15 +89,20 @@ class _FileName(str):
 
 class _Ref(weakref.ref):
     """A weak reference to a handle, with what the runtime knows of it."""
-    __slots__ = ("key", "site", "state", "cls")
+    __slots__ = ("key", "site", "state")
 
 
 class _Runtime:
     def __init__(self, rules, root, release_leaked, on_leak, track_open):
         self.root = os.path.realpath(root) + os.sep
         self.release_leaked = release_leaked
+        self.slow = False  # acquisitions take acquired()'s full path (see acquirer): after a failure
         self.on_leak = on_leak
         self.sites = {}
+        # Handles followed, by id: those of watched classes (a finalizer says when one is
+        # collected; ids of live objects are unique and an entry goes at its object's death) ...
+        self.owned = {}  # id(handle) -> _Site
+        # ... and the others (files, a pool's C connections), by a weak reference.
         self.records = {}  # id(handle) -> _Ref
         self.lock = threading.Lock()
         self.failed = False
@@ -102,7 +120,7 @@ class _Runtime:
 
     def fail(self, error):
         if not self.failed:
-            self.failed = True
+            self.failed = self.slow = True
             try:
                 sys.stderr.write(f"leakfix_runtime: stepping aside after an error in its bookkeeping: {error!r}\n")
             except Exception:
@@ -135,77 +153,96 @@ class _Runtime:
             return  # its release cannot be seen: it would count as a leak when it is not one
         code = frame.f_code
         site = self.sites.get((code.co_filename, frame.f_lineno)) or self.site_of(frame)
+        key = id(handle)
+        self.hand_on(handle, key)
+        if seen is True and not is_file:
+            self.owned[key] = site
+            next(site.taken)
+            return
         try:
             ref = _Ref(handle, self.collected)
         except TypeError:
             return  # no weak references to it: it cannot be followed
-        ref.key = key = id(handle)
+        ref.key = key
         ref.site = site
-        ref.cls = cls
         if is_file:
             ref.state = _FileName(repr(getattr(handle, "name", None)))
-        else:
-            ref.state = getattr(handle, "__dict__", None) if self.release_leaked else None
-        records = self.records
-        with self.lock:
-            old = records.get(key)
-            if old is not None and old() is handle:
-                # Handed on by a wrapper (get_db_connection() inside open_tenant_db()): it is
-                # the caller's, whose line is where it is kept or lost.
-                old.site.open -= 1
-                old.site.acquired -= 1
-            records[key] = ref
-            site.acquired += 1
-            site.open += 1
-            site.last_seen = _now()
+        self.records[key] = ref
+        next(site.taken)
+
+    def hand_on(self, handle, key):
+        """A handle already followed, returned again by a wrapper (get_db_connection() inside
+        open_tenant_db()): it is the caller's, whose line is where it is kept or lost."""
+        old = self.owned.pop(key, None)
+        if old is not None:
+            next(old.handed_on)
+            return
+        ref = self.records.get(key)
+        if ref is not None and ref() is handle:
+            del self.records[key]
+            next(ref.site.handed_on)
 
     def released(self, handle):
-        # Most releases are of handles followed; the lock is taken only for those.
-        if self.records.get(id(handle)) is None or self.failed:
+        key = id(handle)
+        site = self.owned.pop(key, None)
+        if site is not None:
+            next(site.released)
             return
-        with self.lock:
-            ref = self.records.get(id(handle))
-            if ref is not None and ref() is handle:
-                del self.records[ref.key]
-                ref.site.open -= 1
+        ref = self.records.pop(key, None)
+        if ref is None:
+            return
+        if ref() is handle:
+            next(ref.site.released)
+        else:  # another object's record under a reused id: not this one's to drop
+            self.records.setdefault(ref.key, ref)
+
+    def leaked(self, site):
+        next(site.lost)
+        site.last_leak = _now()
+        if self.on_leak is not None:
+            self.on_leak(site.as_dict())
 
     def collected(self, ref):
         try:
-            with self.lock:
-                if self.records.get(ref.key) is not ref:
+            if self.records.get(ref.key) is not ref:
+                return  # released, or handed on: its record is gone
+            del self.records[ref.key]
+            site = ref.site
+            state = getattr(ref, "state", None)
+            if isinstance(state, _FileName):
+                # Closed by hand unless CPython's warning about it came just now.
+                unclosed, self.unclosed = self.unclosed, None
+                if unclosed != state:
+                    next(site.released)
                     return
-                del self.records[ref.key]
-                site = ref.site
-                site.open -= 1
-                if isinstance(ref.state, _FileName):
-                    # Closed by hand unless CPython's warning about it came just now.
-                    unclosed, self.unclosed = self.unclosed, None
-                    if unclosed != ref.state:
-                        return
-                site.leaked += 1
-                site.last_leak = time.time()
-            if self.on_leak is not None:
-                self.on_leak(site.as_dict())
-            if self.release_leaked and isinstance(ref.state, dict):
-                self.give_back(ref)
+            self.leaked(site)
         except Exception as e:  # a weakref callback must not raise
             self.fail(e)
 
-    def give_back(self, ref):
-        """Closes a copy of a collected handle made from its state: what the incident's finalizer
-        did (a PooledConnection's close() gives its raw connection back to the pool). Only for
-        classes whose whole state is their __dict__ (not a subclass of a C type)."""
-        if ref.cls.__basicsize__ > _PLAIN_SIZE:
-            return
-        for name in self.methods:
-            if callable(getattr(ref.cls, name, None)):
-                copy = ref.cls.__new__(ref.cls)  # not followed: its release counts nothing
-                copy.__dict__.update(ref.state)
+    def finalizer(self, inherited):
+        """The __del__ given to a watched class: a handle collected while still followed (not
+        released) is a leak of its line. With release_leaked, it is then released, as the
+        incident's finalizer gave leaked connections back to the pool."""
+        owned, rt = self.owned, self
+
+        def __del__(self):
+            site = owned.pop(id(self), None)
+            if site is not None:
                 try:
-                    getattr(copy, name)()
-                except Exception:
-                    pass  # the application's close failing is not the runtime's failure
-                return
+                    rt.leaked(site)
+                    if rt.release_leaked:
+                        for name in rt.methods:
+                            method = getattr(self, name, None)
+                            if callable(method):
+                                method()
+                                break
+                except Exception as e:  # a finalizer must not raise
+                    rt.fail(e)
+            if inherited is not None:
+                inherited(self)
+
+        __del__.__leakfix_wrapped__ = True
+        return __del__
 
     def hear_unclosed_files(self):
         """CPython warns (ResourceWarning, ignored by default) when it collects a file still
@@ -253,16 +290,30 @@ class _Runtime:
                     ok = True
                 except (TypeError, AttributeError):
                     pass
+            inherited = getattr(cls, "__del__", None)
+            if ok and not getattr(inherited, "__leakfix_wrapped__", False):
+                try:
+                    had = "__del__" in vars(cls)
+                    cls.__del__ = self.finalizer(inherited)
+                    self.patched.append((cls, "__del__", inherited if had else _REMOVE))
+                except (TypeError, AttributeError):
+                    ok = False
         self.watched_types[cls] = ok
         return ok
 
     def release_method(self, original):
-        rt = self
+        owned, released = self.owned, self.released
 
         @functools.wraps(original)
         def release(self, *args, **kwargs):
-            rt.released(self)
-            return original(self, *args, **kwargs)
+            site = owned.pop(id(self), None)  # released() inlined: this runs at every close()
+            if site is not None:
+                next(site.released)
+            else:
+                released(self)
+            if args or kwargs:
+                return original(self, *args, **kwargs)
+            return original(self)
 
         release.__leakfix_wrapped__ = True
         return release
@@ -282,12 +333,25 @@ class _Runtime:
     def acquirer(self, original, releasable, depth=1):
         rt = self
         getframe = sys._getframe
+        owned, records, sites, watched = self.owned, self.records, self.sites, self.watched_types
 
         @functools.wraps(original)
         def acquire(*args, **kwargs):
-            handle = original(*args, **kwargs)
+            handle = original(*args, **kwargs) if args or kwargs else original()
             try:
-                rt.acquired(handle, getframe(depth), releasable)
+                frame = getframe(depth)
+                cls = type(handle)
+                site = sites.get((frame.f_code.co_filename, frame.f_lineno))
+                # The common case, acquired() inlined: a class whose close() is wrapped, at a line
+                # seen before, nothing to keep for giving it back.
+                if site is None or watched.get(cls) is not True or rt.slow:
+                    rt.acquired(handle, frame, releasable)
+                    return handle
+                key = id(handle)
+                if key in owned or key in records:
+                    rt.hand_on(handle, key)
+                owned[key] = site
+                next(site.taken)
             except Exception as e:
                 rt.fail(e)
             return handle
@@ -301,8 +365,7 @@ class _Runtime:
         rt = self
 
         class Connection(sqlite3.Connection):
-            def close(self):
-                rt.released(self)
+            def close(self):  # wrapped by watch_type, as a Python class's is
                 return super().close()
 
         wrapped = self.acquirer(original, True, depth=2)
@@ -314,7 +377,7 @@ class _Runtime:
             return wrapped(*args, **kwargs)
 
         connect.__leakfix_wrapped__ = True
-        self.watched_types[Connection] = True
+        self.watch_type(Connection)
         return connect
 
     def replace(self, owner, name, make):
@@ -394,7 +457,7 @@ class _Runtime:
     def snapshot(self):
         with self.lock:
             # A line whose every handle was handed on to a caller is not an acquiring line.
-            sites = [s.as_dict() for s in self.sites.values() if s.acquired or s.leaked or s.open]
+            sites = [d for d in (s.as_dict() for s in list(self.sites.values())) if d["acquired"] or d["leaked"] or d["open"]]
         return {"time": time.time(), "pid": os.getpid(), "sites": sites}
 
 
@@ -450,8 +513,8 @@ def install(rules=None, root=None, out=None, interval=60.0, release_leaked=False
     """Starts counting. `rules`: a dict or the path of `leakfix runtime rules` output (default:
     the DB-API drivers and psycopg2's pools); `root`: the project's folder (default: the working
     directory), whose modules' functions the rules' bare names stand for; `out`: a file that gets
-    a JSON line of the counts every `interval` seconds and at exit; `release_leaked`: close a
-    copy of each collected open handle made from its state (Python classes only); `open_files`:
+    a JSON line of the counts every `interval` seconds and at exit; `release_leaked`: close each
+    handle collected while open, in its finalizer (Python classes only); `open_files`:
     count open() too; `on_leak(site)`: called at each leak. Returns nothing and never raises."""
     global _runtime, _finder, _writer
     try:
@@ -491,7 +554,10 @@ def uninstall():
     if _runtime is not None:
         for owner, name, original in reversed(_runtime.patched):
             try:
-                setattr(owner, name, original)
+                if original is _REMOVE:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, original)
             except (TypeError, AttributeError):
                 pass
     _runtime = None

@@ -49,11 +49,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out", help="append leakfix_runtime's counts here (JSON lines)")
+    ap.add_argument("--prometheus", help="write the counts here in Prometheus' text format, as a scrape would see them")
     ap.add_argument("--app", default=os.path.join(os.path.dirname(HERE), "sportsbook"), help="the app's folder (holding src/)")
     ap.add_argument("--runtime", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "runtime"),
                     help="the folder holding leakfix_runtime.py")
     ap.add_argument("--rules", help="`leakfix runtime rules` output (default: the runtime's own)")
     ap.add_argument("--no-runtime", action="store_true", help="run without leakfix_runtime")
+    ap.add_argument("--release-leaked", action="store_true", help="let the runtime give leaked connections back to the pool")
     args = ap.parse_args()
     app_dir = os.path.abspath(args.app)
     sys.path[:0] = [os.path.join(HERE, "fakedb"), app_dir, args.runtime]
@@ -61,7 +63,7 @@ def main():
     if not args.no_runtime:
         import leakfix_runtime as runtime
         # Before the app is imported: its modules are wrapped as they load.
-        runtime.install(rules=args.rules, root=app_dir)
+        runtime.install(rules=args.rules, root=app_dir, release_leaked=args.release_leaked)
     from src.app import create_app
     from src import db_compat
 
@@ -87,6 +89,9 @@ def main():
     if runtime is not None:
         if args.out:
             runtime.write_snapshot(args.out)
+        if args.prometheus:
+            with open(args.prometheus, "w") as f:
+                f.write(runtime.prometheus())
         sites = runtime.counts()
         for key in sorted(sites, key=lambda k: (sites[k]["file"], sites[k]["line"])):
             s = sites[key]

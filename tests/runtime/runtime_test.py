@@ -65,6 +65,13 @@ try:
           "src/routes/multitenant_routing.py:10" not in before and before.get("src/routes/multitenant_routing.py:17", (0,))[0] == ROUNDS)
     check("lines that close on every path never leak", before.get("src/routes/comprehensive_admin.py:13", (1,))[0] == 0)
 
+    # The incident's safety net: leaked connections given back to the pool by the finalizer.
+    r = run(sys.executable, work / "sportsbook-load/run.py", "--rounds", str(ROUNDS), "--release-leaked", "--app", work / "sportsbook",
+            "--runtime", ROOT / "runtime", "--rules", work / "rules.json", cwd=work)
+    net = {m.group(1): int(m.group(2)) for m in re.finditer(r"(\S+:\d+) \S+ leaked=(\d+)", r.stdout)}
+    check("with release_leaked the leaks are still counted", {k: v for k, v in net.items() if v} == {k: ROUNDS for k in LEAKING}, net)
+    check("and the pool has every connection back", "checked out after the load: 0" in r.stdout, r.stdout[-300:])
+
     # plan --runtime: the observed leaks on the findings, leaking ones first in each phase.
     plan = json.loads(run(LEAKFIX, "plan", ".", "-q", "--format", "json", "--runtime", work / "before.jsonl", cwd=app).stdout)
     items = [i for p in plan["phases"] for i in p["items"]] + plan["review"]
@@ -114,18 +121,9 @@ try:
     check("two processes are summed", plan["runtime"]["processes"] == 2, plan["runtime"])
 
     # A Prometheus scrape gives the same leaks.
-    prom = run(sys.executable, "-c", f"""
-import json, sys
-sys.path.insert(0, {str(ROOT / 'runtime')!r})
-import leakfix_runtime as r
-snap = json.loads(open({str(work / 'before.jsonl')!r}).read().splitlines()[-1])
-r.install(rules={{"acquirers": [], "releases": []}})
-for s in snap["sites"]:
-    site = r._runtime.sites.setdefault((s["file"], s["line"]), r._Site(s["file"], s["line"], s["function"], s["text"]))
-    site.leaked, site.open, site.acquired = s["leaked"], s["open"], s["acquired"]
-print(r.prometheus(), end="")
-""", cwd=work)
-    (work / "scrape.prom").write_text(prom.stdout)
+    prom = run(sys.executable, work / "sportsbook-load/run.py", "--rounds", str(ROUNDS), "--prometheus", work / "scrape.prom",
+               "--app", work / "sportsbook", "--runtime", ROOT / "runtime", "--rules", work / "rules.json", cwd=work)
+    prom.stdout = (work / "scrape.prom").read_text()
     check("the Prometheus text names leakfix_leaked_total and leakfix_open_connections",
           "leakfix_leaked_total{site=" in prom.stdout and "leakfix_open_connections{site=" in prom.stdout, prom.stdout[:300])
     plan = json.loads(run(LEAKFIX, "plan", ".", "-q", "--format", "json", "--runtime", work / "scrape.prom", cwd=app).stdout)
