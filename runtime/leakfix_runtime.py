@@ -98,7 +98,9 @@ class _Runtime:
         self.release_leaked = release_leaked
         self.slow = False  # acquisitions take acquired()'s full path (see acquirer): after a failure
         self.on_leak = on_leak
-        self.sites = {}
+        self.sites = {}  # (file, line) -> _Site
+        self.by_code = {}  # (id(code), instruction) -> _Site: how a call finds its site
+        self.codes = []  # the code objects of by_code, kept alive
         # Handles followed, by id: those of watched classes (a finalizer says when one is
         # collected; ids of live objects are unique and an entry goes at its object's death) ...
         self.owned = {}  # id(handle) -> _Site
@@ -127,12 +129,21 @@ class _Runtime:
                 pass
 
     def site_of(self, frame):
+        """The site of the call a frame is making. Found again by its code object and
+        instruction (cheaper than its line number, which is computed); the code is kept, so
+        that its id is not another's."""
         code = frame.f_code
+        fast = (id(code), frame.f_lasti)
+        site = self.by_code.get(fast)
+        if site is not None:
+            return site
         key = (code.co_filename, frame.f_lineno)
         site = self.sites.get(key)
         if site is None:
             text = linecache.getline(code.co_filename, frame.f_lineno).strip()
             site = self.sites.setdefault(key, _Site(code.co_filename, frame.f_lineno, code.co_name, text))
+        self.codes.append(code)
+        self.by_code[fast] = site
         return site
 
     def acquired(self, handle, frame, releasable):
@@ -152,7 +163,7 @@ class _Runtime:
         if not (seen or releasable):
             return  # its release cannot be seen: it would count as a leak when it is not one
         code = frame.f_code
-        site = self.sites.get((code.co_filename, frame.f_lineno)) or self.site_of(frame)
+        site = self.site_of(frame)
         key = id(handle)
         self.hand_on(handle, key)
         if seen is True and not is_file:
@@ -333,7 +344,7 @@ class _Runtime:
     def acquirer(self, original, releasable, depth=1):
         rt = self
         getframe = sys._getframe
-        owned, records, sites, watched = self.owned, self.records, self.sites, self.watched_types
+        owned, records, by_code, watched = self.owned, self.records, self.by_code, self.watched_types
 
         @functools.wraps(original)
         def acquire(*args, **kwargs):
@@ -341,7 +352,7 @@ class _Runtime:
             try:
                 frame = getframe(depth)
                 cls = type(handle)
-                site = sites.get((frame.f_code.co_filename, frame.f_lineno))
+                site = by_code.get((id(frame.f_code), frame.f_lasti))
                 # The common case, acquired() inlined: a class whose close() is wrapped, at a line
                 # seen before, nothing to keep for giving it back.
                 if site is None or watched.get(cls) is not True or rt.slow:
