@@ -1,5 +1,6 @@
-"""psycopg2.pool's connection pools, in memory: getconn() lends a connection, putconn() takes it
-back, checked_out() says how many are lent (what the incident's dashboard showed creep up)."""
+"""psycopg2.pool's connection pools, in memory: getconn() lends an idle connection or makes one,
+putconn() takes it back, checked_out() says how many are lent (what the incident's dashboard
+showed creep up). Unlike psycopg2's, the pool has no maximum: a leak never makes getconn() fail."""
 import threading
 
 
@@ -12,12 +13,13 @@ class AbstractConnectionPool:
         self.minconn, self.maxconn = minconn, maxconn
         self._kwargs = kwargs
         self._used = {}
+        self._idle = []  # connections given back, lent again before a new one is made
         self._lock = threading.Lock()
 
     def getconn(self, key=None):
         from . import connect
         with self._lock:
-            conn = connect(self._kwargs.get("dsn"))
+            conn = self._idle.pop() if self._idle else connect(self._kwargs.get("dsn"))
             self._used[id(conn)] = conn
             return conn
 
@@ -25,6 +27,10 @@ class AbstractConnectionPool:
         with self._lock:
             if self._used.pop(id(conn), None) is None:
                 raise PoolError("trying to put unkeyed connection")
+            if close or conn.closed:
+                conn.close()
+            else:
+                self._idle.append(conn)
 
     def checked_out(self):
         with self._lock:
