@@ -55,8 +55,9 @@ _now = time.time
 
 
 def _value(counter):
-    """An itertools.count's next value, without taking it."""
-    return counter.__reduce__()[1][0]
+    """An itertools.count's next value, without taking it (its repr is `count(N)` on every
+    version; its pickling support, which also says it, is gone in 3.14)."""
+    return int(repr(counter)[6:-1])
 
 
 class _Site:

@@ -180,6 +180,34 @@ try:
     r = run(sys.executable, script, cwd=work, env=dict(env, LEAKFIX_RUNTIME="0", LEAKFIX_RUNTIME_OUT=str(work / "off.jsonl")))
     check("LEAKFIX_RUNTIME=0 leaves the program alone", not (work / "off.jsonl").exists() and r.returncode == 0)
 
+    # --- exact under threads -----------------------------------------------------------------
+    r = run(sys.executable, "-c", f"""
+import sys, threading, gc
+sys.path.insert(0, {str(ROOT / 'runtime')!r})
+import leakfix_runtime as rt
+class Conn:
+    def close(self):
+        pass
+def get_db_connection():
+    return Conn()
+mod = type(sys)("threaded_app"); mod.__file__ = {str(work / 'threaded_app.py')!r}; mod.get_db_connection = get_db_connection
+sys.modules["threaded_app"] = mod
+rt.install(root={str(work)!r})
+f = mod.get_db_connection
+def worker():
+    for i in range(3000):
+        c = f()
+        if i % 3:
+            c.close()
+threads = [threading.Thread(target=worker) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+gc.collect()
+(s,) = [v for v in rt.counts().values() if v["function"] == "worker"]
+print(s["acquired"], s["leaked"], s["open"])
+""", cwd=work)
+    check("8 threads at once: every acquisition, leak and release counted", r.stdout.split() == ["24000", "8000", "0"], (r.stdout, r.stderr))
+
     # --- it never raises into the application -----------------------------------------------
     r = run(sys.executable, "-c", f"""
 import sys
