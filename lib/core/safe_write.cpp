@@ -29,13 +29,6 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
-std::optional<std::string> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Makes the rename itself durable.
 void sync_folder(const fs::path& dir) {
@@ -136,6 +129,15 @@ std::optional<Error> safe_write(const std::string& path, const std::string& disp
   if (ok) err = errno;
   ::unlink(tmp.c_str());
   return fail(std::strerror(err));
+}
+
+std::optional<std::string> read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return s.str();
 }
 
 }  // namespace leakfix

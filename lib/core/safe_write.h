@@ -30,4 +30,7 @@ struct WriteOptions {
 std::optional<Error> safe_write(const std::string& path, const std::string& display, std::string_view bytes,
                                 const WriteOptions& options = {});
 
+// A file's bytes; nullopt (errno set) when it cannot be opened or read.
+std::optional<std::string> read_all(const std::string& path);
+
 }  // namespace leakfix

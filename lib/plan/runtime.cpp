@@ -1,5 +1,7 @@
 #include "plan/runtime.h"
 
+#include "core/safe_write.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -146,11 +148,9 @@ RuntimeCounts parse_runtime(std::string_view text) {
 }
 
 Result<RuntimeCounts> read_runtime(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path, 0, fmt::format("cannot read the runtime counts: {}", std::strerror(errno))};
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  auto counts = parse_runtime(buf.view());
+  const auto bytes = read_all(path);
+  if (!bytes) return Error{path, 0, fmt::format("cannot read the runtime counts: {}", std::strerror(errno))};
+  auto counts = parse_runtime(*bytes);
   if (counts.lines > 0 && counts.format.empty())
     return Error{path, 0, "neither JSON lines of leakfix_runtime nor a Prometheus scrape of its metrics"};
   return counts;

@@ -1,5 +1,7 @@
 #include "plan/traffic.h"
 
+#include "core/safe_write.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -99,11 +101,9 @@ AccessLog parse_access_log(std::string_view text) {
 }
 
 Result<AccessLog> read_access_log(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path, 0, fmt::format("cannot read the access log: {}", std::strerror(errno))};
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return parse_access_log(buf.view());
+  const auto bytes = read_all(path);
+  if (!bytes) return Error{path, 0, fmt::format("cannot read the access log: {}", std::strerror(errno))};
+  return parse_access_log(*bytes);
 }
 
 bool route_matches(std::string_view rule, std::string_view path) {

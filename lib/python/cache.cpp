@@ -1,5 +1,7 @@
 #include "python/cache.h"
 
+#include "core/safe_write.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,14 +128,6 @@ std::string hex128(std::string_view s) {
   return fmt::format("{:016x}{:016x}", fnv1a(s), static_cast<std::uint64_t>(std::hash<std::string_view>{}(s)));
 }
 
-std::optional<std::string> read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return out.str();
-}
 
 // Writes `bytes` to a temporary file beside `p` and renames it into place. Quietly does nothing
 // when it cannot: a cache that cannot be written is a slower next run, not an error.
@@ -240,7 +234,7 @@ std::optional<SummaryCache> SummaryCache::open(const fs::path& dir, const std::s
   c.dir_ = dir / "v1" / config;
   // The index, in a plain binary form read without building anything but the records (see
   // save_index for the layout).
-  if (const auto bytes = read_all(c.dir_ / "index")) {
+  if (const auto bytes = read_all((c.dir_ / "index").string())) {
     Reader in(*bytes);
     std::uint64_t format = 0, count = 0;
     if (in.u64(format) && format == kFormat && in.u64(c.index_written_ns_) && in.u64(count)) {
@@ -306,14 +300,14 @@ bool SummaryCache::lost_files(const std::vector<InputFile>& files) const {
   return std::any_of(index_.begin(), index_.end(), [&](const auto& e) { return !now.contains(e.first); });
 }
 
-std::optional<std::string> SummaryCache::get(const std::string& name) const { return read_all(dir_ / name); }
+std::optional<std::string> SummaryCache::get(const std::string& name) const { return read_all((dir_ / name).string()); }
 
 void SummaryCache::put(const std::string& name, std::string_view bytes) const { write_atomically(dir_ / name, bytes); }
 
 fs::path SummaryCache::entry_path(const std::string& key) const { return dir_ / key.substr(0, 2) / key.substr(2); }
 
 std::optional<CachedFile> SummaryCache::load(const std::string& key) const {
-  const auto bytes = read_all(entry_path(key));
+  const auto bytes = read_all(entry_path(key).string());
   if (!bytes || bytes->size() < 8) return std::nullopt;
   try {
     const auto j = nlohmann::json::from_msgpack(*bytes);

@@ -1,4 +1,5 @@
 #include "python/targets.h"
+#include "core/safe_write.h"
 
 #include <fmt/format.h>
 
@@ -251,12 +252,6 @@ void top_level_bindings(const ParsedFile& file, std::set<std::string, std::less<
   for (const auto& [local, full] : imports.bindings()) names.insert(local);
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 
@@ -302,7 +297,7 @@ std::shared_ptr<const ModuleFacts> TargetResolver::facts(const std::string& path
     std::lock_guard lock(lock_);
     if (auto it = cache_.find(path); it != cache_.end()) return it->second;
   }
-  auto f = facts_of_text(path, read_all(path));
+  auto f = facts_of_text(path, read_all(path).value_or(""));
   std::lock_guard lock(lock_);
   return cache_.emplace(path, std::move(f)).first->second;
 }

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "core/safe_write.h"
 #include "lsp/text.h"
 #include "lsp/transport.h"
 #include "python/analyzer.h"
@@ -256,12 +257,6 @@ class Server {
                        root_, ms, project.discovered_acquirers.size() + project.discovered_releases.size(), project.cached));
   }
 
-  // A file's bytes as they are on disk; nullopt when it cannot be read (or is not there).
-  static std::optional<std::string> disk_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
 
   static bool is_python(const Document& d) {
     const auto ext = fs::path(d.path).extension().string();
@@ -293,7 +288,7 @@ class Server {
     d.text = td.value("text", "");
     // The workspace was read from disk: a document that differs from its file (or has none)
     // may give the others a wrapper that the disk does not.
-    if (disk_bytes(d.path) != d.text) rediscover_ = true;
+    if (read_all(d.path) != d.text) rediscover_ = true;
     docs_[uri] = std::move(d);
   }
 
@@ -327,7 +322,7 @@ class Server {
     Document* d = find(p);
     if (!d) return;
     // Unsaved text that gave the workspace a wrapper is gone: the file on disk counts again.
-    if (disk_bytes(d->path) != d->text && d->known && !d->known->empty()) rediscover_ = true;
+    if (read_all(d->path) != d->text && d->known && !d->known->empty()) rediscover_ = true;
     io_.send(lsp::notification("textDocument/publishDiagnostics", {{"uri", d->uri}, {"diagnostics", json::array()}}));
     docs_.erase(d->uri);
   }
