@@ -107,7 +107,6 @@ class _Runtime:
         self.owned = {}  # id(handle) -> _Site
         # ... and the others (files, a pool's C connections), by a weak reference.
         self.records = {}  # id(handle) -> _Ref
-        self.lock = threading.Lock()
         self.failed = False
         self.patched = []  # (owner, name, original): what uninstall() puts back
         self.watched_types = {}  # type -> whether its release can be seen
@@ -163,7 +162,6 @@ class _Runtime:
                 seen = self.watch_type(cls)
         if not (seen or releasable):
             return  # its release cannot be seen: it would count as a leak when it is not one
-        code = frame.f_code
         site = self.site_of(frame)
         key = id(handle)
         self.hand_on(handle, key)
@@ -374,7 +372,6 @@ class _Runtime:
     def sqlite_connect(self, original):
         """sqlite3's connections are a C type: they are made of a subclass whose close() is seen."""
         import sqlite3
-        rt = self
 
         class Connection(sqlite3.Connection):
             def close(self):  # wrapped by watch_type, as a Python class's is
@@ -467,9 +464,8 @@ class _Runtime:
     # ---- reports --------------------------------------------------------------------------
 
     def snapshot(self):
-        with self.lock:
-            # A line whose every handle was handed on to a caller is not an acquiring line.
-            sites = [d for d in (s.as_dict() for s in list(self.sites.values())) if d["acquired"] or d["leaked"] or d["open"]]
+        # A line whose every handle was handed on to a caller is not an acquiring line.
+        sites = [d for d in (s.as_dict() for s in list(self.sites.values())) if d["acquired"] or d["leaked"] or d["open"]]
         return {"time": time.time(), "pid": os.getpid(), "sites": sites}
 
 
