@@ -13,6 +13,7 @@
 #include "python/cfg.h"
 #include "python/flow.h"
 #include "python/locate.h"
+#include "python/outline.h"
 #include "python/statements.h"
 #include "python/suppression.h"
 #include "python/rewrite.h"
@@ -232,7 +233,8 @@ class FileAnalyzer {
         if (acquisition_index_.size() != acquisitions_.size()) {
           for (std::size_t i = 0; i < acquisitions_.size(); ++i) acquisition_index_[node_id(acquisitions_[i].call)] = static_cast<int>(i);
         }
-        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, acquisition_index_, module_};
+        const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, acquisition_index_, module_,
+                               &outline(scope)};
         slot->facts = extract_events(ctx, slot->cfg);
       } catch (const CfgTooComplex&) {
         slot->too_complex = true;
@@ -290,15 +292,12 @@ class FileAnalyzer {
     return nullptr;
   }
 
-  bool context_manager_scope(TSNode scope) const {
-    if (!is(scope, "function_definition")) return false;
-    if (lends_by_yield(file_, scope)) return true;
-    const TSNode parent = file_.parent(scope);
-    if (!is(parent, "decorated_definition")) return false;
-    for (auto d : code_children(parent)) {
-      if (is(d, "decorator") && file_.text(d).find("contextmanager") != std::string_view::npos) return true;
-    }
-    return false;
+  // What the scope declares, from one walk of its body, shared by the use, the events and the
+  // verdict.
+  const ScopeOutline& outline(TSNode scope) {
+    auto& slot = outlines_[node_id(scope)];
+    if (!slot) slot = std::make_unique<ScopeOutline>(outline_scope(file_, scope));
+    return *slot;
   }
 
   bool is_rule_acquirer_name(const Rule& r, std::string_view name) const {
@@ -314,11 +313,11 @@ class FileAnalyzer {
     if (inside_error(file_, a.call)) return;
     const TSNode scope = enclosing_scope(file_, a.call);
     const std::string fn = function_name(file_, scope);
-    const bool cm = context_manager_scope(scope);
+    const ScopeOutline& declared = outline(scope);
+    const bool cm = declared.context_manager();
+    const bool function = is(scope, "function_definition");
     const UseInfo use = use_of(file_, imports_, a, scope, cm, [&](std::string_view name) {
-      auto [it, inserted] = globals_.try_emplace(node_id(scope));
-      if (inserted) it->second = declared_globals(file_, scope);
-      return it->second.contains(name);
+      return function && declared.globals.contains(name);
     });
     const std::string what = fmt::format("{} from {}()", a.rule->resource, a.callee_text);
     const std::string def_name = is(scope, "function_definition") ? std::string(file_.text(field(scope, "name"))) : "";
@@ -622,7 +621,7 @@ class FileAnalyzer {
   std::vector<Acquisition> acquisitions_;
   std::unordered_map<const void*, int> acquisition_index_;
   std::vector<std::string> teardown_names_;
-  std::unordered_map<const void*, std::set<std::string, std::less<>>> globals_;  // per scope
+  std::unordered_map<const void*, std::unique_ptr<ScopeOutline>> outlines_;  // per scope
   std::map<const void*, TSNode> closing_functions_;          // functions that release something
   std::map<const void*, TSNode> releasing_param_functions_;  // ... a parameter, maybe
   std::unordered_map<const void*, std::unique_ptr<ScopeData>> scopes_;

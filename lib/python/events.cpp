@@ -60,7 +60,7 @@ const std::set<std::string_view>& container_calls() {
 class Extractor {
  public:
   Extractor(const EventContext& ctx, const Cfg& cfg, ScopeFacts& facts)
-      : ctx_(ctx), cfg_(cfg), f_(facts), acq_index_(ctx.acquisition_index) {}
+      : ctx_(ctx), cfg_(cfg), f_(facts), acq_index_(ctx.acquisition_index), outline_(ctx.outline) {}
 
   void run() {
     class_name_ = std::string(is(cfg_.scope, "class_definition") ? file().text(field(cfg_.scope, "name"))
@@ -112,45 +112,23 @@ class Extractor {
 
   int name_of(TSNode ident) { return f_.intern(file().text(ident)); }
 
-  // Names bound in this scope (parameters, assignment and loop targets), globals, nested defs.
+  // Parameters first, so that they have the lowest indices; what the scope declares comes from
+  // its outline (one walk of the body, shared with the analyzer).
   void prepass() {
     const TSNode scope = cfg_.scope;
     const auto st = type(scope);
     f_.module_like = st == "module" || st == "class_definition";
-    if (st == "function_definition") {
-      if (lends_by_yield(file(), scope)) f_.context_manager = true;
-      TSNode parent = file().parent(scope);
-      if (is(parent, "decorated_definition")) {
-        for (auto d : code_children(parent)) {
-          if (!is(d, "decorator")) continue;
-          const auto text = file().text(d);
-          if (text.find("contextmanager") != std::string_view::npos) f_.context_manager = true;
-        }
-      }
+    if (!ctx_.outline) {
+      own_outline_ = outline_scope(file(), scope);
+      outline_ = &own_outline_;
     }
-    const TSNode body = st == "module" ? scope : field(scope, "body");
-    if (ts_node_is_null(body)) return;
-    // Parameters first, so that they have the lowest indices.
     if (st == "function_definition") {
+      if (outline_->context_manager()) f_.context_manager = true;
       preorder(field(scope, "parameters"), [&](TSNode n) {
         if (is(n, "identifier")) f_.intern(file().text(n));
         return !is(n, "type");
       });
     }
-    // global/nonlocal names and nested function names sit in statements: skip expressions.
-    preorder(body, [&](TSNode n) {
-      const auto t = type(n);
-      if (t == "global_statement" || t == "nonlocal_statement") {
-        for (auto c : code_children(n)) globals_.insert(std::string(file().text(c)));
-        return false;
-      }
-      if (t == "function_definition") {
-        nested_defs_.insert(std::string(file().text(field(n, "name"))));
-        return false;
-      }
-      return t == "module" || t == "block" || t == "decorated_definition" || t.ends_with("_statement") ||
-             t.ends_with("_clause");
-    });
   }
 
   // Captured names are resolved once every binding of the scope has been seen: the CFG nodes
@@ -252,7 +230,7 @@ class Extractor {
     }
     const auto text = file().text(name);
     const int name_id = name_of(name);
-    if (name_id < 0 || globals_.contains(std::string(text))) return;
+    if (name_id < 0 || outline_->globals.contains(text)) return;
     const std::string key_text = fmt::format("{} == {}", text, constant);
     auto it = std::find(f_.test_texts.begin(), f_.test_texts.end(), key_text);
     int key = static_cast<int>(it - f_.test_texts.begin());
@@ -266,7 +244,7 @@ class Extractor {
     f_.test_of[node_id(cond)] = test;
   }
 
-  bool is_nested_def(std::string_view name) const { return nested_defs_.contains(std::string(name)); }
+  bool is_nested_def(std::string_view name) const { return outline_->nested_defs.contains(name); }
 
   void statement(TSNode s) {
     const auto t = type(s);
@@ -357,7 +335,7 @@ class Extractor {
     if (t == "identifier") {
       const int name = name_of(target);
       const auto src = ts_node_is_null(value) ? Source{} : source_of(value);
-      if (globals_.contains(std::string(file().text(target))) && src.what == Source::Alias) {
+      if (outline_->globals.contains(file().text(target)) && src.what == Source::Alias) {
         emit(Event{EventKind::Escape, src.alias, -1, -1, false, false, false, EscapeWhy::Global, {},
                    std::string(file().text(target)), at});
       }
@@ -681,8 +659,8 @@ class Extractor {
   ScopeFacts& f_;
   std::vector<Event>* out_ = nullptr;
   const std::unordered_map<const void*, int>& acq_index_;
-  std::set<std::string> globals_;
-  std::set<std::string> nested_defs_;
+  const ScopeOutline* outline_;
+  ScopeOutline own_outline_;  // when the context brings none
   std::vector<std::tuple<int, std::size_t, TSNode>> pending_captures_;  // node, event index, body
   std::string class_name_;
   std::map<std::string, std::vector<std::pair<int, std::string>>, std::less<>> stored_parameters_;

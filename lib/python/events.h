@@ -11,6 +11,7 @@
 #include "core/rule.h"
 #include "python/callee.h"
 #include "python/cfg.h"
+#include "python/outline.h"
 
 namespace leakfix::python {
 
@@ -115,6 +116,7 @@ struct EventContext {
   const std::vector<Acquisition>& acquisitions;         // of this file
   const std::unordered_map<const void*, int>& acquisition_index;  // call node -> index in acquisitions
   std::string_view module;                              // this file's module name
+  const ScopeOutline* outline = nullptr;                // of the scope, if known; else made here
 };
 
 ScopeFacts extract_events(const EventContext& ctx, const Cfg& cfg);

@@ -598,7 +598,7 @@ class Rewriter {
   int deepest_below(TSNode n) const {
     int deepest = 0;
     for_each_named_child(n, [&](TSNode c) {
-      if (is(c, "function_definition") || is(c, "class_definition") || is(c, "lambda")) return;
+      if (!may_hold_block(c) || is(c, "function_definition") || is(c, "class_definition")) return;
       deepest = std::max(deepest, deepest_below(c));
     });
     return deepest + block_weight(n);

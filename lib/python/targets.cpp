@@ -326,6 +326,23 @@ std::shared_ptr<TargetResolver> TargetResolver::fresh() const {
 
 std::optional<std::string> TargetResolver::module_file(const std::string& from_file, std::string_view module) const {
   if (module.empty()) return std::nullopt;
+  // The answer depends on the importing file's folder only; every acquisition asks it, and the
+  // search builds absolute paths and asks the file system.
+  const auto slash = from_file.rfind('/');
+  std::string key = slash == std::string::npos ? std::string() : from_file.substr(0, slash);
+  key.push_back('\0');
+  key.append(module);
+  {
+    std::lock_guard lock(lock_);
+    if (auto it = module_files_.find(key); it != module_files_.end()) return it->second;
+  }
+  auto found = search_module_file(from_file, module);
+  std::lock_guard lock(lock_);
+  module_files_.emplace(std::move(key), found);
+  return found;
+}
+
+std::optional<std::string> TargetResolver::search_module_file(const std::string& from_file, std::string_view module) const {
   std::error_code ec;
   const fs::path from = fs::absolute(fs::path(from_file), ec).lexically_normal();
   auto exists = [&](const fs::path& p) {

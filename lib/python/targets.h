@@ -5,6 +5,7 @@
 // created next to the acquirer's definition; contextlib.closing() where the release is close().
 // Every name a target introduces is checked to resolve from the file that uses it.
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,6 +112,7 @@ class TargetResolver {
  private:
   class Lookup;
   friend class Lookup;
+  std::optional<std::string> search_module_file(const std::string& from_file, std::string_view module) const;
   std::string canonical(const std::string& path) const;
   bool same_file(const std::string& a, const std::string& b) const { return a == b || canonical(a) == canonical(b); }
   std::shared_ptr<const ModuleFacts> facts(const std::string& path) const;
@@ -119,6 +121,7 @@ class TargetResolver {
   mutable std::mutex lock_;
   mutable std::map<std::string, std::shared_ptr<const ModuleFacts>> cache_;
   mutable std::map<std::string, bool> exists_;
+  mutable std::unordered_map<std::string, std::optional<std::string>> module_files_;  // by folder and module
   mutable std::map<std::string, std::string> canonical_;
   std::vector<ProjectContextManager> known_;
   std::vector<Creation> committed_;

@@ -132,6 +132,7 @@ void TreeIndex::index_unit(TSNode unit, TSNode parent) {
       Entry e;
       e.node = node;
       e.named = named;
+      e.symbol = ts_node_symbol(node);
       if (!open.empty()) {
         e.parent = open.back();
         e.field = ts_tree_cursor_current_field_id(c);
@@ -317,26 +318,39 @@ const FieldTable& fields() {
 
 namespace detail {
 
-uint64_t type_hash(TSSymbol symbol) {
-  static const std::vector<uint64_t> hashes = [] {
-    std::vector<uint64_t> out;
-    std::unordered_map<uint64_t, std::string_view> seen;
+const std::vector<uint64_t> type_hashes = [] {
+  std::vector<uint64_t> out;
+  std::unordered_map<uint64_t, std::string_view> seen;
+  for (const auto name : symbol_names()) {
+    out.push_back(GrammarName::hash_of(name));
+    const auto [it, added] = seen.emplace(out.back(), name);
+    if (!added && it->second != name) throw std::logic_error("two node types of the grammar hash alike");
+  }
+  return out;
+}();
+
+uint64_t type_hash_slow(TSSymbol symbol) { return GrammarName::hash_of(ts_language_symbol_name(tree_sitter_python(), symbol)); }
+
+}  // namespace detail
+
+bool may_hold_block(TSNode n) {
+  static const std::vector<bool> holds = [] {
+    std::vector<bool> out;
     for (const auto name : symbol_names()) {
-      out.push_back(GrammarName::hash_of(name));
-      const auto [it, added] = seen.emplace(out.back(), name);
-      if (!added && it->second != name) throw std::logic_error("two node types of the grammar hash alike");
+      out.push_back(name == "block" || name == "module" || name == "decorated_definition" || name.ends_with("_statement") ||
+                    name.ends_with("_clause") || name == "function_definition" || name == "class_definition");
     }
     return out;
   }();
-  return symbol < hashes.size() ? hashes[symbol] : GrammarName::hash_of(ts_language_symbol_name(tree_sitter_python(), symbol));
+  if (!n.id) return false;
+  const TSSymbol s = symbol_of(n);
+  return s < holds.size() && holds[s];
 }
-
-}  // namespace detail
 
 std::string_view type(TSNode n) {
   const auto& names = symbol_names();
   if (ts_node_is_null(n)) return {};
-  const TSSymbol sym = ts_node_symbol(n);
+  const TSSymbol sym = symbol_of(n);
   return sym < names.size() ? names[sym] : std::string_view(ts_node_type(n));
 }
 
@@ -374,34 +388,6 @@ TSNode unwrap(TSNode n) {
 bool is_scope(TSNode n) {
   const auto t = type(n);
   return t == "function_definition" || t == "lambda" || t == "class_definition" || t == "module";
-}
-
-bool lends_by_yield(const ParsedFile& file, TSNode function) {
-  if (!is(function, "function_definition")) return false;
-  // Names bound to a call's result (`db = Session()`), and names yielded inside a try that has
-  // a finally.
-  std::vector<std::string_view> from_calls, lent;
-  preorder(field(function, "body"), [&](TSNode n) {
-    if (is(n, "assignment") && is(field(n, "left"), "identifier") && is(unwrap(field(n, "right")), "call"))
-      from_calls.push_back(file.text(field(n, "left")));
-    if (is(n, "yield")) {
-      const auto values = code_children(n);
-      if (values.size() != 1 || !is(values.front(), "identifier")) return false;
-      for (TSNode p = ts_node_parent(n); !ts_node_is_null(p) && !same(p, function); p = ts_node_parent(p)) {
-        if (is(p, "finally_clause") || is(p, "except_clause")) break;
-        if (!is(p, "try_statement")) continue;
-        const auto clauses = code_children(p);
-        if (std::any_of(clauses.begin(), clauses.end(), [](TSNode c) { return is(c, "finally_clause"); }))
-          lent.push_back(file.text(values.front()));
-        break;
-      }
-      return false;
-    }
-    return !(is(n, "function_definition") || is(n, "class_definition") || is(n, "lambda"));
-  });
-  return std::any_of(lent.begin(), lent.end(), [&](std::string_view name) {
-    return std::find(from_calls.begin(), from_calls.end(), name) != from_calls.end();
-  });
 }
 
 bool is_comprehension(TSNode n) {

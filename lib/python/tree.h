@@ -36,6 +36,7 @@ class TreeIndex {
     int32_t next_sibling = kNone;
     int32_t end = 0;  // one past the last descendant: a subtree is the range [index, end)
     TSFieldId field = 0;
+    TSSymbol symbol = 0;  // ts_node_symbol, asked once
     bool named = false;
   };
 
@@ -169,10 +170,30 @@ struct GrammarName {
 };
 
 namespace detail {
-uint64_t type_hash(TSSymbol symbol);  // of the symbol's name
+// The hashes of the grammar's symbol names, by symbol; built before main.
+extern const std::vector<uint64_t> type_hashes;
+uint64_t type_hash_slow(TSSymbol symbol);
+inline uint64_t type_hash(TSSymbol symbol) {
+  return symbol < type_hashes.size() ? type_hashes[symbol] : type_hash_slow(symbol);
+}
+// The node a walk over the index is visiting and its symbol (from the index): the visitor asks
+// `is` of that node many times, and ts_node_symbol is a call into tree-sitter each time.
+struct KnownSymbol {
+  const void* id = nullptr;
+  const TSTree* tree = nullptr;
+  TSSymbol symbol = 0;
+};
+inline KnownSymbol& known_symbol() {
+  static thread_local KnownSymbol known;
+  return known;
+}
 }  // namespace detail
 
-inline bool is(TSNode n, GrammarName t) { return !ts_node_is_null(n) && detail::type_hash(ts_node_symbol(n)) == t.hash; }
+inline TSSymbol symbol_of(TSNode n) {
+  const detail::KnownSymbol& k = detail::known_symbol();
+  return n.id == k.id && n.tree == k.tree && n.id ? k.symbol : ts_node_symbol(n);
+}
+inline bool is(TSNode n, GrammarName t) { return n.id && detail::type_hash(symbol_of(n)) == t.hash; }
 // The child in a field. Field ids are looked up once per name: ts_language_field_id_for_name
 // compares the name with every field name of the grammar.
 TSFieldId field_id(GrammarName name);
@@ -203,7 +224,10 @@ void for_each_named_child(TSNode n, F&& f) {
     if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
       for (int32_t c = (*ix)[i].first_child; c != TreeIndex::kNone;) {
         const TreeIndex::Entry e = (*ix)[c];  // a copy: f may index another statement
-        if (e.named) f(e.node);
+        if (e.named) {
+          detail::known_symbol() = {e.node.id, e.node.tree, e.symbol};
+          f(e.node);
+        }
         c = e.next_sibling;
       }
       return;
@@ -243,6 +267,7 @@ void preorder(TSNode n, F&& visit) {
       const int32_t end = (*ix)[i].end;
       for (int32_t j = i; j < end;) {
         const TreeIndex::Entry e = (*ix)[j];
+        if (e.named) detail::known_symbol() = {e.node.id, e.node.tree, e.symbol};
         j = (!e.named || visit(e.node)) ? j + 1 : e.end;
       }
       return;
@@ -266,10 +291,9 @@ void preorder(TSNode n, F&& visit) {
 }
 
 bool is_scope(TSNode n);       // function_definition, lambda, class_definition, module
-// A generator that lends what it acquired: `h = acquire(); try: yield h; finally: ...` (a
-// FastAPI dependency, a pytest fixture, the body of a @contextmanager). Its yield hands the
-// handle out for a while, and the finally runs when the caller is done with it.
-bool lends_by_yield(const ParsedFile& file, TSNode function);
+// A block, a statement or a clause: what can hold a block. Expressions never do (a lambda's
+// body is an expression), so a search for blocks need not enter them.
+bool may_hold_block(TSNode n);
 bool is_comprehension(TSNode n);
 
 }  // namespace leakfix::python

@@ -5,20 +5,6 @@
 namespace leakfix::python {
 
 // Names a function declares `global` or `nonlocal` (statements only: they cannot sit in expressions).
-std::set<std::string, std::less<>> declared_globals(const ParsedFile& file, TSNode scope) {
-  std::set<std::string, std::less<>> names;
-  if (!is(scope, "function_definition")) return names;
-  preorder(field(scope, "body"), [&](TSNode n) {
-    const auto t = type(n);
-    if (t == "global_statement" || t == "nonlocal_statement") {
-      for (auto c : code_children(n)) names.emplace(file.text(c));
-      return false;
-    }
-    return t == "block" || t.ends_with("_statement") || t.ends_with("_clause");
-  });
-  return names;
-}
-
 UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition& a, TSNode scope,
                bool in_context_manager, const std::function<bool(std::string_view)>& is_global) {
   const bool with_closes = a.rule->acquirer_with_closes(*a.acquirer);

@@ -32,9 +32,6 @@ struct UseInfo {
   std::string detail;
 };
 
-// Names a function declares `global` or `nonlocal`.
-std::set<std::string, std::less<>> declared_globals(const ParsedFile& file, TSNode scope);
-
 // `is_global(name)` says whether the scope declares name global.
 UseInfo use_of(const ParsedFile& file, const Imports& imports, const Acquisition& a, TSNode scope,
                bool in_context_manager, const std::function<bool(std::string_view)>& is_global);
