@@ -6,11 +6,39 @@
 namespace leakfix {
 namespace {
 
-// FNV-1a with the lowest bit set, so that 0 can mark an empty slot.
+// A word's hash, fed a byte at a time: bytes are shifted into a register and mixed in eight at a
+// time, and the end is mixed with the length (splitmix64's finaliser); the lowest bit is set so
+// that 0 can mark an empty slot. Every word of every file is hashed as the scan reads it: a
+// multiplication per byte (FNV-1a) was a tenth of a cold scan of the standard library.
+class WordHasher {
+ public:
+  void add(unsigned char c) {
+    word_ = (word_ << 8) | c;
+    if (++pending_ == 8) {
+      h_ = (h_ ^ word_) * 0xBF58476D1CE4E5B9ull;
+      h_ ^= h_ >> 31;
+      word_ = 0;
+      pending_ = 0;
+    }
+    ++length_;
+  }
+  uint64_t done() const {
+    uint64_t h = (h_ ^ word_) * 0x94D049BB133111EBull ^ length_;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h | 1;
+  }
+
+ private:
+  uint64_t h_ = 0x9E3779B97F4A7C15ull, word_ = 0, length_ = 0;
+  unsigned pending_ = 0;
+};
+
 uint64_t hash_of(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  return h | 1;
+  WordHasher h;
+  for (const char c : s) h.add(static_cast<unsigned char>(c));
+  return h.done();
 }
 
 // word_byte as a table: the scans below look every byte up.
@@ -50,10 +78,9 @@ std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
       ++i;
       continue;
     }
-    // The word is hashed as it is read (hash_of, in one pass).
-    uint64_t h = 1469598103934665603ull;
-    while (i < n && kWordBytes.is[p[i]]) h = (h ^ p[i++]) * 1099511628211ull;
-    h |= 1;
+    WordHasher hasher;
+    while (i < n && kWordBytes.is[p[i]]) hasher.add(p[i++]);
+    const uint64_t h = hasher.done();
     if (!add_hash(table, h)) continue;
     out.push_back(h);
     if (out.size() * 2 > table.size()) {
