@@ -187,6 +187,14 @@ inline KnownSymbol& known_symbol() {
   static thread_local KnownSymbol known;
   return known;
 }
+// Forgets the node when the walk ends (or throws): once its tree is deleted, another tree may
+// put another node at the same addresses.
+struct ForgetKnownSymbol {
+  ForgetKnownSymbol() = default;
+  ForgetKnownSymbol(const ForgetKnownSymbol&) = delete;
+  ForgetKnownSymbol& operator=(const ForgetKnownSymbol&) = delete;
+  ~ForgetKnownSymbol() { known_symbol() = {}; }
+};
 }  // namespace detail
 
 inline TSSymbol symbol_of(TSNode n) {
@@ -222,6 +230,7 @@ void for_each_named_child(TSNode n, F&& f) {
   if (ts_node_is_null(n)) return;
   if (TreeIndex* ix = detail::index_for(n)) {
     if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
+      const detail::ForgetKnownSymbol forget;
       for (int32_t c = (*ix)[i].first_child; c != TreeIndex::kNone;) {
         const TreeIndex::Entry e = (*ix)[c];  // a copy: f may index another statement
         if (e.named) {
@@ -264,6 +273,7 @@ void preorder(TSNode n, F&& visit) {
   if (TreeIndex* ix = detail::index_for(n)) {
     if (const int32_t i = ix->find(n); i != TreeIndex::kNone) {
       // A subtree is a range of entries in pre-order; skipping one's children jumps to its end.
+      const detail::ForgetKnownSymbol forget;
       const int32_t end = (*ix)[i].end;
       for (int32_t j = i; j < end;) {
         const TreeIndex::Entry e = (*ix)[j];
