@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace leakfix {
 
@@ -58,8 +63,19 @@ SourceFile::SourceFile(std::string path, std::string bytes) : path_(std::move(pa
   if (bytes_.size() >= 3 && bytes_.compare(0, 3, "\xEF\xBB\xBF") == 0) bom_size_ = 3;
   const auto t = text();
   line_starts_.push_back(0);
-  for (std::uint32_t i = 0; i < t.size(); ++i) {
-    if (t[i] == '\n') line_starts_.push_back(i + 1);
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: a branch per line, not per byte.
+  const __m128i newline = _mm_set1_epi8('\n');
+  for (; i + 16 <= t.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i));
+    for (unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))); m != 0; m &= m - 1) {
+      line_starts_.push_back(static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)) + 1));
+    }
+  }
+#endif
+  for (; i < t.size(); ++i) {
+    if (t[i] == '\n') line_starts_.push_back(static_cast<std::uint32_t>(i + 1));
   }
   const auto first_nl = t.find('\n');
   crlf_ = first_nl != std::string_view::npos && first_nl > 0 && t[first_nl - 1] == '\r';

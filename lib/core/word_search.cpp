@@ -2,43 +2,96 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace leakfix {
 namespace {
 
-// A word's hash, fed a byte at a time: bytes are shifted into a register and mixed in eight at a
-// time, and the end is mixed with the length (splitmix64's finaliser); the lowest bit is set so
-// that 0 can mark an empty slot. Every word of every file is hashed as the scan reads it: a
-// multiplication per byte (FNV-1a) was a tenth of a cold scan of the standard library.
-class WordHasher {
- public:
-  void add(unsigned char c) {
-    word_ = (word_ << 8) | c;
-    if (++pending_ == 8) {
-      h_ = (h_ ^ word_) * 0xBF58476D1CE4E5B9ull;
-      h_ ^= h_ >> 31;
-      word_ = 0;
-      pending_ = 0;
+// A word's hash: eight bytes at a time, the last few zero-extended, mixed with the length and
+// finished with splitmix64's finaliser; the lowest bit is set so that 0 can mark an empty slot.
+// `overread`: the eight bytes from each chunk's start may be read (the word is not at the end
+// of its buffer), so the last few bytes need no byte-by-byte copy. Every word of every file is
+// hashed: a multiplication per byte (FNV-1a) was a tenth of a cold scan of the standard library.
+inline uint64_t hash_bytes(const char* p, std::size_t n, bool overread) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    if (overread) {
+      std::memcpy(&w, p, 8);
+      w &= ~uint64_t{0} >> (64 - 8 * n);
+    } else {
+      std::memcpy(&w, p, n);
     }
-    ++length_;
+    h = (h ^ w) * 0x94D049BB133111EBull;
   }
-  uint64_t done() const {
-    uint64_t h = (h_ ^ word_) * 0x94D049BB133111EBull ^ length_;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return h | 1;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  return h | 1;
+}
+
+uint64_t hash_of(std::string_view s) { return hash_bytes(s.data(), s.size(), false); }
+
+// The word bytes (word_byte) of 64 bytes as bits, bit i for p[i].
+uint64_t word_mask64(const unsigned char* p) {
+#if defined(__SSE2__)
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    // x in [lo, lo + span] as unsigned bytes: min(x - lo, span) == x - lo.
+    auto in_range = [](__m128i x, char lo, char span) {
+      const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+      return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(span)), t);
+    };
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
+    const __m128i digit = in_range(v, '0', 9);
+    const __m128i underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+    const __m128i word = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(underscore, v));  // v: its high bit
+    m |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(word))) << (16 * k);
   }
+  return m;
+#else
+  uint64_t m = 0;
+  for (int i = 0; i < 64; ++i) m |= static_cast<uint64_t>(word_byte(static_cast<char>(p[i]))) << i;
+  return m;
+#endif
+}
 
- private:
-  uint64_t h_ = 0x9E3779B97F4A7C15ull, word_ = 0, length_ = 0;
-  unsigned pending_ = 0;
-};
-
-uint64_t hash_of(std::string_view s) {
-  WordHasher h;
-  for (const char c : s) h.add(static_cast<unsigned char>(c));
-  return h.done();
+// Calls f(begin, end) for every whole word of the text, in order. The bytes are classified 64 at
+// a time and words found from where the class changes: a branch per word, not per byte.
+template <typename F>
+void for_each_word(std::string_view text, F&& f) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  uint64_t carry = 0;  // whether the byte before the block is a word byte
+  std::size_t start = 0;
+  for (std::size_t base = 0; base < n; base += 64) {
+    uint64_t m;
+    if (base + 64 <= n) {
+      m = word_mask64(p + base);
+    } else {
+      unsigned char tail[64] = {};  // past the end: not word bytes
+      std::memcpy(tail, p + base, n - base);
+      m = word_mask64(tail);
+    }
+    for (uint64_t change = m ^ ((m << 1) | carry); change != 0; change &= change - 1) {
+      const std::size_t at = base + static_cast<std::size_t>(std::countr_zero(change));
+      if ((m >> (at - base)) & 1) start = at;
+      else f(start, at);
+    }
+    carry = m >> 63;
+  }
+  if (carry) f(start, n);
 }
 
 // word_byte as a table: the scans below look every byte up.
@@ -71,23 +124,15 @@ std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
   // table first, kept at most half full, and only they are sorted.
   std::vector<uint64_t> table(std::bit_ceil(std::max<std::size_t>(64, text.size() / 8)), 0);
   std::vector<uint64_t> out;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    if (!kWordBytes.is[p[i]]) {
-      ++i;
-      continue;
-    }
-    WordHasher hasher;
-    while (i < n && kWordBytes.is[p[i]]) hasher.add(p[i++]);
-    const uint64_t h = hasher.done();
-    if (!add_hash(table, h)) continue;
+  for_each_word(text, [&](std::size_t begin, std::size_t end) {
+    const uint64_t h = hash_bytes(text.data() + begin, end - begin, end + 8 <= text.size());
+    if (!add_hash(table, h)) return;
     out.push_back(h);
     if (out.size() * 2 > table.size()) {
       table.assign(table.size() * 2, 0);
       for (const uint64_t x : out) add_hash(table, x);
     }
-  }
+  });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -134,26 +179,15 @@ int32_t WordSearch::index_of(std::string_view word) const {
 std::vector<WordSearch::Hit> WordSearch::find_all(std::string_view text) const {
   std::vector<Hit> out;
   if (longest_ == 0) return out;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    // A word that cannot be a name is stepped over without a look-up.
-    if (!first_[p[i]]) {
-      if (kWordBytes.is[p[i]]) {
-        while (i < n && kWordBytes.is[p[i]]) ++i;
-      } else {
-        ++i;
-      }
-      continue;
-    }
-    const std::size_t begin = i;
-    while (i < n && kWordBytes.is[p[i]]) ++i;
-    const std::size_t len = i - begin;
-    if (len < shortest_ || len > longest_) continue;
+  // A word that cannot be a name (its first byte or its length rules it out) is stepped over
+  // without a look-up.
+  for_each_word(text, [&](std::size_t begin, std::size_t end) {
+    const std::size_t len = end - begin;
+    if (!first_[static_cast<unsigned char>(text[begin])] || len < shortest_ || len > longest_) return;
     for (int32_t k = index_of(text.substr(begin, len)); k >= 0; k = same_next_[static_cast<std::size_t>(k)]) {
       out.push_back(Hit{static_cast<uint32_t>(k), static_cast<uint32_t>(begin)});
     }
-  }
+  });
   return out;
 }
 

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <string>
+#include <vector>
 
 using namespace leakfix;
 
@@ -73,6 +76,38 @@ TEST(SourceFile, Pep263CookieIsFoundPastLongCommentsAndOnlyWhereCPythonLooks) {
   ASSERT_TRUE(w.ok()) << w.error().to_string();
   EXPECT_EQ(w->encoding(), "utf-8");  // the first `coding:` wins, inside `decoding` too, as in CPython
   std::filesystem::remove_all(dir);
+}
+
+// The line table is read sixteen bytes at a time: lines of every length, ends at every offset.
+TEST(SourceFile, LinesAreThoseASplitOnNewlinesGives) {
+  std::mt19937 rng(3);
+  for (int round = 0; round < 200; ++round) {
+    std::string text;
+    std::vector<std::string> lines(1);
+    for (int i = 0, n = static_cast<int>(rng() % 200); i < n; ++i) {
+      if (rng() % 8 == 0) {
+        text += '\n';
+        lines.emplace_back();
+      } else {
+        const char c = "ab \t=("[rng() % 6];
+        text += c;
+        lines.back() += c;
+      }
+    }
+    const SourceFile f("a.py", text);
+    ASSERT_EQ(f.line_count(), static_cast<int>(lines.size())) << "round " << round;
+    for (std::size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(f.line(static_cast<int>(i) + 1), lines[i]) << "round " << round;
+  }
+}
+
+TEST(Utf8, EightAsciiBytesAtOnceStillFindTheBadByte) {
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string s(40, 'a');
+    s[at] = '\xFF';
+    std::size_t bad = 99;
+    EXPECT_FALSE(valid_utf8(s, &bad));
+    EXPECT_EQ(bad, at);
+  }
 }
 
 TEST(SourceFile, LineOutOfRangeIsEmpty) {

@@ -90,6 +90,34 @@ TEST(WordHashes, HoldEveryDistinctWordOnceInOrder) {
   }
 }
 
+// Long words, non-ASCII bytes, words across the 64-byte blocks the pass reads and at the very
+// end of the text: the words found are those a byte-by-byte split finds.
+TEST(WordHashes, AgreeWithAByteByByteSplitOnAnyBytes) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 300; ++round) {
+    std::string text(rng() % 300, ' ');
+    for (auto& c : text) {
+      const auto r = rng() % 10;
+      c = r < 5 ? "abcXYZ019_"[rng() % 10] : r < 7 ? " .(\n\t"[rng() % 5] : r < 8 ? static_cast<char>(0x80 + rng() % 128) : static_cast<char>(rng() % 128);
+    }
+    std::set<std::string> words;
+    for (std::size_t i = 0; i < text.size();) {
+      if (!leakfix::word_byte(text[i])) {
+        ++i;
+        continue;
+      }
+      const std::size_t begin = i;
+      while (i < text.size() && leakfix::word_byte(text[i])) ++i;
+      words.insert(text.substr(begin, i - begin));
+    }
+    std::vector<uint64_t> expected;
+    for (const auto& w : words) expected.push_back(WordSearch::hash(w));
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    ASSERT_EQ(WordSearch::word_hashes(text), expected) << "round " << round;
+  }
+}
+
 TEST(WordFilters, NeverSayNoToAWordOfTheTextAndRarelyYesToAnother) {
   std::mt19937 rng(5);
   WordFilters store;
