@@ -114,7 +114,7 @@ std::optional<Discoveries> decode_discoveries(std::string_view bytes) {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::uint32_t kFormat = 7;  // of an entry's bytes; bump when a stored type changes
+constexpr std::uint32_t kFormat = 8;  // of an entry's bytes; bump when a stored type changes
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
   for (const unsigned char c : s) {
