@@ -119,22 +119,29 @@ bool add_hash(std::vector<uint64_t>& table, uint64_t h) {
 
 uint64_t WordSearch::hash(std::string_view word) { return hash_of(word); }
 
-std::vector<uint64_t> WordSearch::word_hashes(std::string_view text) {
-  // Words repeat (a file writes `self` hundreds of times): the distinct ones are gathered in a
-  // table first, kept at most half full, and only they are sorted.
-  std::vector<uint64_t> table(std::bit_ceil(std::max<std::size_t>(64, text.size() / 8)), 0);
-  std::vector<uint64_t> out;
+WordSet WordSearch::words_of(std::string_view text) {
+  // Words repeat (a file writes `self` hundreds of times): each distinct one is kept once.
+  WordSet set;
+  set.table_.assign(std::bit_ceil(std::max<std::size_t>(64, text.size() / 8)), 0);
   for_each_word(text, [&](std::size_t begin, std::size_t end) {
     const uint64_t h = hash_bytes(text.data() + begin, end - begin, end + 8 <= text.size());
-    if (!add_hash(table, h)) return;
-    out.push_back(h);
-    if (out.size() * 2 > table.size()) {
-      table.assign(table.size() * 2, 0);
-      for (const uint64_t x : out) add_hash(table, x);
+    if (!add_hash(set.table_, h)) return;
+    set.hashes_.push_back(h);
+    if (set.hashes_.size() * 2 > set.table_.size()) {
+      set.table_.assign(set.table_.size() * 2, 0);
+      for (const uint64_t x : set.hashes_) add_hash(set.table_, x);
     }
   });
-  std::sort(out.begin(), out.end());
-  return out;
+  return set;
+}
+
+bool WordSet::contains(uint64_t hash) const {
+  if (table_.empty()) return false;
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t k = (hash >> 7) & mask;; k = (k + 1) & mask) {
+    if (table_[k] == hash) return true;
+    if (table_[k] == 0) return false;
+  }
 }
 
 bool WordSearch::is_word(std::string_view s) {

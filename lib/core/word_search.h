@@ -19,6 +19,20 @@ constexpr bool word_byte(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
+// The distinct words of a text, by hash: whether the text writes a word, asked many times
+// without reading it again (two words may share a hash: a yes can be wrong, a no cannot).
+class WordSet {
+ public:
+  bool contains(uint64_t hash) const;
+  // Each distinct word's hash once, in no particular order.
+  const std::vector<uint64_t>& hashes() const { return hashes_; }
+
+ private:
+  friend class WordSearch;
+  std::vector<uint64_t> table_;  // open addressing, a power of two long, at most half full; 0 is empty
+  std::vector<uint64_t> hashes_;
+};
+
 class WordSearch {
  public:
   // Every name must be a word (word_byte throughout); see is_word.
@@ -26,12 +40,10 @@ class WordSearch {
 
   static bool is_word(std::string_view s);
 
-  // A word's hash, as word_hashes computes it (never 0).
+  // A word's hash, as words_of computes it (never 0).
   static uint64_t hash(std::string_view word);
-  // The hashes of the distinct words of a text, sorted: whether a text writes a word, asked for
-  // many words over several rounds, without reading the text again (two words may share a hash:
-  // a yes can be wrong, a no cannot).
-  static std::vector<uint64_t> word_hashes(std::string_view text);
+  // The distinct words of a text.
+  static WordSet words_of(std::string_view text);
 
   struct Hit {
     uint32_t name;  // index into the names
@@ -62,7 +74,7 @@ class WordFilters {
     uint32_t block = 0, offset = 0, size = 0;  // in 64-bit words; size 0 holds nothing
   };
 
-  // Adds the filter of a text's words (`hashes` as WordSearch::word_hashes gives them). Safe to
+  // Adds the filter of a text's words (`hashes` as a WordSet gives them). Safe to
   // call from several threads, but not while another thread asks the store a question.
   Handle add(const std::vector<uint64_t>& hashes);
   // The bits of the filter add() makes of `hashes`, without adding it (any thread, any time),

@@ -148,10 +148,10 @@ class Prefilter {
   }
 
   // The triggers that can change the file's analysis; `words` are the file's word hashes.
-  std::vector<const Trigger*> affecting(std::string_view text, const std::vector<uint64_t>& words, std::string_view file_module,
+  std::vector<const Trigger*> affecting(std::string_view text, const WordSet& words, std::string_view file_module,
                                         const FileResult* earlier) const {
     auto written = [&](std::optional<uint64_t> w, std::string_view s) {
-      return w ? std::binary_search(words.begin(), words.end(), *w) : text.find(s) != std::string_view::npos;
+      return w ? words.contains(*w) : text.find(s) != std::string_view::npos;
     };
     std::vector<const Trigger*> out;
     for (std::size_t i = 0; i < triggers_.size(); ++i) {
@@ -535,7 +535,7 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
   std::atomic<bool> fail{false};
   std::vector<std::optional<CachedFile>> before(slots.size());  // the changed files' last entries
   std::vector<std::shared_ptr<SourceFile>> changed_text(slots.size());  // read once, analysed below
-  std::vector<std::vector<uint64_t>> changed_words(slots.size());      // their word hashes
+  std::vector<WordSet> changed_words(slots.size());                    // their words
   std::vector<std::string> knowledge(slots.size());
   parallel_for(all, jobs, [&](std::size_t i) {
     if (fail) return;
@@ -588,8 +588,8 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
       if (!entry) {
         // Changed: analysed below, once the knowledge is rebuilt.
         cs[i].key = *key;
-        changed_words[i] = WordSearch::word_hashes(source->text());
-        cs[i].words = WordFilters::filter_bits(changed_words[i]);
+        changed_words[i] = WordSearch::words_of(source->text());
+        cs[i].words = WordFilters::filter_bits(changed_words[i].hashes());
         cs[i].shape = shape_of(source->text());
         cs[i].store = true;
         changed_text[i] = source;
@@ -723,22 +723,22 @@ bool warm_start(const std::vector<InputFile>& files, std::vector<Slot>& slots, s
     auto analyse = [&](std::size_t i, bool as_helper) {
       auto& s = slots[i];
       auto source = changed_text[i];
-      std::vector<uint64_t> words;
-      if (source) {
-        words = changed_words[i];
-      } else {
+      WordSet loaded;
+      const WordSet* words = &changed_words[i];
+      if (!source) {
         source = load(s);
         if (!source) {
           fail = true;
           return;
         }
-        words = WordSearch::word_hashes(source->text());
+        loaded = WordSearch::words_of(source->text());
+        words = &loaded;
       }
-      if (selector[i] && selector[i]->affecting(source->text(), words, module_name(s.input->display), s.result.get()).empty()) return;
+      if (selector[i] && selector[i]->affecting(source->text(), *words, module_name(s.input->display), s.result.get()).empty()) return;
       redone[i] = 1;
       try {
         // A release helper is analysed whatever it names (as the cold scan does).
-        if (as_helper || !prefilter.affecting(source->text(), words, module_name(s.input->display), nullptr).empty()) {
+        if (as_helper || !prefilter.affecting(source->text(), *words, module_name(s.input->display), nullptr).empty()) {
           const ParsedFile parsed = options.whole_files ? ParsedFile(source) : ParsedFile::for_calls(source, call_names);
           s.result = std::make_unique<FileResult>(analyze_file(parsed, k));
           add_snippets(*s.result, *source);
@@ -878,13 +878,13 @@ ProjectResult analyze_project(const std::vector<InputFile>& files, const std::ve
       const auto source = load(s);
       std::vector<const Trigger*> hits;
       if (source) {
-        const auto words = WordSearch::word_hashes(source->text());
+        const auto words = WordSearch::words_of(source->text());
         if (first && cache) {
-          auto bits = WordFilters::filter_bits(words);
+          auto bits = WordFilters::filter_bits(words.hashes());
           s.words = filters.add_bits(bits);
           cs[i] = CacheState{SummaryCache::key_of(s.input->display, source->bytes()), std::move(bits), shape_of(source->text()), true};
         } else if (first) {
-          s.words = filters.add(words);
+          s.words = filters.add(words.hashes());
         }
         hits = prefilter.affecting(source->text(), words, module_name(s.input->display), s.result.get());
       }

@@ -11,8 +11,15 @@
 
 using leakfix::WordSearch;
 using leakfix::WordFilters;
+using leakfix::WordSet;
 
 namespace {
+
+std::vector<uint64_t> sorted_hashes(std::string_view text) {
+  auto hashes = WordSearch::words_of(text).hashes();
+  std::sort(hashes.begin(), hashes.end());
+  return hashes;
+}
 
 std::vector<std::pair<uint32_t, uint32_t>> by_find(const std::vector<std::string>& names, std::string_view text) {
   std::vector<std::pair<uint32_t, uint32_t>> out;
@@ -86,7 +93,7 @@ TEST(WordHashes, HoldEveryDistinctWordOnceInOrder) {
     for (const auto& w : words) expected.push_back(WordSearch::hash(w));
     std::sort(expected.begin(), expected.end());
     expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
-    ASSERT_EQ(WordSearch::word_hashes(text), expected);
+    ASSERT_EQ(sorted_hashes(text), expected);
   }
 }
 
@@ -114,8 +121,16 @@ TEST(WordHashes, AgreeWithAByteByByteSplitOnAnyBytes) {
     for (const auto& w : words) expected.push_back(WordSearch::hash(w));
     std::sort(expected.begin(), expected.end());
     expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
-    ASSERT_EQ(WordSearch::word_hashes(text), expected) << "round " << round;
+    ASSERT_EQ(sorted_hashes(text), expected) << "round " << round;
   }
+}
+
+TEST(WordSet, ContainsEveryWordOfTheTextAndNoOther) {
+  const auto set = WordSearch::words_of("conn = get_db_connection()\nconn.close()  # é\n");
+  for (const char* w : {"conn", "get_db_connection", "close", "é"}) EXPECT_TRUE(set.contains(WordSearch::hash(w))) << w;
+  for (const char* w : {"con", "connection", "get_db", "open"}) EXPECT_FALSE(set.contains(WordSearch::hash(w))) << w;
+  EXPECT_EQ(set.hashes().size(), 4u);
+  EXPECT_FALSE(WordSet{}.contains(WordSearch::hash("conn")));
 }
 
 TEST(WordFilters, NeverSayNoToAWordOfTheTextAndRarelyYesToAnother) {
@@ -131,7 +146,7 @@ TEST(WordFilters, NeverSayNoToAWordOfTheTextAndRarelyYesToAnother) {
       words.insert(w);
       text += w + (rng() % 2 ? " " : ".(");
     }
-    texts.emplace_back(store.add(WordSearch::word_hashes(text)), words);
+    texts.emplace_back(store.add(WordSearch::words_of(text).hashes()), words);
   }
   int asked = 0, wrong_yes = 0;
   for (const auto& [filter, words] : texts) {
@@ -156,7 +171,7 @@ TEST(WordFilters, NeverSayNoToAWordOfTheTextAndRarelyYesToAnother) {
 
 TEST(WordFilters, WriteAsksForEveryWholeWord) {
   WordFilters store;
-  const auto f = store.add(WordSearch::word_hashes("x = g.db\ncfg.close()\n"));
+  const auto f = store.add(WordSearch::words_of("x = g.db\ncfg.close()\n").hashes());
   EXPECT_TRUE(store.may_write(f, "g."));
   EXPECT_TRUE(store.may_write(f, "db"));
   EXPECT_TRUE(store.may_write(f, "(.)"));  // no word: nothing can rule it out
