@@ -390,7 +390,7 @@ class FileAnalyzer {
   void plan_fix(const Acquisition& a, Finding& f) {
     if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
     const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, k_.fix_edits,
-                             k_.targets.get(), &module_facts_};
+                             k_.targets.get(), &module_facts_, &outline(enclosing_scope(file_, a.call))};
     auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
     if (auto* fix = std::get_if<Fix>(&planned)) {
       f.fixable = true;

@@ -115,13 +115,26 @@ class Rewriter {
 
   std::vector<TSNode> refs_to(TSNode n, std::string_view name) const {
     std::vector<TSNode> out;
-    // Only subtrees whose text holds the name are entered.
+    // The scope's outline lists where each name is written (one walk for every question).
+    if (ctx_.outline && same(ctx_.outline->scope, scope_)) {
+      if (auto ids = ctx_.outline->identifiers_in(n, name)) {
+        for (const TSNode id : *ids) {
+          if (is_ref_to(id, name)) out.push_back(id);
+        }
+        return out;
+      }
+    }
+    // Only subtrees whose text holds the name are entered (a node as long as the name may hold
+    // it: `conn` alone as a statement, `x: conn`).
     preorder(n, [&](TSNode c) {
       const auto len = ts_node_end_byte(c) - ts_node_start_byte(c);
       if (len < name.size()) return false;
       if (len == name.size()) {
-        if (is_ref_to(c, name)) out.push_back(c);
-        return false;
+        if (is_ref_to(c, name)) {
+          out.push_back(c);
+          return false;
+        }
+        return !is(c, "identifier") && file_.text(c) == name;
       }
       return file_.text(c).find(name) != std::string_view::npos;
     });

@@ -12,6 +12,7 @@
 #include "core/rule.h"
 #include "python/callee.h"
 #include "python/events.h"
+#include "python/outline.h"
 #include "python/targets.h"
 #include "python/tree.h"
 
@@ -26,6 +27,7 @@ struct RewriteContext {
   bool edits = true;  // false: only decide whether the rewrite is safe (scan), not the text
   const TargetResolver* targets = nullptr;  // where a with's context manager comes from; none: closing() only
   const LazyModuleFacts* facts = nullptr;   // of the file, for `targets`
+  const ScopeOutline* outline = nullptr;    // of the acquisition's scope in this parse, if made
 };
 
 // The functions a module defines at its top level.

@@ -69,6 +69,7 @@ with tempfile.TemporaryDirectory() as tmp:
     by_function = {f["function"]: f for f in doc["findings"]}
     reasons = {
         "not_fixable_reassigned": "bound again",
+        "not_fixable_rebound_by_with": "bound again at line",
         "not_fixable_used_after_close": "used after the release",
         "not_fixable_closure": "captured by a closure",
         "not_fixable_lazy_rows": "generator expression",

@@ -152,3 +152,13 @@ def not_fixable_returns_cursor(item_id):
 
 def factory():
     return get_db_connection()
+
+
+def not_fixable_rebound_by_with(path):
+    # `as conn` binds the name again while the first connection is open (a target as long as
+    # the name: the reference search must still see it).
+    conn = get_db_connection()
+    conn.execute("SELECT 1")
+    with open_replica() as conn:
+        conn.execute("SELECT 2")
+    conn.close()
