@@ -234,7 +234,7 @@ class FileAnalyzer {
           for (std::size_t i = 0; i < acquisitions_.size(); ++i) acquisition_index_[node_id(acquisitions_[i].call)] = static_cast<int>(i);
         }
         const EventContext ctx{file_, imports_, k_.release_methods, k_.release_functions, acquisitions_, acquisition_index_, module_,
-                               &outline(scope)};
+                               outline(scope)};
         slot->facts = extract_events(ctx, slot->cfg);
       } catch (const CfgTooComplex&) {
         slot->too_complex = true;
@@ -380,17 +380,17 @@ class FileAnalyzer {
         break;
       case Use::Bound:
         if (!follow_bound(index, scope, what, cm, def_name, f)) return;
-        plan_fix(a, f);
+        plan_fix(a, scope, f);
         break;
     }
     if (suppressed(file_, a.call, f.rule, f.kind)) return;
     out_.findings.push_back(std::move(f));
   }
 
-  void plan_fix(const Acquisition& a, Finding& f) {
+  void plan_fix(const Acquisition& a, TSNode scope, Finding& f) {
     if (f.kind == Kind::Escapes || f.kind == Kind::ParseError) return;
     const RewriteContext ctx{*a.rule, *a.acquirer, k_.release_methods, k_.release_functions, imports_, k_.fix_edits,
-                             k_.targets.get(), &module_facts_, &outline(enclosing_scope(file_, a.call))};
+                             k_.targets.get(), &module_facts_, &outline(scope)};
     auto planned = plan_rewrite(file_, a.call, f.variable, ctx);
     if (auto* fix = std::get_if<Fix>(&planned)) {
       f.fixable = true;

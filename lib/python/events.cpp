@@ -118,12 +118,8 @@ class Extractor {
     const TSNode scope = cfg_.scope;
     const auto st = type(scope);
     f_.module_like = st == "module" || st == "class_definition";
-    if (!ctx_.outline) {
-      own_outline_ = outline_scope(file(), scope);
-      outline_ = &own_outline_;
-    }
     if (st == "function_definition") {
-      if (outline_->context_manager()) f_.context_manager = true;
+      if (outline_.context_manager()) f_.context_manager = true;
       preorder(field(scope, "parameters"), [&](TSNode n) {
         if (is(n, "identifier")) f_.intern(file().text(n));
         return !is(n, "type");
@@ -230,7 +226,7 @@ class Extractor {
     }
     const auto text = file().text(name);
     const int name_id = name_of(name);
-    if (name_id < 0 || outline_->globals.contains(text)) return;
+    if (name_id < 0 || outline_.globals.contains(text)) return;
     const std::string key_text = fmt::format("{} == {}", text, constant);
     auto it = std::find(f_.test_texts.begin(), f_.test_texts.end(), key_text);
     int key = static_cast<int>(it - f_.test_texts.begin());
@@ -244,7 +240,7 @@ class Extractor {
     f_.test_of[node_id(cond)] = test;
   }
 
-  bool is_nested_def(std::string_view name) const { return outline_->nested_defs.contains(name); }
+  bool is_nested_def(std::string_view name) const { return outline_.nested_defs.contains(name); }
 
   void statement(TSNode s) {
     const auto t = type(s);
@@ -335,7 +331,7 @@ class Extractor {
     if (t == "identifier") {
       const int name = name_of(target);
       const auto src = ts_node_is_null(value) ? Source{} : source_of(value);
-      if (outline_->globals.contains(file().text(target)) && src.what == Source::Alias) {
+      if (outline_.globals.contains(file().text(target)) && src.what == Source::Alias) {
         emit(Event{EventKind::Escape, src.alias, -1, -1, false, false, false, EscapeWhy::Global, {},
                    std::string(file().text(target)), at});
       }
@@ -659,8 +655,7 @@ class Extractor {
   ScopeFacts& f_;
   std::vector<Event>* out_ = nullptr;
   const std::unordered_map<const void*, int>& acq_index_;
-  const ScopeOutline* outline_;
-  ScopeOutline own_outline_;  // when the context brings none
+  const ScopeOutline& outline_;
   std::vector<std::tuple<int, std::size_t, TSNode>> pending_captures_;  // node, event index, body
   std::string class_name_;
   std::map<std::string, std::vector<std::pair<int, std::string>>, std::less<>> stored_parameters_;

@@ -116,7 +116,7 @@ struct EventContext {
   const std::vector<Acquisition>& acquisitions;         // of this file
   const std::unordered_map<const void*, int>& acquisition_index;  // call node -> index in acquisitions
   std::string_view module;                              // this file's module name
-  const ScopeOutline* outline = nullptr;                // of the scope, if known; else made here
+  const ScopeOutline& outline;                          // of the scope (outline_scope)
 };
 
 ScopeFacts extract_events(const EventContext& ctx, const Cfg& cfg);

@@ -6,8 +6,31 @@
 
 namespace leakfix::python {
 
+namespace {
+
+// A module's or a class body's declarations sit in its statements: expressions are not entered,
+// nor are functions and classes (their names are bound, but nothing in them is the scope's).
+void outline_statements(const ParsedFile& file, TSNode body, ScopeOutline& out) {
+  preorder(body, [&](TSNode n) {
+    if (is(n, "global_statement") || is(n, "nonlocal_statement")) {
+      for (const TSNode c : code_children(n)) out.globals.emplace(file.text(c));
+      return false;
+    }
+    if (is(n, "function_definition")) {
+      out.nested_defs.emplace(file.text(field(n, "name")));
+      return false;
+    }
+    const auto t = type(n);
+    return t == "module" || t == "block" || t == "decorated_definition" || t.ends_with("_statement") || t.ends_with("_clause");
+  });
+}
+
+}  // namespace
+
 ScopeOutline outline_scope(const ParsedFile& file, TSNode scope) {
   ScopeOutline out;
+  if (is(scope, "module")) outline_statements(file, scope, out);
+  if (is(scope, "class_definition")) outline_statements(file, field(scope, "body"), out);
   if (!is(scope, "function_definition")) return out;
   out.scope = scope;
   const TSNode parent = file.parent(scope);

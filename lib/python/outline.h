@@ -14,7 +14,7 @@
 namespace leakfix::python {
 
 struct ScopeOutline {
-  TSNode scope{};
+  TSNode scope{};  // the function outlined; null for a module, a class body or a lambda
   std::set<std::string, std::less<>> globals;      // global and nonlocal names
   std::set<std::string, std::less<>> nested_defs;  // functions defined in the scope
   // A generator that lends what it acquired: `h = acquire(); try: yield h; finally: ...` (a
@@ -34,8 +34,10 @@ struct ScopeOutline {
   std::optional<std::vector<TSNode>> identifiers_in(TSNode n, std::string_view name) const;
 };
 
-// Walks the function once; what nested functions, classes and lambdas declare is not the
-// scope's, but their identifiers are listed. A module or a class body is not outlined.
+// Walks a function once; what nested functions, classes and lambdas declare is not the
+// scope's, but their identifiers are listed. Of a module or a class body, only the globals and
+// the functions its statements define (no identifiers: their scopes are not rewritten from
+// here, and a module is walked statement by statement, not whole).
 ScopeOutline outline_scope(const ParsedFile& file, TSNode scope);
 
 }  // namespace leakfix::python
