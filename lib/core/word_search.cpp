@@ -103,16 +103,21 @@ struct WordBytes {
 };
 constexpr WordBytes kWordBytes;
 
-// Puts h in an open-addressing table (0 is empty) unless it is there; whether it was added.
-bool add_hash(std::vector<uint64_t>& table, uint64_t h) {
+// The slot of an open-addressing table (0 is empty) that holds h, or the empty one where it
+// would go.
+std::size_t slot_of(const std::vector<uint64_t>& table, uint64_t h) {
   const std::size_t mask = table.size() - 1;
-  for (std::size_t k = (h >> 7) & mask;; k = (k + 1) & mask) {
-    if (table[k] == h) return false;
-    if (table[k] == 0) {
-      table[k] = h;
-      return true;
-    }
-  }
+  std::size_t k = (h >> 7) & mask;
+  while (table[k] != h && table[k] != 0) k = (k + 1) & mask;
+  return k;
+}
+
+// Puts h in the table unless it is there; whether it was added.
+bool add_hash(std::vector<uint64_t>& table, uint64_t h) {
+  uint64_t& slot = table[slot_of(table, h)];
+  if (slot == h) return false;
+  slot = h;
+  return true;
 }
 
 }  // namespace
@@ -135,14 +140,7 @@ WordSet WordSearch::words_of(std::string_view text) {
   return set;
 }
 
-bool WordSet::contains(uint64_t hash) const {
-  if (table_.empty()) return false;
-  const std::size_t mask = table_.size() - 1;
-  for (std::size_t k = (hash >> 7) & mask;; k = (k + 1) & mask) {
-    if (table_[k] == hash) return true;
-    if (table_[k] == 0) return false;
-  }
-}
+bool WordSet::contains(uint64_t hash) const { return !table_.empty() && table_[slot_of(table_, hash)] == hash; }
 
 bool WordSearch::is_word(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), word_byte);
