@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian bookworm machine (as root), fetches the pinned
-# tree-sitter-python grammar from npm, and builds leakfix into build/.
+# tree-sitter runtime and tree-sitter-python grammar from npm, and builds leakfix into build/.
 #   BUILD_DIR=...  CMAKE_ARGS=...  to change where and how it builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ for tool in cmake:cmake ninja:ninja-build g++:g++ pkg-config:pkg-config git:git 
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 # Libraries: Debian's -dev packages.
-for p in libtree-sitter-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev libdtl-dev libtomlplusplus-dev \
+for p in libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev libdtl-dev libtomlplusplus-dev \
          llvm-14-dev libclang-14-dev libclang-cpp14-dev clang-14; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -22,7 +22,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ ! -f node_modules/tree-sitter-python/src/parser.c ]]; then
+if [[ ! -f node_modules/tree-sitter-python/src/parser.c || ! -f node_modules/tree-sitter/vendor/tree-sitter/lib/src/lib.c ]]; then
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 

@@ -12,7 +12,6 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& shipped_rules();
 const std::vector<EmbeddedFile>& shipped_docs();
-const std::vector<EmbeddedFile>& python_queries();
 const std::vector<EmbeddedFile>& runtime_modules();  // runtime/leakfix_runtime.py
 inline std::string_view runtime_module() { return runtime_modules().front().text; }
 

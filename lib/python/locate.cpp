@@ -1,32 +1,34 @@
 #include "python/locate.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <memory>
-#include <stdexcept>
 
-#include "core/embedded.h"
 #include "python/statements.h"
 
 namespace leakfix::python {
 namespace {
 
-const TSQuery* calls_query() {
-  static const TSQuery* query = [] {
-    const auto& q = python_queries().front().text;
-    uint32_t offset = 0;
-    TSQueryError err = TSQueryErrorNone;
-    TSQuery* compiled = ts_query_new(tree_sitter_python(), q.data(), static_cast<uint32_t>(q.size()), &offset, &err);
-    if (!compiled) throw std::logic_error(fmt::format("calls.scm does not compile at offset {}", offset));
-    return compiled;
-  }();
-  return query;
+// The call around a mention of a name at `byte` in the top-level statement `stmt`: the name is its
+// callee, the callee's last attribute or an argument, so the call is at most three steps above
+// the smallest node holding the byte (counting an anonymous token, such as a keyword, as a step).
+TSNode call_around(const ParsedFile& file, TSNode stmt, uint32_t byte) {
+  TreeIndex& ix = file.index();
+  if (const int32_t d = ix.deepest_at(byte); d != TreeIndex::kNone && ts_node_child_count(ix[d].node) == 0) {
+    // The statement is indexed now (the analysis walks it next); a name is a leaf of it.
+    static const uint64_t call = GrammarName("call").hash;
+    int32_t i = d;
+    for (int up = 0; up < 4 && i != TreeIndex::kNone; ++up, i = ix[i].parent) {
+      if (detail::type_hash(ix[i].symbol) == call) return ix[i].node;
+    }
+    return TSNode{};
+  }
+  // The byte falls in a token the index does not keep, or outside the statements it covers.
+  const auto path = file.path_to(stmt, byte);
+  for (std::size_t up = 0; up < 4 && up < path.size(); ++up) {
+    if (is(path[path.size() - 1 - up], "call")) return path[path.size() - 1 - up];
+  }
+  return TSNode{};
 }
 
-// The calls in every top-level statement where one of `names` is written, in source order. The
-// query runs only on those statements: a file that mentions an acquirer once is not walked whole,
-// and one that mentions it everywhere is walked once.
 }  // namespace
 
 std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::string>& names) {
@@ -36,36 +38,19 @@ std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::s
   std::sort(hits.begin(), hits.end());
   std::vector<TSNode> calls;
   if (hits.empty()) return calls;
-  std::unique_ptr<TSQueryCursor, void (*)(TSQueryCursor*)> cursor(ts_query_cursor_new(), ts_query_cursor_delete);
   std::size_t next = 0;
   uint32_t skip_until = 0;  // a mention inside a callee already found ("connect" in "get_db_connection")
   for_each_named_child(file.root(), [&](TSNode stmt) {
     const auto end = ts_node_end_byte(stmt);
     while (next < hits.size() && hits[next] < ts_node_start_byte(stmt)) ++next;
     if (next == hits.size() || hits[next] >= end) return;
-    // Within the statement, only around each mention: the query descends to those bytes alone.
+    // Within the statement, only around each mention.
     for (; next < hits.size() && hits[next] < end; ++next) {
       if (hits[next] < skip_until) continue;
-      // The call around the mention: the name is its callee or the callee's last attribute, so
-      // the call is at most three steps above the token.
-      const auto path = file.path_to(stmt, hits[next]);
-      TSNode n{};
-      for (std::size_t up = 0; up < 4 && up < path.size(); ++up) {
-        if (is(path[path.size() - 1 - up], "call")) {
-          n = path[path.size() - 1 - up];
-          break;
-        }
-      }
+      const TSNode n = call_around(file, stmt, hits[next]);
       if (ts_node_is_null(n)) continue;
       skip_until = ts_node_end_byte(field(n, "function"));
-      ts_query_cursor_set_byte_range(cursor.get(), hits[next], hits[next] + 1);
-      ts_query_cursor_exec(cursor.get(), calls_query(), n);
-      TSQueryMatch m;
-      while (ts_query_cursor_next_match(cursor.get(), &m)) {
-        for (uint16_t i = 0; i < m.capture_count; ++i) {
-          if (is(m.captures[i].node, "call")) calls.push_back(m.captures[i].node);
-        }
-      }
+      calls.push_back(n);
     }
   });
   // A call around several mentions is found once per mention.

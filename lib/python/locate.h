@@ -7,8 +7,8 @@
 
 namespace leakfix::python {
 
-// The calls in every top-level statement where one of `names` is written, in source order
-// (queries/calls.scm, run only around each mention).
+// The calls around each mention of one of `names`, in source order: only the statements that
+// mention one are indexed, and within them only the path down to each mention is looked at.
 std::vector<TSNode> query_calls(const ParsedFile& file, const std::vector<std::string>& names);
 // The innermost function, lambda, class body or module around a node.
 TSNode enclosing_scope(const ParsedFile& file, TSNode n);

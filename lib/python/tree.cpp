@@ -1,7 +1,10 @@
 #include "python/tree.h"
 
+#include "python/tree_walk.h"
+
 #include <algorithm>
 #include <bit>
+#include <new>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -118,46 +121,52 @@ void TreeIndex::index_unit(TSNode unit, TSNode parent) {
   if (const std::size_t room = nodes_.size() + bytes / 4 + 16; room > nodes_.capacity()) {
     nodes_.reserve(std::max(room, 2 * nodes_.capacity()));
   }
-  PooledCursor pc(unit);
-  TSTreeCursor* c = pc.get();
-  std::vector<int32_t> open;  // the entries above the cursor's node
-  std::vector<int32_t> last;  // the last child entered under each of them
-  for (;;) {
-    const TSNode node = ts_tree_cursor_current_node(c);
-    const bool named = ts_node_is_named(node);
-    // Anonymous leaves (punctuation, keywords) are stepped over, not kept: the analysis never
-    // asks about them, and they are nearly half the nodes.
-    if (named || open.empty() || ts_node_child_count(node) > 0) {
-      const auto index = static_cast<int32_t>(nodes_.size());
-      Entry e;
-      e.node = node;
-      e.named = named;
-      e.symbol = ts_node_symbol(node);
-      if (!open.empty()) {
-        e.parent = open.back();
-        e.field = ts_tree_cursor_current_field_id(c);
-        if (last.back() == kNone) nodes_[static_cast<std::size_t>(open.back())].first_child = index;
-        else nodes_[static_cast<std::size_t>(last.back())].next_sibling = index;
-        last.back() = index;
-      }
-      e.end = index + 1;
-      nodes_.push_back(e);
-      insert(node.id, index);
-      if (ts_tree_cursor_goto_first_child(c)) {
-        open.push_back(index);
-        last.push_back(kNone);
-        continue;
+  // The walk reads the subtrees themselves (tree_walk.c): tree-sitter's cursor costs several
+  // hundred instructions a step, more than the parse spent on the node.
+  struct Walk {
+    TreeIndex* self;
+    std::vector<int32_t> open;  // the entries above the node visited, one per depth
+    std::vector<int32_t> last;  // the last child entered under each of them
+    void close_to(std::size_t depth) {
+      while (open.size() > depth) {
+        self->nodes_[static_cast<std::size_t>(open.back())].end = static_cast<int32_t>(self->nodes_.size());
+        open.pop_back();
+        last.pop_back();
       }
     }
-    for (;;) {
-      if (open.empty()) return;
-      if (ts_tree_cursor_goto_next_sibling(c)) break;
-      nodes_[static_cast<std::size_t>(open.back())].end = static_cast<int32_t>(nodes_.size());
-      open.pop_back();
-      last.pop_back();
-      ts_tree_cursor_goto_parent(c);
-    }
-  }
+  } walk{this, {}, {}};
+  const bool complete = leakfix_walk_visible(
+      unit,
+      [](void* context, const LeakfixVisit* v) {
+        Walk& w = *static_cast<Walk*>(context);
+        w.close_to(v->depth);
+        // Anonymous leaves (punctuation, keywords) are stepped over, not kept: the analysis never
+        // asks about them, and they are nearly half the nodes.
+        if (!v->named && !v->has_children && v->depth > 0) return;
+        auto& nodes = w.self->nodes_;
+        const auto index = static_cast<int32_t>(nodes.size());
+        Entry e;
+        e.node = v->node;
+        e.named = v->named;
+        e.symbol = v->symbol;
+        if (!w.open.empty()) {
+          e.parent = w.open.back();
+          e.field = v->field;
+          if (w.last.back() == kNone) nodes[static_cast<std::size_t>(w.open.back())].first_child = index;
+          else nodes[static_cast<std::size_t>(w.last.back())].next_sibling = index;
+          w.last.back() = index;
+        }
+        e.end = index + 1;
+        nodes.push_back(e);
+        w.self->insert(v->node.id, index);
+        if (v->has_children) {
+          w.open.push_back(index);
+          w.last.push_back(kNone);
+        }
+      },
+      &walk);
+  walk.close_to(0);
+  if (!complete) throw std::bad_alloc();
 }
 
 int32_t TreeIndex::find(TSNode n) const {
@@ -167,10 +176,32 @@ int32_t TreeIndex::find(TSNode n) const {
 
 void TreeIndex::cover(TSNode n) {
   if (n.tree != root_.tree || ts_node_is_null(n) || find(n) != kNone) return;
-  // The last top-level statement starting at or before n holds it, if any does.
-  const uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+  cover_span(ts_node_start_byte(n), ts_node_end_byte(n));
+}
+
+int32_t TreeIndex::deepest_at(uint32_t byte) {
+  int32_t i = cover_span(byte, byte + 1);
+  if (i == kNone || byte < ts_node_start_byte(nodes_[static_cast<std::size_t>(i)].node) ||
+      byte >= ts_node_end_byte(nodes_[static_cast<std::size_t>(i)].node)) {
+    return kNone;
+  }
+  for (int32_t c = nodes_[static_cast<std::size_t>(i)].first_child; c != kNone;) {
+    const TSNode n = nodes_[static_cast<std::size_t>(c)].node;
+    if (ts_node_start_byte(n) > byte) break;
+    if (byte < ts_node_end_byte(n)) {
+      i = c;
+      c = nodes_[static_cast<std::size_t>(c)].first_child;
+    } else {
+      c = nodes_[static_cast<std::size_t>(c)].next_sibling;
+    }
+  }
+  return i;
+}
+
+int32_t TreeIndex::cover_span(uint32_t start, uint32_t end) {
+  // The last top-level statement starting at or before the span holds it, if any does.
   auto it = std::upper_bound(tops_.begin(), tops_.end(), start, [](uint32_t b, TSNode t) { return b < ts_node_start_byte(t); });
-  if (it == tops_.begin() || ts_node_end_byte(*std::prev(it)) < end) return;
+  if (it == tops_.begin() || ts_node_end_byte(*std::prev(it)) < end) return kNone;
   TSNode unit = *std::prev(it), parent = root_;
   // Inside a class, the unit is the statement of its body that holds n (a method, most often):
   // one acquisition in a large class does not copy the whole class. The class itself, its body
@@ -189,11 +220,14 @@ void TreeIndex::cover(TSNode n) {
         if (ts_node_end_byte(s) >= end && ts_node_is_named(s)) holder = s;
       } while (!ts_node_is_null(holder) ? false : ts_tree_cursor_goto_next_sibling(pc.get()));
     }
-    if (ts_node_is_null(holder)) return;
+    if (ts_node_is_null(holder)) return kNone;
     unit = holder;
     parent = body;
   }
-  if (find(unit) == kNone) index_unit(unit, parent);
+  if (const int32_t i = find(unit); i != kNone) return i;
+  const auto i = static_cast<int32_t>(nodes_.size());
+  index_unit(unit, parent);
+  return i;
 }
 
 TSNode TreeIndex::parent(int32_t i) const {

@@ -51,6 +51,10 @@ class TreeIndex {
   // class the statement of the class body. The analysis covers the statements it is about to
   // walk many times; the rest of the file is never copied.
   void cover(TSNode n);
+  // The entry of the smallest node holding `byte` (start <= byte < end) in the statement that
+  // holds it, indexing that statement first; kNone when no covered statement holds the byte
+  // (a class's own header, a gap between statements).
+  int32_t deepest_at(uint32_t byte);
   // The entry of n; kNone for the root and for nodes of statements not covered.
   int32_t find(TSNode n) const;
   // The parent of entry i (for the first entry of a statement, the node above the statement).
@@ -67,6 +71,8 @@ class TreeIndex {
   void insert(const void* id, int32_t index);
   void rehash(std::size_t size);
   void index_unit(TSNode unit, TSNode parent);
+  // Indexes the statement holding the bytes [start, end), as cover does; returns its entry.
+  int32_t cover_span(uint32_t start, uint32_t end);
 
   TSNode root_;
   std::vector<TSNode> tops_;

@@ -3,6 +3,8 @@
 // answers then come from tree-sitter) and after (from the index).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -167,6 +169,124 @@ TEST(TreeIndex, InsideAClassOnlyTheStatementHoldingTheNodeIsIndexed) {
   const TSNode attribute = ts_node_named_child(field(cls, "body"), 0);
   EXPECT_EQ(type(attribute), "expression_statement");
   EXPECT_EQ(ix.find(attribute), TreeIndex::kNone);
+}
+
+}  // namespace
+
+#include "python/tree_walk.h"
+
+namespace {
+
+struct Seen {
+  TSNode node;
+  uint32_t depth;
+  TSFieldId field;
+  TSSymbol symbol;
+  bool named;
+  bool has_children;
+};
+
+// What tree-sitter's cursor says of every visible node below root, in pre-order.
+std::vector<Seen> by_cursor(TSNode root) {
+  std::vector<Seen> out;
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  uint32_t depth = 0;
+  for (;;) {
+    const TSNode n = ts_tree_cursor_current_node(&c);
+    out.push_back({n, depth, depth ? ts_tree_cursor_current_field_id(&c) : TSFieldId{0}, ts_node_symbol(n), ts_node_is_named(n),
+                   ts_node_child_count(n) > 0});
+    if (ts_tree_cursor_goto_first_child(&c)) {
+      ++depth;
+      continue;
+    }
+    while (depth > 0 && !ts_tree_cursor_goto_next_sibling(&c)) {
+      ts_tree_cursor_goto_parent(&c);
+      --depth;
+    }
+    if (depth == 0) break;
+  }
+  ts_tree_cursor_delete(&c);
+  return out;
+}
+
+std::vector<Seen> by_walk(TSNode root) {
+  std::vector<Seen> out;
+  EXPECT_TRUE(leakfix_walk_visible(
+      root,
+      [](void* context, const LeakfixVisit* v) {
+        static_cast<std::vector<Seen>*>(context)->push_back({v->node, v->depth, v->field, v->symbol, v->named, v->has_children});
+      },
+      &out));
+  return out;
+}
+
+void expect_same_walk(TSNode root, const std::string& name) {
+  const auto expected = by_cursor(root), got = by_walk(root);
+  ASSERT_EQ(expected.size(), got.size()) << name;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& e = expected[i];
+    const auto& g = got[i];
+    const std::string where = name + ":" + std::to_string(ts_node_start_point(e.node).row + 1) + " " + ts_node_type(e.node);
+    // ts_node_eq compares id and tree only: the position and the alias must agree too.
+    ASSERT_TRUE(ts_node_eq(e.node, g.node)) << where;
+    EXPECT_EQ(0, std::memcmp(e.node.context, g.node.context, sizeof e.node.context)) << where << ": position or alias";
+    EXPECT_EQ(e.depth, g.depth) << where;
+    EXPECT_EQ(e.field, g.field) << where;
+    EXPECT_EQ(e.symbol, g.symbol) << where;
+    EXPECT_EQ(e.named, g.named) << where;
+    EXPECT_EQ(e.has_children, g.has_children) << where;
+  }
+}
+
+TEST(TreeWalk, ReportsWhatTheCursorDoesForEveryFixture) {
+  for (const auto& path : python_files()) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const ParsedFile file(SourceFile(path.string(), text));
+    expect_same_walk(file.root(), path.filename().string());
+    // From a statement down, as the index walks.
+    for (const TSNode top : file.index().tops()) expect_same_walk(top, path.filename().string());
+  }
+}
+
+TEST(TreeWalk, ReportsWhatTheCursorDoesOnErrorsExtrasAndDeepNesting) {
+  std::string deep = "x = ";
+  for (int i = 0; i < 300; ++i) deep += "f(";
+  deep += "1";
+  for (int i = 0; i < 300; ++i) deep += ")";
+  deep += "\n";
+  const std::vector<std::string> sources = {
+      "def f(:\n    return g(\n",                                   // errors, missing nodes
+      "x = [1,  # a comment between elements\n     2] \\\n    + y\n",  // extras inside expressions
+      "match p:\n    case {'k': [a, *rest]} if a:\n        pass\n",    // fields through hidden rules
+      "print >> sys.stderr, 'x'\nexec 'code'\n",                     // Python 2 forms
+      "async def g():\n    async with a as (b, c):\n        await d\n",
+      "@dec\nclass A(B, metaclass=M):\n    x: int = 1\n    def m(self, *a, **k) -> None: ...\n",
+      deep,
+      "",
+  };
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const ParsedFile file(SourceFile("t" + std::to_string(i) + ".py", sources[i]));
+    expect_same_walk(file.root(), "source " + std::to_string(i));
+  }
+}
+
+TEST(TreeIndex, DeepestAtFindsTheSmallestIndexedNodeHoldingAByte) {
+  const std::string text = "import os\n\nclass A:\n    def m(self):\n        return get_conn(self.x)\n";
+  const ParsedFile file(SourceFile("t.py", text));
+  auto& ix = file.index();
+  const auto at = [&](std::string_view what) { return static_cast<uint32_t>(text.find(what)); };
+  const int32_t name = ix.deepest_at(at("get_conn"));
+  ASSERT_NE(name, TreeIndex::kNone);
+  EXPECT_EQ(file.text(ix[name].node), "get_conn");
+  EXPECT_EQ(type(ix.parent(name)), "call");
+  EXPECT_EQ(file.text(ix[ix.deepest_at(at("x)"))].node), "x");
+  // `return` is an anonymous token: the smallest indexed node holding it is the statement.
+  EXPECT_EQ(type(ix[ix.deepest_at(at("return"))].node), "return_statement");
+  // The class's own header is not indexed; neither is the blank line between statements.
+  EXPECT_EQ(ix.deepest_at(at("class")), TreeIndex::kNone);
+  EXPECT_EQ(ix.deepest_at(at("\n\nclass") + 1), TreeIndex::kNone);
+  EXPECT_EQ(ix.deepest_at(static_cast<uint32_t>(text.size()) + 5), TreeIndex::kNone);
 }
 
 }  // namespace
