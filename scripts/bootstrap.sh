@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Tools: taken from PATH when present (Node.js may come from elsewhere than Debian).
 missing=()
-for tool in cmake:cmake ninja:ninja-build g++:g++ pkg-config:pkg-config git:git python3:python3 npm:npm; do
+for tool in cmake:cmake ninja:ninja-build g++:g++ git:git python3:python3 npm:npm; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 # Libraries: Debian's -dev packages.

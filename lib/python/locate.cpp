@@ -14,10 +14,9 @@ TSNode call_around(const ParsedFile& file, TSNode stmt, uint32_t byte) {
   TreeIndex& ix = file.index();
   if (const int32_t d = ix.deepest_at(byte); d != TreeIndex::kNone && ts_node_child_count(ix[d].node) == 0) {
     // The statement is indexed now (the analysis walks it next); a name is a leaf of it.
-    static const uint64_t call = GrammarName("call").hash;
     int32_t i = d;
     for (int up = 0; up < 4 && i != TreeIndex::kNone; ++up, i = ix[i].parent) {
-      if (detail::type_hash(ix[i].symbol) == call) return ix[i].node;
+      if (is(ix[i].node, "call")) return ix[i].node;
     }
     return TSNode{};
   }
